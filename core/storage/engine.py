@@ -1,0 +1,227 @@
+"""Opening a library: the SQLite engine, sessions, the writer lock and migrations.
+
+A library is one SQLite file in WAL mode. ``open_library()`` takes the writer lock,
+creates the file through Alembic (``upgrade head``) or upgrades an older one (after
+saving a backup copy beside it), and returns a :class:`Library`. Use one Session per
+unit of work, never shared across threads::
+
+    with open_library() as lib, lib.session() as session:
+        ...
+
+New schema revision (developers)::
+
+    from alembic import command
+    command.revision(alembic_config(url="sqlite:///scratch.sqlite"), "what changed",
+                     autogenerate=True)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+from core.paths import default_library_path
+from core.storage.lock import LibraryLock
+
+MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
+BUSY_TIMEOUT_MS = 10_000
+
+
+class LibraryVersionError(RuntimeError):
+    """The file is not a library this version can open (newer, foreign or not upgraded)."""
+
+
+@dataclass(eq=False)
+class Library:
+    """An open library: engine, session factory and (when writable) the writer lock."""
+
+    path: Path
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    read_only: bool = False
+    lock: LibraryLock | None = None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A Session for one unit of work: committed on success, rolled back on error."""
+        with self.sessionmaker.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        """Close all connections and release the writer lock."""
+        self.engine.dispose()
+        if self.lock is not None:
+            self.lock.release()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_library(path: Path | str | None = None, *, read_only: bool = False) -> Library:
+    """Open (creating or upgrading if needed) the library at ``path``.
+
+    ``path`` defaults to ``core.paths.default_library_path()`` (``FACEORG_LIBRARY``).
+    Writable opens hold the writer lock (``LibraryLockedError`` if another process has
+    it). ``read_only=True`` takes no lock, never writes, and requires an up-to-date file.
+    """
+    path = Path(path if path is not None else default_library_path()).expanduser().resolve()
+    if read_only:
+        if not path.is_file():
+            raise FileNotFoundError(f"No library at {path}")
+        engine = _create_engine(path, read_only=True)
+        try:
+            _check_read_only_revision(engine, path)
+        except BaseException:
+            engine.dispose()
+            raise
+        return Library(path, engine, _sessionmaker(engine), read_only=True)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = LibraryLock.acquire(path)
+    try:
+        engine = _create_engine(path, read_only=False)
+        try:
+            _upgrade(engine, path)
+        except BaseException:
+            engine.dispose()
+            raise
+    except BaseException:
+        lock.release()
+        raise
+    return Library(path, engine, _sessionmaker(engine), lock=lock)
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a write transaction now (``BEGIN IMMEDIATE``).
+
+    Call it first in read-modify-write operations so that what they read cannot change
+    before they write. A no-op when the transaction is already open.
+    """
+    connection = session.connection()
+    if not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def alembic_config(connection: Connection | None = None, *, url: str | None = None) -> Config:
+    """A programmatic Alembic config (no alembic.ini) for this package's migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of the app knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision stamped in the database, or None for an empty or foreign file."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _create_engine(path: Path, *, read_only: bool) -> Engine:
+    if read_only:
+        uri = path.as_uri() + "?mode=ro"
+        engine = create_engine(
+            "sqlite://", poolclass=QueuePool,
+            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+    else:
+        engine = create_engine(URL.create("sqlite", database=str(path)))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
+        else:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    return engine
+
+
+def _known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def _check_revision(connection: Connection, path: Path) -> str | None:
+    current = current_revision(connection)
+    if current is None and inspect(connection).get_table_names():
+        raise LibraryVersionError(f"{path} is not a FaceNet Organizer library")
+    if current is not None and current not in _known_revisions():
+        raise LibraryVersionError(
+            f"{path} was written by a newer FaceNet Organizer (schema {current}); please update")
+    return current
+
+
+def _check_read_only_revision(engine: Engine, path: Path) -> None:
+    with engine.connect() as connection:
+        current = _check_revision(connection, path)
+    if current != head_revision():
+        raise LibraryVersionError(
+            f"{path} has schema {current}, this version needs {head_revision()}: "
+            "open it once for writing to upgrade it")
+
+
+def _upgrade(engine: Engine, path: Path) -> None:
+    """Bring the file to head in one transaction, foreign keys off (batch table copies)."""
+    with engine.connect() as connection:
+        current = _check_revision(connection, path)
+        if current == head_revision():
+            return
+        if current is not None:
+            _backup(connection, path.with_name(f"{path.name}.backup-{current}"))
+        connection.commit()
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            command.upgrade(alembic_config(connection), "head")
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise LibraryVersionError(f"Upgrading {path} broke foreign keys: {broken[:5]}")
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def _backup(connection: Connection, target: Path) -> None:
+    """Copy the whole database to ``target`` (SQLite online backup) before a migration."""
+    source = connection.connection.driver_connection
+    destination = sqlite3.connect(target)
+    try:
+        source.backup(destination)
+    finally:
+        destination.close()

@@ -1,0 +1,189 @@
+"""Initial schema: photos, faces, embeddings, persons, clusters, assignments, constraints,
+review items, the operation log and library settings.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-28
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0001"
+down_revision: str | None = None
+branch_labels: str | None = None
+depends_on: str | None = None
+
+NOW = sa.text("(CURRENT_TIMESTAMP)")
+FALSE = sa.text("0")
+
+
+def _created_at(name: str = "created_at") -> sa.Column:
+    return sa.Column(name, sa.DateTime(), server_default=NOW, nullable=False)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "clusters",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), server_default=sa.text("1"), nullable=False),
+        _created_at(),
+        sa.PrimaryKeyConstraint("id", name="pk_clusters"),
+    )
+    op.create_index("ix_clusters_active", "clusters", ["active"])
+
+    op.create_table(
+        "library_meta",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_library_meta"),
+    )
+
+    op.create_table(
+        "operations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        _created_at(),
+        sa.Column("undone", sa.Boolean(), server_default=FALSE, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_operations"),
+    )
+
+    op.create_table(
+        "photos",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("mtime", sa.Float(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=True),
+        sa.Column("duplicate_of", sa.Integer(), nullable=True),
+        sa.Column("width", sa.Integer(), nullable=True),
+        sa.Column("height", sa.Integer(), nullable=True),
+        sa.Column("taken_at", sa.DateTime(), nullable=True),
+        _created_at("imported_at"),
+        sa.Column("status", sa.String(length=16), server_default="pending", nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("face_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.CheckConstraint("status IN ('pending', 'done', 'error', 'missing')", name="ck_photos_status"),
+        sa.ForeignKeyConstraint(["duplicate_of"], ["photos.id"], name="fk_photos_duplicate_of_photos",
+                                ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id", name="pk_photos"),
+        sa.UniqueConstraint("path", name="uq_photos_path"),
+    )
+    op.create_index("ix_photos_content_hash", "photos", ["content_hash"])
+    op.create_index("ix_photos_duplicate_of", "photos", ["duplicate_of"])
+    op.create_index("ix_photos_status", "photos", ["status"])
+    op.create_index("ix_photos_taken_at_path", "photos", ["taken_at", "path"])
+
+    op.create_table(
+        "faces",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("photo_id", sa.Integer(), nullable=False),
+        sa.Column("x", sa.Float(), nullable=False),
+        sa.Column("y", sa.Float(), nullable=False),
+        sa.Column("w", sa.Float(), nullable=False),
+        sa.Column("h", sa.Float(), nullable=False),
+        sa.Column("landmarks", sa.JSON(), nullable=True),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("quality_size", sa.Float(), server_default=sa.text("0"), nullable=False),
+        sa.Column("quality_sharpness", sa.Float(), server_default=sa.text("0"), nullable=False),
+        sa.Column("ignored", sa.Boolean(), server_default=FALSE, nullable=False),
+        sa.Column("manual", sa.Boolean(), server_default=FALSE, nullable=False),
+        _created_at(),
+        sa.ForeignKeyConstraint(["photo_id"], ["photos.id"], name="fk_faces_photo_id_photos",
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name="pk_faces"),
+    )
+    op.create_index("ix_faces_photo_id", "faces", ["photo_id"])
+
+    op.create_table(
+        "embeddings",
+        sa.Column("face_id", sa.Integer(), nullable=False),
+        sa.Column("model_id", sa.String(length=64), nullable=False),
+        sa.Column("vector", sa.LargeBinary(), nullable=False),
+        sa.Column("dim", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["face_id"], ["faces.id"], name="fk_embeddings_face_id_faces",
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("face_id", "model_id", name="pk_embeddings"),
+    )
+    op.create_index("ix_embeddings_model_id", "embeddings", ["model_id"])
+
+    op.create_table(
+        "persons",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("name_key", sa.String(length=200), nullable=False),
+        sa.Column("hidden", sa.Boolean(), server_default=FALSE, nullable=False),
+        _created_at(),
+        sa.PrimaryKeyConstraint("id", name="pk_persons"),
+        sa.UniqueConstraint("name_key", name="uq_persons_name_key"),
+    )
+
+    op.create_table(
+        "assignments",
+        sa.Column("face_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("cluster_id", sa.Integer(), nullable=True),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("confidence", sa.Float(), nullable=True),
+        _created_at("updated_at"),
+        sa.CheckConstraint("source IN ('user', 'recognizer', 'clusterer')", name="ck_assignments_source"),
+        sa.CheckConstraint("(person_id IS NULL) <> (cluster_id IS NULL)",
+                           name="ck_assignments_person_xor_cluster"),
+        sa.ForeignKeyConstraint(["cluster_id"], ["clusters.id"], name="fk_assignments_cluster_id_clusters",
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["face_id"], ["faces.id"], name="fk_assignments_face_id_faces",
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name="fk_assignments_person_id_persons"),
+        sa.PrimaryKeyConstraint("face_id", name="pk_assignments"),
+    )
+    op.create_index("ix_assignments_cluster_id", "assignments", ["cluster_id"])
+    op.create_index("ix_assignments_person_id", "assignments", ["person_id"])
+
+    op.create_table(
+        "face_constraints",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("face_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("cluster_id", sa.Integer(), nullable=True),
+        sa.Column("other_face_id", sa.Integer(), nullable=True),
+        _created_at(),
+        sa.CheckConstraint("kind IN ('not_person', 'not_cluster', 'cannot_link', 'must_link')",
+                           name="ck_face_constraints_kind"),
+        sa.ForeignKeyConstraint(["cluster_id"], ["clusters.id"],
+                                name="fk_face_constraints_cluster_id_clusters", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["face_id"], ["faces.id"], name="fk_face_constraints_face_id_faces",
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["other_face_id"], ["faces.id"],
+                                name="fk_face_constraints_other_face_id_faces", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name="fk_face_constraints_person_id_persons",
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name="pk_face_constraints"),
+    )
+    for column in ("cluster_id", "face_id", "other_face_id", "person_id"):
+        op.create_index(f"ix_face_constraints_{column}", "face_constraints", [column])
+
+    op.create_table(
+        "review_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("face_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("distance", sa.Float(), nullable=False),
+        _created_at(),
+        sa.ForeignKeyConstraint(["face_id"], ["faces.id"], name="fk_review_items_face_id_faces",
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name="fk_review_items_person_id_persons",
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name="pk_review_items"),
+        sa.UniqueConstraint("face_id", "person_id", name="uq_review_items_face_id_person_id"),
+    )
+    op.create_index("ix_review_items_person_id", "review_items", ["person_id"])
+
+
+def downgrade() -> None:
+    for table in ("review_items", "face_constraints", "assignments", "persons", "embeddings", "faces",
+                  "photos", "operations", "library_meta", "clusters"):
+        op.drop_table(table)

@@ -1,0 +1,225 @@
+"""The library schema: typed SQLAlchemy 2.0 models, no logic.
+
+Conventions
+-----------
+* Timestamps are naive UTC (``utcnow()``), except ``Photo.taken_at``: the camera's
+  local time as written in EXIF, also naive.
+* Duplicates: every file path gets its own ``Photo`` row, so a re-scan can tell a
+  known path from a new one. When a file has the same ``content_hash`` as a photo
+  already imported, the new row gets ``duplicate_of`` = that photo's id, status
+  "done" and no faces: the faces of a picture are stored once, on the first path.
+  Queries list only photos with ``duplicate_of IS NULL``.
+* Assignment: at most one per face. A row says the face belongs to exactly one of a
+  named ``Person`` or an unnamed ``Cluster`` (CHECK constraint); no row means the
+  face is unassigned. ``source`` says who decided: "user" (never overridden by
+  automatic code), "recognizer" or "clusterer".
+* Ignored faces keep their assignment but are left out of counts, covers and lists.
+* Person names are unique ignoring case: ``name_key`` (the name case-folded, see
+  ``core.library.people.name_key``) carries the UNIQUE index. Only the user
+  operations in ``core.library.people`` create, rename, merge or delete people.
+* Persons are never deleted by a cascade: ``assignments.person_id`` has no ON DELETE
+  action, so deleting a person that still has faces fails.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+PHOTO_STATUSES = ("pending", "done", "error", "missing")
+ASSIGNMENT_SOURCES = ("user", "recognizer", "clusterer")
+CONSTRAINT_KINDS = ("not_person", "not_cluster", "cannot_link", "must_link")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, the library's timestamp convention."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    __table_args__ = (
+        CheckConstraint(_in("status", PHOTO_STATUSES), name="status"),
+        Index("ix_photos_taken_at_path", "taken_at", "path"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime: Mapped[float] = mapped_column(Float)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(
+        ForeignKey("photos.id", ondelete="SET NULL"), index=True)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
+    imported_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.current_timestamp())
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending",
+                                        index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    face_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    faces: Mapped[list[Face]] = relationship(back_populates="photo", passive_deletes=True)
+
+
+class Face(Base):
+    __tablename__ = "faces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    w: Mapped[float] = mapped_column(Float)
+    h: Mapped[float] = mapped_column(Float)
+    landmarks: Mapped[list[float] | None] = mapped_column(JSON)  # 10 floats: 5 (x, y) points
+    score: Mapped[float] = mapped_column(Float)
+    quality_size: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
+    quality_sharpness: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
+    ignored: Mapped[bool] = mapped_column(default=False, server_default=false())
+    manual: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.current_timestamp())
+
+    photo: Mapped[Photo] = relationship(back_populates="faces")
+    assignment: Mapped[Assignment | None] = relationship(passive_deletes=True)
+
+
+class Embedding(Base):
+    __tablename__ = "embeddings"
+
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian float32, see embeddings.pack
+    dim: Mapped[int] = mapped_column(Integer)
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    hidden: Mapped[bool] = mapped_column(default=False, server_default=false())
+    cover_face_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faces.id", ondelete="SET NULL"), index=True)  # user's choice (revision 0002)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.current_timestamp())
+
+
+class Cluster(Base):
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    active: Mapped[bool] = mapped_column(default=True, server_default=text("1"), index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.current_timestamp())
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint("(person_id IS NULL) <> (cluster_id IS NULL)", name="person_xor_cluster"),
+        CheckConstraint(_in("source", ASSIGNMENT_SOURCES), name="source"),
+    )
+
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    cluster_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.current_timestamp())
+
+
+class FaceConstraint(Base):
+    """A user's statement about a face: "not_person" (person_id set), "not_cluster"
+    (cluster_id set), "cannot_link" / "must_link" (other_face_id set)."""
+
+    __tablename__ = "face_constraints"
+    __table_args__ = (CheckConstraint(_in("kind", CONSTRAINT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    cluster_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    other_face_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faces.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.current_timestamp())
+
+
+class ReviewItem(Base):
+    """A suggestion for the user: "is this face <person>?"."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (UniqueConstraint("face_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    distance: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.current_timestamp())
+
+
+class Operation(Base):
+    """One user operation, with the row states needed to undo and redo it."""
+
+    __tablename__ = "operations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.current_timestamp())
+    undone: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class LibraryMeta(Base):
+    """Key/value settings: active model id, thresholds, ..."""
+
+    __tablename__ = "library_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
