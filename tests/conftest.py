@@ -1,0 +1,85 @@
+"""Shared fixtures. Tests never touch the user's real data: FACEORG_DATA and
+FACEORG_LIBRARY point into a temporary folder; FACEORG_CACHE (converted model weights,
+slow to make) defaults to a persistent, git-ignored ``.pytest_cache/faceorg-cache``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# pytest puts tests/ first on sys.path for this conftest, where the tests/core folder would
+# shadow the real ``core`` package when pytest is not run as ``python -m pytest``.
+# (Cleaner: ``pythonpath = ["."]`` under [tool.pytest.ini_options].)
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+from sqlalchemy import insert  # noqa: E402 (after the sys.path fix)
+from sqlalchemy.orm import Session  # noqa: E402
+
+from core.storage.engine import Library, open_library  # noqa: E402
+from core.storage.models import Assignment, Cluster, Face, Photo  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    data = tmp_path_factory.mktemp("faceorg-data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FACEORG_DATA", str(data))
+        mp.setenv("FACEORG_LIBRARY", str(data / "library.sqlite"))
+        if not os.environ.get("FACEORG_CACHE"):
+            mp.setenv("FACEORG_CACHE", str(REPO / ".pytest_cache" / "faceorg-cache"))
+        yield
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Iterator[Library]:
+    """A fresh, empty, writable library in ``tmp_path``."""
+    lib = open_library(tmp_path / "library.sqlite")
+    yield lib
+    lib.close()
+
+
+class LibraryFactory:
+    """Adds minimal photos, faces and clusters for tests (no images involved)."""
+
+    def __init__(self) -> None:
+        self._photos = 0
+
+    def photo(self, session: Session, faces: int = 1, *, taken_at: datetime | None = None,
+              status: str = "done", path: str | None = None) -> list[int]:
+        """One photo with ``faces`` faces (quality rising with index); the face ids."""
+        self._photos += 1
+        photo = Photo(path=path or f"/photos/{self._photos:05d}.jpg", size=1000, mtime=0.0,
+                      content_hash=f"{self._photos:064x}", width=640, height=480, taken_at=taken_at,
+                      status=status, face_count=faces)
+        session.add(photo)
+        session.flush()
+        ids = session.scalars(insert(Face).returning(Face.id), [
+            {"photo_id": photo.id, "x": 10.0 * i, "y": 0.0, "w": 50.0, "h": 50.0, "score": 0.99,
+             "quality_size": 50.0 + i, "quality_sharpness": 100.0} for i in range(faces)]).all()
+        return list(ids)
+
+    def faces(self, session: Session, n: int) -> list[int]:
+        """``n`` faces, one photo each."""
+        return [f for _ in range(n) for f in self.photo(session)]
+
+    def cluster(self, session: Session, face_ids: list[int]) -> int:
+        """An active cluster holding ``face_ids`` (source "clusterer")."""
+        cluster = Cluster()
+        session.add(cluster)
+        session.flush()
+        session.execute(insert(Assignment), [
+            {"face_id": f, "cluster_id": cluster.id, "source": "clusterer", "confidence": 0.9}
+            for f in face_ids])
+        return cluster.id
+
+
+@pytest.fixture
+def factory() -> LibraryFactory:
+    """Builds photos, faces and clusters in a session."""
+    return LibraryFactory()
