@@ -17,6 +17,7 @@ New schema revision (developers)::
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -128,9 +129,14 @@ def alembic_config(connection: Connection | None = None, *, url: str | None = No
     return config
 
 
+@functools.cache
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
     """The newest schema revision this version of the app knows."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _script().get_current_head()
     assert head is not None
     return head
 
@@ -169,8 +175,7 @@ def _create_engine(path: Path, *, read_only: bool) -> Engine:
 
 
 def _known_revisions() -> set[str]:
-    script = ScriptDirectory.from_config(alembic_config())
-    return {rev.revision for rev in script.walk_revisions()}
+    return {rev.revision for rev in _script().walk_revisions()}
 
 
 def _check_revision(connection: Connection, path: Path) -> str | None:
