@@ -52,13 +52,15 @@ class YunetDetector:
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in an RGB uint8 H x W x 3 image, best score first."""
-        bgr = cv2.cvtColor(as_rgb(image), cv2.COLOR_RGB2BGR)
-        if min(bgr.shape[:2]) < 2:
+        rgb = as_rgb(image)
+        if min(rgb.shape[:2]) < 2:
             return []
-        fine, fine_scale = shrink(bgr, self.max_side)
+        small_rgb, fine_scale = shrink(rgb, self.max_side)
+        fine = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2BGR)
         if max(fine.shape[:2]) < 1.5 * self.coarse_side:  # small photo: one padded pass
             return sorted(self._run(fine, fine_scale, _PAD), key=lambda d: -d.score)
-        coarse, coarse_scale = shrink(bgr, self.coarse_side)
+        coarse, coarse_factor = shrink(fine, self.coarse_side)
+        coarse_scale = fine_scale * coarse_factor
         limit = _LARGE / fine_scale  # in input pixels
         small = [d for d in self._run(fine, fine_scale, 0.0) if max(d.box[2:]) <= limit]
         large = [d for d in self._run(coarse, coarse_scale, _PAD) if max(d.box[2:]) > 0.8 * limit]
