@@ -59,6 +59,8 @@ class LibraryFactory:
                       status=status, face_count=faces)
         session.add(photo)
         session.flush()
+        if not faces:
+            return []
         ids = session.scalars(insert(Face).returning(Face.id), [
             {"photo_id": photo.id, "x": 10.0 * i, "y": 0.0, "w": 50.0, "h": 50.0, "score": 0.99,
              "quality_size": 50.0 + i, "quality_sharpness": 100.0} for i in range(faces)]).all()

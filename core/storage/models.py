@@ -76,7 +76,9 @@ class Photo(Base):
     __tablename__ = "photos"
     __table_args__ = (
         CheckConstraint(_in("status", PHOTO_STATUSES), name="status"),
-        Index("ix_photos_taken_at_path", "taken_at", "path"),
+        # Listing by date and counting by status, duplicates left out: covering indexes.
+        Index("ix_photos_listing", "duplicate_of", "taken_at", "path"),
+        Index("ix_photos_status", "duplicate_of", "status", "path"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -84,15 +86,13 @@ class Photo(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float] = mapped_column(Float)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    duplicate_of: Mapped[int | None] = mapped_column(
-        ForeignKey("photos.id", ondelete="SET NULL"), index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     taken_at: Mapped[datetime | None] = mapped_column(DateTime)
     imported_at: Mapped[datetime] = mapped_column(
         DateTime, default=utcnow, server_default=func.current_timestamp())
-    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending",
-                                        index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     error: Mapped[str | None] = mapped_column(Text)
     face_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 

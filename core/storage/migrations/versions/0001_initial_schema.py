@@ -73,9 +73,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("path", name="uq_photos_path"),
     )
     op.create_index("ix_photos_content_hash", "photos", ["content_hash"])
-    op.create_index("ix_photos_duplicate_of", "photos", ["duplicate_of"])
-    op.create_index("ix_photos_status", "photos", ["status"])
-    op.create_index("ix_photos_taken_at_path", "photos", ["taken_at", "path"])
+    op.create_index("ix_photos_listing", "photos", ["duplicate_of", "taken_at", "path"])
+    op.create_index("ix_photos_status", "photos", ["duplicate_of", "status", "path"])
 
     op.create_table(
         "faces",

@@ -1,0 +1,234 @@
+"""Read-only queries for the CLI and GUI, returning plain dataclasses.
+
+Each function takes a Session the caller opened (and owns); nothing here writes.
+Ignored faces are left out of counts, covers and face lists unless asked for; photos
+that are duplicates of another (``duplicate_of`` set) are left out of photo lists.
+A cover face is the user's choice (``Person.cover_face_id``) or else the face with the
+largest quality = size x sharpness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, distinct, func, select
+from sqlalchemy.orm import Session
+
+from core.storage.models import Assignment, Cluster, Face, Person, Photo, ReviewItem
+
+QUALITY = Face.quality_size * Face.quality_sharpness
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    id: int
+    name: str
+    hidden: bool
+    face_count: int
+    cover_face_id: int | None
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    id: int
+    face_count: int
+    cover_face_id: int | None
+
+
+@dataclass(frozen=True)
+class FaceInfo:
+    id: int
+    photo_id: int
+    photo_path: str
+    box: tuple[float, float, float, float]  # x, y, w, h in photo pixels
+    score: float
+    person_id: int | None
+    person_name: str | None
+    cluster_id: int | None
+    source: str | None  # "user" | "recognizer" | "clusterer", None when unassigned
+    confidence: float | None
+    ignored: bool = False
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    id: int
+    path: str
+    width: int | None
+    height: int | None
+    taken_at: datetime | None
+    status: str
+    error: str | None
+    face_count: int
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    photos_total: int  # not counting duplicates
+    done: int
+    error: int
+    missing: int
+    pending: int
+    faces: int  # not ignored
+    people: int
+    clusters: int  # active, with at least one face
+    unassigned: int  # faces in no person and no cluster
+    review_items: int
+    duplicates: int = 0
+
+
+def _groups(key: Any) -> Any:
+    """Per group: face count and best face (SQLite takes bare columns from the max() row)."""
+    return (select(key.label("key"), func.count().label("n"), Face.id.label("best"),
+                   func.max(QUALITY).label("quality"))
+            .join(Face, Face.id == Assignment.face_id)
+            .where(key.is_not(None), Face.ignored.is_(False))
+            .group_by(key).subquery())
+
+
+def list_people(session: Session, include_hidden: bool = False, search: str | None = None,
+                sort: Literal["count", "name"] = "count") -> list[PersonSummary]:
+    """Named people with their face counts, most faces first (or by name)."""
+    groups = _groups(Assignment.person_id)
+    count = func.coalesce(groups.c.n, 0)
+    stmt = (select(Person.id, Person.name, Person.hidden, count,
+                   func.coalesce(Person.cover_face_id, groups.c.best))
+            .outerjoin(groups, groups.c.key == Person.id))
+    if not include_hidden:
+        stmt = stmt.where(Person.hidden.is_(False))
+    needle = " ".join((search or "").split()).casefold()
+    if needle:
+        stmt = stmt.where(Person.name_key.contains(needle, autoescape=True))
+    if sort == "count":
+        stmt = stmt.order_by(count.desc(), Person.name_key)
+    elif sort == "name":
+        stmt = stmt.order_by(Person.name_key)
+    else:
+        raise ValueError(f"unknown sort {sort!r}")
+    return [PersonSummary(*row) for row in session.execute(stmt)]
+
+
+def list_clusters(session: Session, min_size: int = 1) -> list[ClusterSummary]:
+    """Active clusters with at least ``min_size`` faces, largest first."""
+    groups = _groups(Assignment.cluster_id)
+    stmt = (select(Cluster.id, groups.c.n, groups.c.best)
+            .join(groups, groups.c.key == Cluster.id)
+            .where(Cluster.active.is_(True), groups.c.n >= max(min_size, 1))
+            .order_by(groups.c.n.desc(), Cluster.id))
+    return [ClusterSummary(*row) for row in session.execute(stmt)]
+
+
+def _faces() -> Select[Any]:
+    return (select(Face.id, Face.photo_id, Photo.path, Face.x, Face.y, Face.w, Face.h, Face.score,
+                   Assignment.person_id, Person.name, Assignment.cluster_id, Assignment.source,
+                   Assignment.confidence, Face.ignored)
+            .join(Photo, Photo.id == Face.photo_id)
+            .outerjoin(Assignment, Assignment.face_id == Face.id)
+            .outerjoin(Person, Person.id == Assignment.person_id))
+
+
+def _face_infos(session: Session, stmt: Select[Any], offset: int, limit: int | None) -> list[FaceInfo]:
+    rows = session.execute(stmt.offset(offset).limit(limit))
+    return [FaceInfo(r[0], r[1], r[2], (r[3], r[4], r[5], r[6]), *r[7:]) for r in rows]
+
+
+def faces_of_person(session: Session, person_id: int, *, offset: int = 0, limit: int | None = None,
+                    sort: Literal["quality", "date", "confidence"] = "quality",
+                    include_ignored: bool = False) -> list[FaceInfo]:
+    """A person's faces: best first, by photo date, or least confident first (to review)."""
+    stmt = _faces().where(Assignment.person_id == person_id)
+    if not include_ignored:
+        stmt = stmt.where(Face.ignored.is_(False))
+    order = {"quality": (QUALITY.desc(),), "date": (Photo.taken_at, Photo.path),
+             "confidence": (Assignment.source == "user", Assignment.confidence)}[sort]
+    return _face_infos(session, stmt.order_by(*order, Face.id), offset, limit)
+
+
+def faces_of_cluster(session: Session, cluster_id: int, *, offset: int = 0, limit: int | None = None,
+                     include_ignored: bool = False) -> list[FaceInfo]:
+    """A cluster's faces, best first."""
+    stmt = _faces().where(Assignment.cluster_id == cluster_id)
+    if not include_ignored:
+        stmt = stmt.where(Face.ignored.is_(False))
+    return _face_infos(session, stmt.order_by(QUALITY.desc(), Face.id), offset, limit)
+
+
+def faces_of_photo(session: Session, photo_id: int) -> list[FaceInfo]:
+    """All faces found in one photo, ignored ones included, left to right."""
+    return _face_infos(session, _faces().where(Face.photo_id == photo_id).order_by(Face.x, Face.id), 0, None)
+
+
+def unassigned_faces(session: Session, *, offset: int = 0, limit: int | None = None) -> list[FaceInfo]:
+    """Faces in no person and no cluster (not ignored), best first."""
+    stmt = _faces().where(Assignment.face_id.is_(None), Face.ignored.is_(False))
+    return _face_infos(session, stmt.order_by(QUALITY.desc(), Face.id), offset, limit)
+
+
+def _photos_with(person_ids: Collection[int]) -> Select[Any]:
+    wanted = set(person_ids)
+    return (select(Face.photo_id).join(Assignment, Assignment.face_id == Face.id)
+            .where(Assignment.person_id.in_(wanted), Face.ignored.is_(False))
+            .group_by(Face.photo_id)
+            .having(func.count(distinct(Assignment.person_id)) == len(wanted)))
+
+
+_PHOTO_COLUMNS = (Photo.id, Photo.path, Photo.width, Photo.height, Photo.taken_at, Photo.status,
+                  Photo.error, Photo.face_count)
+
+
+def photos(session: Session, person_ids: Collection[int] | None = None, offset: int = 0,
+           limit: int | None = None) -> list[PhotoInfo]:
+    """Photos (not duplicates) by date taken, then path; undated ones first.
+
+    With ``person_ids``: only photos in which ALL these people appear.
+    """
+    ids = select(Photo.id).where(Photo.duplicate_of.is_(None))
+    if person_ids:
+        ids = ids.where(Photo.id.in_(_photos_with(person_ids)))
+    order = (Photo.taken_at, Photo.path)
+    if offset or limit is not None:  # page through the covering index, then fetch the rows
+        page = ids.order_by(*order).offset(offset).limit(limit).subquery()
+        stmt = select(*_PHOTO_COLUMNS).join(page, page.c.id == Photo.id)
+    else:
+        stmt = ids.with_only_columns(*_PHOTO_COLUMNS)
+    return [PhotoInfo(*row) for row in session.execute(stmt.order_by(*order))]
+
+
+def count_photos(session: Session, person_ids: Collection[int] | None = None) -> int:
+    """How many photos :func:`photos` would list without offset and limit."""
+    stmt = select(func.count()).select_from(Photo).where(Photo.duplicate_of.is_(None))
+    if person_ids:
+        stmt = stmt.where(Photo.id.in_(_photos_with(person_ids)))
+    return session.scalar(stmt) or 0
+
+
+def status(session: Session) -> StatusCounts:
+    """Counts for the status bar and ``faceorg status``."""
+    by_status: dict[str, int] = {key: n for key, n in session.execute(
+        select(Photo.status, func.count()).where(Photo.duplicate_of.is_(None)).group_by(Photo.status))}
+    duplicates = session.scalar(select(func.count()).where(Photo.duplicate_of.is_not(None))) or 0
+    faces = session.scalar(select(func.count()).select_from(Face).where(Face.ignored.is_(False))) or 0
+    people = session.scalar(select(func.count()).select_from(Person)) or 0
+    has_face = (select(Assignment.face_id).join(Face, Face.id == Assignment.face_id)
+                .where(Assignment.cluster_id == Cluster.id, Face.ignored.is_(False)).exists())
+    clusters = session.scalar(select(func.count()).select_from(Cluster)
+                              .where(Cluster.active.is_(True), has_face)) or 0
+    unassigned = session.scalar(select(func.count()).select_from(Face)
+                                .outerjoin(Assignment, Assignment.face_id == Face.id)
+                                .where(Assignment.face_id.is_(None), Face.ignored.is_(False))) or 0
+    reviews = session.scalar(select(func.count()).select_from(ReviewItem)) or 0
+    return StatusCounts(
+        photos_total=sum(by_status.values()), done=by_status.get("done", 0),
+        error=by_status.get("error", 0), missing=by_status.get("missing", 0),
+        pending=by_status.get("pending", 0), faces=faces, people=people, clusters=clusters,
+        unassigned=unassigned, review_items=reviews, duplicates=duplicates)
+
+
+def import_errors(session: Session) -> list[PhotoInfo]:
+    """Photos that failed to import, with their error message, by path."""
+    stmt = (select(*_PHOTO_COLUMNS)
+            .where(Photo.duplicate_of.is_(None), Photo.status == "error").order_by(Photo.path))
+    return [PhotoInfo(*row) for row in session.execute(stmt)]
