@@ -39,7 +39,7 @@ def save_embeddings(session: Session, model_id: str,
         return 0
     stmt = insert(Embedding)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[Embedding.face_id, Embedding.model_id],
+        index_elements=[Embedding.model_id, Embedding.face_id],
         set_={"vector": stmt.excluded.vector, "dim": stmt.excluded.dim})
     session.execute(stmt, rows)
     return len(rows)
@@ -57,7 +57,7 @@ def load_matrix(session: Session, model_id: str, face_ids: Sequence[int] | np.nd
     if skip_ignored:
         base = base.join(Face, Face.id == Embedding.face_id).where(Face.ignored.is_(False))
     if face_ids is None:
-        rows = session.execute(base.order_by(Embedding.face_id)).all()
+        rows = session.execute(base.order_by(Embedding.model_id, Embedding.face_id)).all()
     else:
         wanted = np.unique(np.asarray(face_ids, dtype=np.int64))
         rows = []

@@ -39,6 +39,7 @@ from core.storage.lock import LibraryLock
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 BUSY_TIMEOUT_MS = 10_000
+PAGE_SIZE = 16_384
 
 
 class LibraryVersionError(RuntimeError):
@@ -167,6 +168,8 @@ def _create_engine(path: Path, *, read_only: bool) -> Engine:
         if read_only:
             cursor.execute("PRAGMA query_only=ON")
         else:
+            # Big pages for 2 KB embedding rows (takes effect only in a new, empty file).
+            cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()

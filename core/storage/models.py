@@ -37,6 +37,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -122,10 +123,14 @@ class Face(Base):
 
 
 class Embedding(Base):
-    __tablename__ = "embeddings"
+    """One face's vector from one model. The key starts with the model so that a model's
+    vectors are read in face order without sorting; face_id is indexed for the cascade."""
 
-    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
-    model_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    __tablename__ = "embeddings"
+    __table_args__ = (PrimaryKeyConstraint("model_id", "face_id"),)
+
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), index=True)
+    model_id: Mapped[str] = mapped_column(String(64))
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian float32, see embeddings.pack
     dim: Mapped[int] = mapped_column(Integer)
 

@@ -12,7 +12,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from core.storage.embeddings import save_embeddings
-from core.storage.engine import LibraryVersionError, begin_write, head_revision, open_library
+from core.storage.engine import (
+    PAGE_SIZE,
+    LibraryVersionError,
+    begin_write,
+    head_revision,
+    open_library,
+)
 from core.storage.models import (
     Assignment,
     Base,
@@ -29,6 +35,7 @@ def test_new_library_is_created_by_migrations_and_stamped_at_head(library):
     with library.engine.connect() as conn:
         assert conn.scalar(text("SELECT version_num FROM alembic_version")) == head_revision()
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert conn.scalar(text("PRAGMA page_size")) == PAGE_SIZE
     assert library.path.is_file()
 
 

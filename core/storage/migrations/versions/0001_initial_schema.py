@@ -105,9 +105,9 @@ def upgrade() -> None:
         sa.Column("dim", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["face_id"], ["faces.id"], name="fk_embeddings_face_id_faces",
                                 ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("face_id", "model_id", name="pk_embeddings"),
+        sa.PrimaryKeyConstraint("model_id", "face_id", name="pk_embeddings"),
     )
-    op.create_index("ix_embeddings_model_id", "embeddings", ["model_id"])
+    op.create_index("ix_embeddings_face_id", "embeddings", ["face_id"])
 
     op.create_table(
         "persons",
