@@ -97,7 +97,9 @@ class Photo(Base):
     error: Mapped[str | None] = mapped_column(Text)
     face_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
-    faces: Mapped[list[Face]] = relationship(back_populates="photo", passive_deletes=True)
+    # The database cascades deletes; the ORM leaves it to it (no UPDATE ... SET photo_id=NULL).
+    faces: Mapped[list[Face]] = relationship(back_populates="photo", cascade="all, delete-orphan",
+                                             passive_deletes=True)
 
 
 class Face(Base):
@@ -119,7 +121,7 @@ class Face(Base):
         DateTime, default=utcnow, server_default=func.current_timestamp())
 
     photo: Mapped[Photo] = relationship(back_populates="faces")
-    assignment: Mapped[Assignment | None] = relationship(passive_deletes=True)
+    assignment: Mapped[Assignment | None] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
 
 class Embedding(Base):

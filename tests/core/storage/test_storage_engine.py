@@ -105,6 +105,19 @@ def test_deleting_a_photo_cascades_to_faces_and_everything_about_them(library, f
         assert person.cover_face_id is None
 
 
+def test_orm_delete_of_a_loaded_photo_leaves_the_cascade_to_the_database(library, factory):
+    with library.session() as s:
+        (face,) = factory.faces(s, 1)
+        factory.cluster(s, [face])
+    with library.session() as s:
+        photo = s.scalars(select(Photo)).one()
+        assert photo.faces[0].assignment is not None  # loaded
+        s.delete(photo)
+    with library.session() as s:
+        assert s.scalar(select(func.count()).select_from(Face)) == 0
+        assert s.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
 def test_a_person_with_faces_cannot_be_deleted(library, factory):
     with library.session() as s:
         (face,) = factory.faces(s, 1)
