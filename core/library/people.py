@@ -77,8 +77,9 @@ def name_cluster(session: Session, cluster_id: int, name: str) -> PersonRef:
     """
     begin_write(session)
     name = normalize_name(name)
-    if session.get(Cluster, cluster_id) is None:
-        raise NotFoundError(f"No cluster {cluster_id}")
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None or not cluster.active:
+        raise NotFoundError(f"No active cluster {cluster_id}")
     rec = ChangeRecorder(session)
     person = session.scalars(select(Person).where(Person.name_key == name_key(name))).first()
     in_cluster = select(Assignment.face_id).where(Assignment.cluster_id == cluster_id)

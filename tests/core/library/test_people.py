@@ -99,6 +99,9 @@ def test_name_cluster_errors(library, factory):
             name_cluster(s, 999, "Ann")
         with pytest.raises(ValueError):
             name_cluster(s, cluster, " ")
+        name_cluster(s, cluster, "Ann")
+        with pytest.raises(NotFoundError):  # already named: no longer an active cluster
+            name_cluster(s, cluster, "Bob")
 
 
 def test_rename_person(library, factory):
