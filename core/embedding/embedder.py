@@ -1,0 +1,80 @@
+"""Batched FaceNet inference: device choice, thread count, optional flip averaging."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.alignment import standardize
+from core.embedding.weights import MODEL_ID, pretrained_facenet
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """"auto" prefers CUDA, then Apple MPS, then the CPU."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def default_threads() -> int:
+    """All cores for intra-op parallelism (one batch at a time), unless FACEORG_THREADS says otherwise."""
+    env = os.environ.get("FACEORG_THREADS")
+    return max(1, int(env)) if env else max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class EmbedderSettings:
+    device: str = "auto"
+    batch_size: int = 32
+    flip: bool = True          # average the embeddings of the face and its mirror image
+    threads: int | None = None
+
+
+class Embedder:
+    """Turns 160x160 RGB uint8 face crops into L2-normalised float32 embeddings.
+
+    Thread-safe: one forward pass at a time (torch already uses every core inside one pass).
+    """
+
+    def __init__(self, model: nn.Module | None = None, model_id: str = MODEL_ID,
+                 settings: EmbedderSettings | None = None) -> None:
+        self.settings = settings or EmbedderSettings()
+        self.model_id = model_id
+        self.device = pick_device(self.settings.device)
+        if self.device.type == "cpu":
+            torch.set_num_threads(self.settings.threads or default_threads())
+        self.model = (model if model is not None else pretrained_facenet()).to(self.device).eval()
+        self._lock = threading.Lock()
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.last_bn.num_features) if hasattr(self.model, "last_bn") else 512
+
+    def embed(self, faces: np.ndarray) -> np.ndarray:
+        """faces: (N, 160, 160, 3) uint8 RGB -> (N, D) float32, L2-normalised."""
+        if len(faces) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        outputs = []
+        bs = self.settings.batch_size
+        for start in range(0, len(faces), bs):
+            batch = torch.from_numpy(standardize(faces[start:start + bs]))
+            outputs.append(self._forward(batch))
+        return np.concatenate(outputs)
+
+    def _forward(self, batch: torch.Tensor) -> np.ndarray:
+        with self._lock, torch.inference_mode():
+            x = batch.to(self.device)
+            emb = self.model(x)
+            if self.settings.flip:
+                emb = emb + self.model(torch.flip(x, dims=[3]))
+                emb = torch.nn.functional.normalize(emb, dim=1)
+            return emb.float().cpu().numpy()

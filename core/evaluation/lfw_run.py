@@ -1,0 +1,194 @@
+"""Run the FaceNet pipeline over LFW images: the face nearest the image centre (LFW's subject),
+or a centre crop when no face is found. Used by ``faceorg evaluate`` and the benchmarks."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.alignment import center_crop, face_input
+from core.detection.base import Detection
+from core.imaging.loader import load_image
+from core.paths import cache_dir
+from core.pipeline import FacePipeline
+from core.progress import CancelToken, ProgressFn, check, report
+
+
+@dataclass
+class LfwEmbeddings:
+    """Embeddings of LFW images, one row per relative path; ``fallback`` marks centre crops."""
+
+    paths: list[str]
+    embeddings: np.ndarray
+    fallback: np.ndarray
+    model_id: str
+    elapsed_s: float
+
+    def index(self) -> dict[str, int]:
+        return {p: i for i, p in enumerate(self.paths)}
+
+
+def central_detection(detections: Sequence[Detection], width: int, height: int) -> Detection | None:
+    """The detection whose centre is nearest the image centre (LFW images are centred on the subject)."""
+    if not detections:
+        return None
+    cx, cy = width / 2, height / 2
+
+    def dist(d: Detection) -> float:
+        x, y, w, h = d.box
+        return (x + w / 2 - cx) ** 2 + (y + h / 2 - cy) ** 2
+
+    return min(detections, key=dist)
+
+
+def _prepare(pipeline: FacePipeline, root: Path, rel: str) -> tuple[np.ndarray, bool]:
+    image = load_image(root / "images" / rel).rgb
+    det = central_detection(pipeline.detector().detect(image), image.shape[1], image.shape[0])
+    if det is None:
+        return center_crop(image), True
+    return face_input(image, det, pipeline.settings.align), False
+
+
+def _batches(paths: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(paths), size):
+        yield paths[start:start + size]
+
+
+def embed_lfw_images(root: str | Path, rel_paths: Sequence[str], pipeline: FacePipeline | None = None, *,
+                     workers: int = 2, progress: ProgressFn | None = None,
+                     cancel: CancelToken | None = None) -> LfwEmbeddings:
+    """Detect (in ``workers`` threads), crop and embed (batched) the given LFW images."""
+    root = Path(root)
+    pipeline = pipeline or FacePipeline()
+    embedder = pipeline.embedder
+    start = time.perf_counter()
+    rows: list[np.ndarray] = []
+    fallback: list[bool] = []
+    batch_size = max(16, embedder.settings.batch_size)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = None
+        for batch in _batches(list(rel_paths), batch_size):
+            check(cancel)
+            future = [pool.submit(_prepare, pipeline, root, rel) for rel in batch]
+            if pending is not None:
+                rows.append(_embed(embedder, pending, fallback))
+            pending = future
+            report(progress, len(rows) * batch_size, len(rel_paths), "embedding LFW")
+        if pending is not None:
+            rows.append(_embed(embedder, pending, fallback))
+    emb = np.concatenate(rows) if rows else np.zeros((0, embedder.dim), np.float32)
+    report(progress, len(rel_paths), len(rel_paths), "embedding LFW")
+    return LfwEmbeddings(list(rel_paths), emb, np.array(fallback, dtype=bool), embedder.model_id,
+                         time.perf_counter() - start)
+
+
+def _embed(embedder, futures, fallback: list[bool]) -> np.ndarray:  # noqa: ANN001
+    results = [f.result() for f in futures]
+    fallback.extend(fb for _, fb in results)
+    return embedder.embed(np.stack([crop for crop, _ in results]))
+
+
+def cached_embed_lfw(root: str | Path, rel_paths: Sequence[str], pipeline: FacePipeline | None = None, *,
+                     progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> LfwEmbeddings:
+    """``embed_lfw_images`` memoised on disk by (paths, model, pipeline settings)."""
+    pipeline = pipeline or FacePipeline()
+    key_src = repr((sorted(rel_paths), pipeline.model_id, asdict(pipeline.settings))).encode()
+    key = hashlib.sha256(key_src).hexdigest()[:20]
+    folder = cache_dir() / "lfw_embeddings"
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / f"{key}.npz"
+    if file.is_file():
+        data = np.load(file, allow_pickle=False)
+        paths = [str(p) for p in data["paths"]]
+        if paths == list(rel_paths):
+            return LfwEmbeddings(paths, data["embeddings"], data["fallback"], str(data["model_id"]), 0.0)
+    result = embed_lfw_images(root, rel_paths, pipeline, progress=progress, cancel=cancel)
+    tmp = file.with_suffix(".tmp.npz")
+    np.savez(tmp, paths=np.array(result.paths), embeddings=result.embeddings, fallback=result.fallback,
+             model_id=np.array(result.model_id))
+    tmp.replace(file)
+    return result
+
+
+@dataclass
+class LfwVerification:
+    """``faceorg evaluate lfw``: the View-2 protocol result plus how the images were embedded."""
+
+    result: object  # VerificationResult
+    n_images: int
+    n_fallback: int
+    embed_seconds: float
+    model_id: str
+
+    def to_json(self) -> dict:
+        r = self.result
+        return {"accuracy_mean": r.accuracy_mean, "accuracy_std": r.accuracy_std,
+                "accuracy_per_fold": [float(a) for a in r.accuracy_per_fold],
+                "threshold": r.threshold_mean, "threshold_per_fold": [float(t) for t in r.threshold_per_fold],
+                "val_at_far": r.val_mean, "val_std": r.val_std, "far": r.far_mean, "far_target": r.far_target,
+                "auc": r.roc.auc, "eer": r.roc.eer, "n_pairs": r.n_pairs, "n_images": self.n_images,
+                "n_fallback_center_crop": self.n_fallback, "embed_seconds": round(self.embed_seconds, 1),
+                "model_id": self.model_id, "distance": "squared L2 of L2-normalised embeddings"}
+
+
+def verify_lfw(root: str | Path, pairs_file: str | Path | None = None, pipeline: FacePipeline | None = None,
+               *, folds: Sequence[int] | None = None, far_target: float = 1e-3, use_cache: bool = True,
+               progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> LfwVerification:
+    """Embed the images of ``pairs.txt`` (or the given folds of it) and run the 10-fold protocol."""
+    from core.evaluation.lfw import read_pairs, verify_10fold
+
+    root = Path(root)
+    pairs = read_pairs(pairs_file or root / "pairs.txt")
+    if folds is not None:
+        pairs = [p for p in pairs if p.fold in set(folds)]
+    paths = sorted({p.path_a for p in pairs} | {p.path_b for p in pairs})
+    embed = cached_embed_lfw if use_cache else embed_lfw_images
+    emb = embed(root, paths, pipeline, progress=progress, cancel=cancel)
+    idx = emb.index()
+    a = np.array([idx[p.path_a] for p in pairs])
+    b = np.array([idx[p.path_b] for p in pairs])
+    dist = ((emb.embeddings[a] - emb.embeddings[b]) ** 2).sum(1)
+    result = verify_10fold(dist, np.array([p.same for p in pairs]), np.array([p.fold for p in pairs]),
+                           far_target=far_target)
+    return LfwVerification(result, len(paths), int(emb.fallback.sum()), emb.elapsed_s, emb.model_id)
+
+
+@dataclass
+class SeedIdentification:
+    """``faceorg evaluate identify``: the seed protocol (62 people, 10/5/5 images each)."""
+
+    result: object  # IdentificationResult
+    n_people: int
+    n_fallback: int
+
+    def to_json(self) -> dict:
+        r = self.result
+        return {"test_accuracy": r.test_accuracy, "k": r.k, "n_people": self.n_people,
+                "val_accuracy_by_k": {str(k): v for k, v in r.val_accuracy_by_k.items()},
+                "test_accuracy_by_k": {str(k): v for k, v in r.test_accuracy_by_k.items()},
+                "n_fallback_center_crop": self.n_fallback}
+
+
+def identify_seed(root: str | Path, pipeline: FacePipeline | None = None, *, use_cache: bool = True,
+                  progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> SeedIdentification:
+    """The seed experiment's 62-way k-NN identification with the pipeline's embeddings."""
+    from core.evaluation.identification import knn_identify, seed_split
+
+    root = Path(root)
+    split = seed_split(root)
+    parts = [split.gallery, split.validation, split.test]
+    rels = [str(p.relative_to(root / "images")) for part in parts for p, _ in part]
+    embed = cached_embed_lfw if use_cache else embed_lfw_images
+    emb = embed(root, rels, pipeline, progress=progress, cancel=cancel)
+    n_g, n_v = len(split.gallery), len(split.validation)
+    e = emb.embeddings
+    result = knn_identify(e[:n_g], [n for _, n in split.gallery], e[n_g:n_g + n_v],
+                          [n for _, n in split.validation], e[n_g + n_v:], [n for _, n in split.test],
+                          cancel=cancel)
+    return SeedIdentification(result, len(split.people), int(emb.fallback.sum()))
