@@ -1,0 +1,74 @@
+"""The part of an import that runs in worker threads: hash, decode and detect one file.
+
+Workers never touch the database or the importer's index; they get plain values and
+return a :class:`WorkItem` for the calling thread to decide on and write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.imaging.loader import content_hash
+from core.library.import_plan import KnownPhoto
+from core.library.import_writer import FaceRecord, PhotoRecord
+from core.library.quality import face_quality
+from core.library.scanner import ScanFile
+from core.pipeline import FacePipeline
+
+
+@dataclass(eq=False)
+class WorkItem:
+    """One file on its way through the import. ``action`` and ``target`` are set by the
+    calling thread: what to write ("new", "duplicate", "move", "touch", "replace",
+    "reduplicate", "error") and the photo row it concerns."""
+
+    file: ScanFile
+    known: KnownPhoto | None
+    record: PhotoRecord
+    crops: np.ndarray | None = None  # None: not detected (its content is already in the library)
+    action: str = ""
+    target: KnownPhoto | None = None
+
+
+def prepare(pipeline: FacePipeline, file: ScanFile, known: KnownPhoto | None, known_digest: str | None,
+            skip: frozenset[str]) -> WorkItem:
+    """Worker thread: hash the file, then decode and detect unless its content is already in
+    the library (``known_digest``: the content at this path; ``skip``: all known content).
+    Reads nothing shared but ``skip``; never raises."""
+    item = WorkItem(file, known, PhotoRecord(file.path, file.size, file.mtime))
+    try:
+        digest = item.record.content_hash = content_hash(file.path)
+    except OSError as exc:
+        item.record.error = _os_reason(exc)
+        return item
+    if digest == known_digest or (known is None and digest in skip):
+        return item
+    return detect(pipeline, item)
+
+
+def detect(pipeline: FacePipeline, item: WorkItem) -> WorkItem:
+    """Decode and detect ``item``'s file, filling its record and crops (or its error)."""
+    rec = item.record
+    try:
+        result, dets, crops = pipeline.prepare(item.file.path)
+    except Exception as exc:  # one odd file must never stop an import
+        rec.error = f"failed: {type(exc).__name__}: {exc}"[:200]
+        return item
+    if result.error is not None:
+        rec.error = result.error
+        return item
+    rec.width, rec.height, rec.taken_at = result.width, result.height, result.date_taken
+    rec.faces = [FaceRecord(d.box, np.asarray(d.landmarks), float(d.score), face_quality(d.box, crop))
+                 for d, crop in zip(dets, crops, strict=True)]
+    item.crops = crops
+    return item
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    return f"unreadable ({exc.strerror or type(exc).__name__})"

@@ -1,0 +1,210 @@
+"""Database writes of the importer: one call per photo, inside the caller's write transaction.
+
+A photo row reaches status "done" only in the same transaction that writes its faces and
+their embeddings, so a crash never leaves half-imported photos. Nothing here deletes a
+photo, and a face the user touched (named, constrained, drawn by hand or chosen as a
+cover) is never deleted: when a file's content changes, its old faces are matched to the
+new detections by box overlap and updated in place, keeping names and flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from core.library.quality import FaceQuality
+from core.library.undo import chunks
+from core.storage.embeddings import save_embeddings
+from core.storage.models import Assignment, Face, FaceConstraint, Person, Photo
+
+MATCH_IOU = 0.5  # old and new box of the same face in an edited photo
+
+
+@dataclass
+class FaceRecord:
+    """A detected face ready to store (``embedding`` is filled in before writing)."""
+
+    box: tuple[float, float, float, float]
+    landmarks: np.ndarray
+    score: float
+    quality: FaceQuality
+    embedding: np.ndarray | None = None
+
+
+@dataclass
+class PhotoRecord:
+    """What the importer learned about one file."""
+
+    path: str
+    size: int
+    mtime: float
+    content_hash: str | None = None
+    width: int | None = None
+    height: int | None = None
+    taken_at: datetime | None = None
+    error: str | None = None
+    faces: list[FaceRecord] = field(default_factory=list)
+
+
+def _photo_values(rec: PhotoRecord) -> dict:
+    return {"path": rec.path, "size": rec.size, "mtime": rec.mtime, "content_hash": rec.content_hash}
+
+
+def _face_values(photo_id: int, face: FaceRecord) -> dict:
+    x, y, w, h = (float(v) for v in face.box)
+    return {"photo_id": photo_id, "x": x, "y": y, "w": w, "h": h,
+            "landmarks": [round(float(v), 3) for v in np.asarray(face.landmarks).reshape(-1)],
+            "score": float(face.score), "quality_size": float(face.quality.size),
+            "quality_sharpness": float(face.quality.sharpness)}
+
+
+def _embeddings(session: Session, model_id: str, ids: Sequence[int], faces: Sequence[FaceRecord]) -> None:
+    items = []
+    for face_id, face in zip(ids, faces, strict=True):
+        if face.embedding is None:
+            raise ValueError("face without embedding")
+        items.append((face_id, face.embedding))
+    save_embeddings(session, model_id, items)
+
+
+def _insert_faces(session: Session, photo_id: int, faces: Sequence[FaceRecord], model_id: str) -> list[int]:
+    if not faces:
+        return []
+    stmt = insert(Face).returning(Face.id, sort_by_parameter_order=True)
+    ids = list(session.scalars(stmt, [_face_values(photo_id, f) for f in faces]))
+    _embeddings(session, model_id, ids, faces)
+    return ids
+
+
+def insert_photo(session: Session, rec: PhotoRecord, model_id: str) -> tuple[int, list[int]]:
+    """A new photo with status "done" and its faces; returns (photo id, face ids)."""
+    values = {**_photo_values(rec), "width": rec.width, "height": rec.height, "taken_at": rec.taken_at,
+              "status": "done", "error": None, "face_count": len(rec.faces)}
+    photo_id = session.scalar(insert(Photo).values(values).returning(Photo.id))
+    assert photo_id is not None
+    return photo_id, _insert_faces(session, photo_id, rec.faces, model_id)
+
+
+def insert_duplicate(session: Session, rec: PhotoRecord, original_id: int) -> int:
+    """A row for a copy of photo ``original_id``: status "done", no faces of its own."""
+    values = {**_photo_values(rec), "duplicate_of": original_id, "status": "done", "face_count": 0}
+    photo_id = session.scalar(insert(Photo).values(values).returning(Photo.id))
+    assert photo_id is not None
+    return photo_id
+
+
+def record_error(session: Session, photo_id: int | None, rec: PhotoRecord) -> int:
+    """Status "error" with the reason; an existing row keeps its faces (never deleted)."""
+    values = {**_photo_values(rec), "status": "error", "error": rec.error}
+    if photo_id is None:
+        photo_id = session.scalar(insert(Photo).values(values).returning(Photo.id))
+        assert photo_id is not None
+    else:
+        session.execute(update(Photo).where(Photo.id == photo_id).values(values))
+    return photo_id
+
+
+def set_file(session: Session, photo_id: int, rec: PhotoRecord, *, duplicate_of: int | None = None) -> None:
+    """The same content at a new path or with new size/mtime (a move, a touch, a restore)."""
+    values = {**_photo_values(rec), "status": "done", "error": None}
+    if duplicate_of is not None:
+        values["duplicate_of"] = duplicate_of
+    session.execute(update(Photo).where(Photo.id == photo_id).values(values))
+
+
+def set_status(session: Session, photo_ids: Iterable[int], status: str) -> None:
+    """Set ``status`` ("done" to restore, "missing") on these photos, nothing else."""
+    for chunk in chunks(list(photo_ids)):
+        session.execute(update(Photo).where(Photo.id.in_(chunk)).values(status=status))
+
+
+def swap_paths(session: Session, original_id: int, duplicate_id: int) -> None:
+    """The original (missing) takes its duplicate's path, size and mtime and status "done";
+    the duplicate row takes the vanished path and status "missing"."""
+    rows = {r.id: r for r in session.execute(select(Photo.id, Photo.path, Photo.size, Photo.mtime)
+                                             .where(Photo.id.in_([original_id, duplicate_id])))}
+    orig, dup = rows[original_id], rows[duplicate_id]
+    session.execute(update(Photo).where(Photo.id == duplicate_id).values(path=f"\0swap{duplicate_id}"))
+    session.execute(update(Photo).where(Photo.id == original_id).values(
+        path=dup.path, size=dup.size, mtime=dup.mtime, status="done", error=None))
+    session.execute(update(Photo).where(Photo.id == duplicate_id).values(
+        path=orig.path, size=orig.size, mtime=orig.mtime, status="missing"))
+
+
+def replace_content(session: Session, photo_id: int, rec: PhotoRecord, model_id: str) -> tuple[list[int], int]:
+    """New content at a known path: update the row and merge faces.
+
+    Old faces overlapping a new detection are updated in place (assignment, ignored flag and
+    constraints kept); old faces the user touched are kept even without a match; other old
+    faces are deleted; the remaining detections are inserted. Returns (ids of the faces
+    inserted or re-embedded, number inserted).
+    """
+    old = session.execute(select(Face.id, Face.x, Face.y, Face.w, Face.h)
+                          .where(Face.photo_id == photo_id)).all()
+    matches = _match(old, rec.faces)
+    matched_new = {j for _, j in matches}
+    touched = _user_touched(session, [r.id for r in old])
+    keep = {i for i, _ in matches} | touched
+    gone = [r.id for r in old if r.id not in keep]
+    for chunk in chunks(gone):
+        session.execute(delete(Face).where(Face.id.in_(chunk)))
+    for face_id, j in matches:
+        values = _face_values(photo_id, rec.faces[j])
+        values.pop("photo_id")
+        session.execute(update(Face).where(Face.id == face_id).values(values))
+    _embeddings(session, model_id, [i for i, _ in matches], [rec.faces[j] for _, j in matches])
+    fresh = [f for j, f in enumerate(rec.faces) if j not in matched_new]
+    inserted = _insert_faces(session, photo_id, fresh, model_id)
+    count = session.scalar(select(func.count()).select_from(Face).where(Face.photo_id == photo_id))
+    session.execute(update(Photo).where(Photo.id == photo_id).values(
+        **_photo_values(rec), width=rec.width, height=rec.height, taken_at=rec.taken_at,
+        status="done", error=None, duplicate_of=None, face_count=count or 0))
+    return [i for i, _ in matches] + inserted, len(inserted)
+
+
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _match(old: Sequence, new: Sequence[FaceRecord]) -> list[tuple[int, int]]:
+    """Greedy one-to-one pairs (old face id, new index) by IoU, best first."""
+    pairs = sorted(((_iou((r.x, r.y, r.w, r.h), f.box), r.id, j)
+                    for r in old for j, f in enumerate(new)), reverse=True)
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    out = []
+    for iou, face_id, j in pairs:
+        if iou < MATCH_IOU:
+            break
+        if face_id in used_old or j in used_new:
+            continue
+        used_old.add(face_id)
+        used_new.add(j)
+        out.append((face_id, j))
+    return out
+
+
+def _user_touched(session: Session, face_ids: list[int]) -> set[int]:
+    """Faces with a user assignment or constraint, drawn by hand, or chosen as a cover."""
+    touched: set[int] = set()
+    for chunk in chunks(face_ids):
+        touched.update(session.scalars(select(Assignment.face_id).where(
+            Assignment.face_id.in_(chunk), Assignment.source == "user")))
+        touched.update(session.scalars(select(Face.id).where(Face.id.in_(chunk), Face.manual.is_(True))))
+        touched.update(session.scalars(select(Person.cover_face_id).where(Person.cover_face_id.in_(chunk))))
+        for column in (FaceConstraint.face_id, FaceConstraint.other_face_id):
+            touched.update(session.scalars(select(column).where(column.in_(chunk))))
+    touched.discard(None)  # type: ignore[arg-type]
+    return touched
+

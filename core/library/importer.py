@@ -1,0 +1,245 @@
+"""Import photo folders into the library: scan, detect in worker threads, embed in batches,
+write one transaction per batch.
+
+Flow: the scan (:mod:`core.library.import_plan`) lists the files that need work; worker
+threads hash, decode and detect them (never touching the database) within a window of
+``2 * workers`` photos in flight; the calling thread decides what each file is (new, moved,
+copy, changed, bad), embeds the new faces a batch at a time and commits each batch with
+its photos (:mod:`core.library.import_writer`). A photo is "done" only in the
+transaction that stores its faces and embeddings, so an import killed at any moment
+leaves a consistent library and the next import carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from core.library import import_writer as writer
+from core.library.import_actions import Tally, apply, decide
+from core.library.import_plan import ImportPlan, KnownPhoto, LibraryIndex, plan_import, vanished
+from core.library.import_worker import WorkItem, prepare
+from core.library.scanner import resolve_root
+from core.pipeline import FacePipeline, PipelineSettings
+from core.progress import Cancelled, CancelToken, ProgressFn, check, report
+from core.storage.engine import Library, begin_write
+
+POLL_S = 0.1  # how often a wait for a worker checks the cancel token
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """``workers``: decode+detect threads; ``batch_size``: faces per embedding batch;
+    ``commit_every``: most photos per transaction; ``detector``: used when the importer
+    makes its own pipeline."""
+
+    workers: int = field(default_factory=default_workers)
+    batch_size: int = 32
+    commit_every: int = 64
+    detector: str = "yunet"
+
+
+@dataclass
+class ImportReport:
+    """What one import did. ``new_face_ids``: faces inserted or re-embedded, to recognise and
+    cluster next. ``errors``: (path, reason) for bad files and unreadable folders."""
+
+    files_total: int = 0
+    files_done: int = 0
+    photos_new: int = 0
+    photos_unchanged: int = 0
+    photos_moved: int = 0
+    photos_duplicate: int = 0
+    photos_missing: int = 0
+    photos_restored: int = 0
+    photos_updated: int = 0
+    faces_new: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    cancelled: bool = False
+    new_face_ids: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """A stable, JSON-ready dict."""
+        out = asdict(self)
+        out["errors"] = [{"path": p, "reason": r} for p, r in self.errors]
+        out["elapsed_s"] = round(self.elapsed_s, 3)
+        return out
+
+
+def import_folders(library: Library, folders: Sequence[str | os.PathLike[str]], *,
+                   pipeline: FacePipeline | None = None, settings: ImportSettings | None = None,
+                   progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> ImportReport:
+    """Import every photo below ``folders`` (files may be given too); see the module doc."""
+    settings = settings or ImportSettings()
+    pipeline = pipeline or FacePipeline(PipelineSettings(detector=settings.detector))
+    return _Importer(library, pipeline, settings, progress, cancel).run(folders)
+
+
+class _Importer:
+    def __init__(self, library: Library, pipeline: FacePipeline, settings: ImportSettings,
+                 progress: ProgressFn | None, cancel: CancelToken | None) -> None:
+        self.library, self.pipeline, self.settings = library, pipeline, settings
+        self.progress, self.cancel = progress, cancel
+        self.report = ImportReport()
+        self.t0 = time.monotonic()
+        self.consumed = 0
+        self.faces_seen = 0
+
+    def run(self, folders: Sequence[str | os.PathLike[str]]) -> ImportReport:
+        roots = list(dict.fromkeys(str(resolve_root(f)) for f in folders))
+        with self.library.session() as session:
+            self.index = LibraryIndex.load(session)
+        try:
+            plan = plan_import(roots, self.index, progress=self.progress, cancel=self.cancel)
+            self.report.errors += [(e.path, e.reason) for e in plan.errors]
+            self.report.files_total = plan.files_total
+            self._restore(plan)
+            self._process(plan)
+            self._mark_vanished(plan, roots)
+        except Cancelled:
+            self.report.cancelled = True
+        self.report.elapsed_s = time.monotonic() - self.t0
+        return self.report
+
+    # -- before and after the work --------------------------------------------------------
+    def _restore(self, plan: ImportPlan) -> None:
+        """Unchanged files back at their path; unchanged files count as done at once."""
+        if plan.restore:
+            with self.library.session() as session:
+                begin_write(session)
+                writer.set_status(session, [row.id for row in plan.restore if row.id is not None], "done")
+            for row in plan.restore:
+                row.status = "done"
+        self.report.photos_restored += len(plan.restore)
+        self.report.photos_unchanged += plan.unchanged
+        self.report.files_done = self.base_done = plan.unchanged + len(plan.restore)
+        self.processing_t0 = time.monotonic()
+        self.remaining = len(plan.work)
+        self._report_progress()
+
+    def _mark_vanished(self, plan: ImportPlan, roots: list[str]) -> None:
+        """Rows whose file is gone become "missing" (never deleted); an original whose copy
+        is still there takes the copy's path instead, keeping its faces on a real file."""
+        gone = vanished(self.index, plan, roots)
+        if not gone:
+            return
+        gone_ids = {row.id for row in gone}
+        dups = self.index.duplicates_of()
+        missing: list[KnownPhoto] = []
+        with self.library.session() as session:
+            begin_write(session)
+            for row in gone:
+                copy = next((d for d in dups.get(row.id or -1, []) if d.status == "done"
+                             and d.id not in gone_ids and os.path.exists(d.path)), None)
+                if row.duplicate_of is not None or copy is None or row.id is None or copy.id is None:
+                    missing.append(row)
+                    continue
+                writer.swap_paths(session, row.id, copy.id)
+                old, new = (row.path, row.size, row.mtime), (copy.path, copy.size, copy.mtime)
+                self.index.move(copy, "\0swap", 0, 0.0)
+                self.index.move(row, *new)
+                self.index.move(copy, *old)
+                row.status = "done"
+                missing.append(copy)
+            writer.set_status(session, [r.id for r in missing if r.id is not None], "missing")
+        for row in missing:
+            row.status = "missing"
+        self.report.photos_missing += len(missing)
+
+    # -- the work ---------------------------------------------------------------------------
+    def _process(self, plan: ImportPlan) -> None:
+        workers = max(1, self.settings.workers)
+        window = 2 * workers
+        skip = frozenset(self.index.by_hash)
+        pending: deque[Future[WorkItem]] = deque()
+        todo = iter(plan.work)
+        batch: list[WorkItem] = []
+        batch_faces = 0
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="faceorg-import")
+        try:
+            while True:
+                while len(pending) < window and (job := next(todo, None)) is not None:
+                    file, known = job
+                    digest = known.content_hash if known is not None and known.status in ("done", "missing") \
+                        else None
+                    pending.append(pool.submit(prepare, self.pipeline, file, known, digest, skip))
+                if not pending:
+                    break
+                item = self._wait(pending.popleft())
+                decide(self.index, self.pipeline, item)
+                self.faces_seen += 0 if item.crops is None else len(item.crops)
+                batch.append(item)
+                batch_faces += 0 if item.crops is None else len(item.crops)
+                self.consumed += 1
+                self.remaining -= 1
+                self._report_progress()
+                if batch_faces >= self.settings.batch_size or len(batch) >= self.settings.commit_every:
+                    self._flush(batch)
+                    batch, batch_faces = [], 0
+            self._flush(batch)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _wait(self, future: Future[WorkItem]) -> WorkItem:
+        while True:
+            check(self.cancel)
+            try:
+                return future.result(timeout=POLL_S)
+            except FutureTimeout:
+                continue
+
+    def _flush(self, batch: list[WorkItem]) -> None:
+        """Embed the batch's new faces, then write the batch in one transaction."""
+        if not batch:
+            return
+        check(self.cancel)
+        self._embed([it for it in batch if it.action in ("new", "replace")])
+        tally = Tally()
+        with self.library.session() as session:
+            begin_write(session)
+            for item in batch:
+                apply(session, self.index, item, self.pipeline.model_id, tally)
+        for key, n in tally.counts.items():
+            setattr(self.report, key, getattr(self.report, key) + n)
+        self.report.new_face_ids += tally.new_face_ids
+        self.report.errors += tally.errors
+        self.report.files_done += len(batch)
+
+    def _embed(self, items: list[WorkItem]) -> None:
+        with_faces = [it for it in items if it.crops is not None and len(it.crops)]
+        if not with_faces:
+            return
+        crops = np.concatenate([it.crops for it in with_faces if it.crops is not None])
+        step = max(1, self.settings.batch_size)
+        vectors = []
+        for start in range(0, len(crops), step):
+            check(self.cancel)
+            vectors.append(self.pipeline.embedder.embed(crops[start:start + step]))
+        emb = np.concatenate(vectors)
+        at = 0
+        for it in with_faces:
+            for face in it.record.faces:
+                face.embedding = emb[at]
+                at += 1
+
+    def _report_progress(self) -> None:
+        r = self.report
+        done = self.base_done + self.consumed
+        elapsed = max(1e-6, time.monotonic() - self.processing_t0)
+        rate = self.consumed / elapsed
+        eta = self.remaining / rate if rate > 0 else float("nan")
+        report(self.progress, done, r.files_total, "importing", files_done=done, files_total=r.files_total,
+               faces=self.faces_seen, photos_per_s=rate, eta_s=eta)
+

@@ -1,0 +1,121 @@
+"""Helpers for the importer tests: one shared pipeline, real photos, bad files made at test
+time, and a consistency check of a library file read through a separate connection."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sqlite3
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from core.embedding.embedder import EmbedderSettings
+from core.library.importer import ImportSettings
+from core.paths import lfw_default
+from core.pipeline import FacePipeline, PipelineSettings
+
+#: Small batches and commits so that a handful of photos spans several transactions.
+SETTINGS = ImportSettings(workers=2, batch_size=8, commit_every=4)
+ASTRONAUT_DATE = "2019:07:14 16:05:33"
+
+
+@functools.cache
+def shared_pipeline() -> FacePipeline:
+    """One pipeline for every importer test in the session (the model loads once)."""
+    return FacePipeline(PipelineSettings(embedder=EmbedderSettings(flip=False, batch_size=8)))
+
+
+def lfw_photos(n: int) -> list[Path]:
+    """The first photo of ``n`` LFW people (sorted), or skip the test."""
+    root = lfw_default()
+    if root is None:
+        pytest.skip("LFW not found at ../shared/lfw (set FACEORG_LFW to use another copy)")
+    out = []
+    for person in sorted((root / "images").iterdir()):
+        first = next(iter(sorted(person.glob("*.jpg"))), None)
+        if first is not None:
+            out.append(first)
+        if len(out) == n:
+            return out
+    pytest.skip(f"LFW at {root} has fewer than {n} people")
+
+
+def copy_photos(paths: list[Path], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy2(p, folder / p.name)) for p in paths]
+
+
+def astronaut_jpeg(path: Path) -> Path:
+    """scikit-image's astronaut (one face) as a real JPEG with an EXIF date taken."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = ASTRONAUT_DATE
+    Image.fromarray(data.astronaut()).save(path, quality=92, exif=exif.tobytes())
+    return path
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+
+def bomb_png() -> bytes:
+    """A valid PNG header claiming 100000 x 100000 pixels, with almost no data."""
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+            + _png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _png_chunk(b"IEND", b""))
+
+
+def write_bad_files(folder: Path, good_jpeg: Path) -> dict[str, str]:
+    """Every kind of bad file an import meets; name -> start of the expected reason."""
+    folder.mkdir(parents=True, exist_ok=True)
+    raw = good_jpeg.read_bytes()
+    (folder / "zero.jpg").write_bytes(b"")
+    (folder / "text.jpg").write_text("not a photo at all\n")
+    (folder / "truncated.jpg").write_bytes(raw[: len(raw) // 2])
+    garbage = bytearray(raw)
+    mid = len(garbage) // 2
+    garbage[mid:mid + 2000] = np.random.default_rng(0).integers(0, 256, 2000, dtype=np.uint8).tobytes()
+    (folder / "garbage.jpg").write_bytes(bytes(garbage))
+    (folder / "bomb.png").write_bytes(bomb_png())
+    (folder / "noise.jpeg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 100)  # JPEG magic, nothing else
+    return {"zero.jpg": "zero-byte file", "text.jpg": "not an image", "truncated.jpg": "truncated or corrupt",
+            "garbage.jpg": "truncated or corrupt", "bomb.png": "decompression bomb",
+            "noise.jpeg": "not an image"}
+
+
+def check_consistent(library_path: Path) -> dict[str, int]:
+    """Assert what must hold after any import, even a killed one; return row counts."""
+    con = sqlite3.connect(f"file:{library_path}?mode=ro", uri=True)
+    try:
+        one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        assert one("PRAGMA integrity_check") == "ok"
+        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert one("SELECT count(*) FROM faces f WHERE NOT EXISTS "
+                   "(SELECT 1 FROM embeddings e WHERE e.face_id = f.id)") == 0, "face without embedding"
+        assert one("SELECT count(*) FROM photos p WHERE face_count != "
+                   "(SELECT count(*) FROM faces f WHERE f.photo_id = p.id)") == 0, "face_count wrong"
+        assert one("SELECT count(*) FROM faces f JOIN photos p ON p.id = f.photo_id "
+                   "WHERE p.duplicate_of IS NOT NULL OR p.status IN ('pending', 'error')") == 0
+        assert one("SELECT count(*) FROM photos WHERE status = 'pending'") == 0
+        return {"photos": one("SELECT count(*) FROM photos"),
+                "done": one("SELECT count(*) FROM photos WHERE status = 'done' AND duplicate_of IS NULL"),
+                "faces": one("SELECT count(*) FROM faces")}
+    finally:
+        con.close()
+
+
+def faces_per_photo(library_path: Path) -> dict[str, int]:
+    """Photo path -> number of faces, done originals only."""
+    con = sqlite3.connect(f"file:{library_path}?mode=ro", uri=True)
+    try:
+        return dict(con.execute("SELECT path, face_count FROM photos "
+                                "WHERE status = 'done' AND duplicate_of IS NULL"))
+    finally:
+        con.close()
