@@ -1,0 +1,193 @@
+"""Face clustering for the app: constrained average-linkage agglomerative clustering.
+
+Units: the threshold is a **squared L2 distance between L2-normalised embeddings**, in [0, 4]
+(= 2 - 2 cos). Average linkage here averages squared L2 over all member pairs of two clusters;
+two clusters merge while that average is <= threshold. (Averaging Euclidean distances instead,
+as ``scipy``'s ``metric="euclidean"`` does, gives a slightly different hierarchy, so a threshold
+tuned there converts only approximately: :func:`euclidean_to_sq`.)
+
+Modes: ``exact`` (NN-chain on the full matrix, O(m^2) memory, m = starting clusters) below
+``EXACT_MAX_FACES`` faces, else ``graph`` (average linkage restricted to a kNN graph, exact
+cluster distances from running sums; see :mod:`core.clustering.graph_linkage`).
+Every face gets a label >= 0; labels are 0..n_clusters-1 ordered by smallest member index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from core.clustering.constraints import (
+    CannotLink,
+    Slots,
+    cannot_link_pairs,
+    canonical_labels,
+    make_slots,
+    photo_codes,
+    same_photo_pairs,
+)
+from core.clustering.exact_linkage import Merges, exact_average_linkage
+from core.clustering.graph_linkage import graph_average_linkage, slot_edges
+from core.clustering.knn import knn_graph
+from core.clustering.stable_ids import match_cluster_ids  # noqa: F401  (public API lives here too)
+from core.progress import CancelToken, ProgressFn, report
+
+EXACT_MAX_FACES = 12_000
+DEFAULT_KNN = 15
+
+# calibrated_thresholds: normal = NORMAL_FACTOR * LFW verification threshold, strict/loose scale it.
+NORMAL_FACTOR = 1.0
+STRICT_FACTOR = 0.85
+LOOSE_FACTOR = 1.12
+
+
+def euclidean_to_sq(d: float) -> float:
+    """Euclidean distance between unit vectors -> squared L2 (this module's unit)."""
+    return float(d) ** 2
+
+
+def sq_to_euclidean(d: float) -> float:
+    return float(np.sqrt(max(float(d), 0.0)))
+
+
+def cosine_to_sq(cos_similarity: float) -> float:
+    """Cosine similarity -> squared L2 between unit vectors (2 - 2 cos)."""
+    return 2.0 - 2.0 * float(cos_similarity)
+
+
+def sq_to_cosine(d: float) -> float:
+    return 1.0 - float(d) / 2.0
+
+
+def calibrated_thresholds(verification_threshold: float) -> dict[str, float]:
+    """Clustering presets from the LFW 10-fold verification threshold ``t_v`` (squared L2, the
+    mean best-accuracy threshold): ``normal = NORMAL_FACTOR * t_v``, ``strict = STRICT_FACTOR *
+    t_v`` (fewer wrong merges), ``loose = LOOSE_FACTOR * t_v`` (fewer split people), clipped to
+    [0, 4]. Average linkage compares a cluster pair's *mean* distance to the threshold, so t_v is
+    a natural centre. The factors are provisional: recalibrate them for BCubed F1 on real
+    embeddings (e.g. with :func:`core.evaluation.clustering_sweep.threshold_sweep`)."""
+    t = float(verification_threshold)
+    return {name: float(np.clip(f * t, 0.0, 4.0))
+            for name, f in (("strict", STRICT_FACTOR), ("normal", NORMAL_FACTOR), ("loose", LOOSE_FACTOR))}
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    """``labels[i]`` is face i's cluster (0..n_clusters-1, by smallest member index).
+    ``merges`` are in starting-cluster ("slot") space; ``slot_of_face`` maps faces to slots."""
+
+    labels: np.ndarray
+    n_clusters: int
+    threshold: float
+    mode: str
+    merges: Merges
+    slot_of_face: np.ndarray
+    refused_merges: int  # graph mode: merges refused by constraints (exact mode: 0, not counted)
+    ignored_cannot_links: int  # cannot-links / same-photo pairs inside a must-link group
+
+    def cut(self, threshold: float) -> np.ndarray:
+        """Labels for a lower threshold, from the recorded merges (exact for ``exact`` mode,
+        whose merge heights are monotone; an approximation of a rerun for ``graph`` mode)."""
+        keep = self.merges.height <= threshold
+        n_slots = int(self.slot_of_face.max()) + 1 if len(self.slot_of_face) else 0
+        return labels_from_merges(n_slots, self.merges.a[keep], self.merges.b[keep], self.slot_of_face)
+
+
+def labels_from_merges(n_slots: int, a: np.ndarray, b: np.ndarray, slot_of_face: np.ndarray) -> np.ndarray:
+    """Union-find over slot merges, then canonical face labels."""
+    parent = np.arange(n_slots)
+
+    def find(i: int) -> int:
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            parent[ry] = rx
+    roots = np.array([find(i) for i in range(n_slots)], dtype=np.int64)
+    return canonical_labels(roots[slot_of_face]) if len(slot_of_face) else np.zeros(0, dtype=np.int64)
+
+
+def _slot_stats(x: np.ndarray, slots: Slots) -> tuple[np.ndarray, np.ndarray]:
+    """Per slot: sum of vectors (float64) and sum of squared norms."""
+    sq = (x * x).sum(1, dtype=np.float64)
+    if slots.all_singletons:
+        return x.astype(np.float64), sq
+    sums = np.zeros((slots.n_slots, x.shape[1]), dtype=np.float64)
+    np.add.at(sums, slots.slot_of_face, x)
+    return sums, np.bincount(slots.slot_of_face, weights=sq, minlength=slots.n_slots)
+
+
+def cluster_faces(embeddings: np.ndarray, threshold: float, *, linkage: str = "average",
+                  photo_ids: np.ndarray | Sequence | None = None,
+                  cannot_link: Iterable[CannotLink] | None = None,
+                  must_link: Iterable[Sequence[int]] | None = None,
+                  mode: Literal["auto", "exact", "graph"] = "auto", knn: int | None = None,
+                  progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> ClusterResult:
+    """Cluster faces by constrained average linkage at ``threshold`` (squared L2, see module doc).
+
+    ``photo_ids``: faces with equal ids are never clustered together. ``cannot_link``: pairs
+    ``(face, face)`` or ``(face, [faces])`` that never share a cluster. ``must_link``: groups kept
+    together (merged before anything else; they win over conflicting cannot-links).
+    ``mode="auto"`` picks ``exact`` up to ``EXACT_MAX_FACES`` faces (and when ``knn`` is None),
+    else ``graph`` with ``knn`` neighbours (default ``DEFAULT_KNN``)."""
+    if linkage != "average":
+        raise ValueError("only linkage='average' is supported")
+    x = np.ascontiguousarray(embeddings, dtype=np.float32)
+    if x.ndim != 2:
+        raise ValueError("embeddings must be a 2-D array")
+    n = len(x)
+    if mode == "auto":
+        mode = "exact" if n <= EXACT_MAX_FACES and knn is None else "graph"
+    if mode not in ("exact", "graph"):
+        raise ValueError(f"unknown mode {mode!r}")
+    slots = make_slots(n, must_link)
+    cl_pairs, ignored = cannot_link_pairs(cannot_link, slots)
+    refused = 0
+    if n == 0:
+        merges = Merges(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    elif mode == "exact":
+        photo_pairs, ignored_photo = same_photo_pairs(None if photo_ids is None else np.asarray(photo_ids), slots)
+        ignored += ignored_photo
+        sums, sqsum = _slot_stats(x, slots)
+        size = slots.sizes.astype(np.float64)
+        forbidden = np.concatenate([cl_pairs, photo_pairs]) if len(photo_pairs) else cl_pairs
+        merges = exact_average_linkage(sums / size[:, None], sqsum / size, size, forbidden, threshold,
+                                       progress=progress, cancel=cancel)
+    else:
+        graph = knn_graph(x, knn or DEFAULT_KNN, progress=progress, cancel=cancel)
+        edges, edge_dist = slot_edges(graph.indices, graph.distances, slots.slot_of_face)
+        del graph
+        single = slots.sizes == 1
+        edge_dist[~(single[edges[:, 0]] & single[edges[:, 1]])] = np.nan
+        sums, sqsum = _slot_stats(x, slots)
+        codes = photo_codes(None if photo_ids is None else np.asarray(photo_ids), n)
+        photos = None
+        if codes is not None:
+            photos = [set() for _ in range(slots.n_slots)]
+            for s, p in zip(slots.slot_of_face.tolist(), codes.tolist(), strict=True):
+                photos[s].add(p)
+            _, per_slot_photo = np.unique(slots.slot_of_face * (n + 1) + codes, return_counts=True)
+            ignored += int((per_slot_photo * (per_slot_photo - 1) // 2).sum())
+        cannot: dict[int, set[int]] = {}
+        for a, b in cl_pairs.tolist():
+            cannot.setdefault(a, set()).add(b)
+            cannot.setdefault(b, set()).add(a)
+        res = graph_average_linkage(sums, slots.sizes, sqsum, edges, threshold, edge_dist=edge_dist,
+                                    photos=photos,
+                                    cannot=cannot, progress=progress, cancel=cancel)
+        merges, refused = res.merges, res.refused
+    labels = labels_from_merges(slots.n_slots, merges.a, merges.b, slots.slot_of_face)
+    report(progress, 1, 1, "done")
+    return ClusterResult(labels=labels, n_clusters=int(labels.max()) + 1 if n else 0,
+                         threshold=float(threshold), mode=mode, merges=merges,
+                         slot_of_face=slots.slot_of_face, refused_merges=refused,
+                         ignored_cannot_links=ignored)
