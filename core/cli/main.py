@@ -11,6 +11,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = [
     "core.cli.faces",
     "core.cli.evaluate",
+    "core.cli.library",
 ]
 
 

@@ -27,8 +27,9 @@ ASTRONAUT_DATE = "2019:07:14 16:05:33"
 
 @functools.cache
 def shared_pipeline() -> FacePipeline:
-    """One pipeline for every importer test in the session (the model loads once)."""
-    return FacePipeline(PipelineSettings(embedder=EmbedderSettings(flip=False, batch_size=8)))
+    """One pipeline for every importer test in the session (the model loads once). One torch
+    thread: the test machine is shared, and oversubscribed cores make inference erratic."""
+    return FacePipeline(PipelineSettings(embedder=EmbedderSettings(flip=False, batch_size=8, threads=1)))
 
 
 def lfw_photos(n: int) -> list[Path]:
