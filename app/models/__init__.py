@@ -1,0 +1,1 @@
+"""Qt item models over core query results (small, one per kind of list)."""

@@ -1,0 +1,277 @@
+"""People and Groups as cards: a list model over PersonSummary / ClusterSummary rows,
+a sort/search proxy, and drag-and-drop of cards onto cards (merge)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+
+from app.models import roles
+
+if TYPE_CHECKING:
+    from app.store import LibraryStore
+    from app.thumbnails import ThumbnailService
+    from core.library.queries import ClusterSummary, FaceInfo, PersonSummary
+
+MIME = "application/x-faceorg-cards"
+CARD_FACE = 160
+Index = QModelIndex | QPersistentModelIndex
+
+
+def find_face(session: Any, kind: str, owner_id: int, face_id: int | None) -> FaceInfo | None:
+    """The FaceInfo of a card's cover face (core queries; run in a worker)."""
+    from core.library import queries
+
+    by_id = getattr(queries, "faces_by_id", None)
+    if by_id is not None and face_id is not None:
+        found = by_id(session, [face_id])
+        return found[0] if found else None
+    lister = queries.faces_of_person if kind == "person" else queries.faces_of_cluster
+    offset = 0
+    while True:
+        page = lister(session, owner_id, offset=offset, limit=1 if offset == 0 else 500)
+        if not page:
+            return None
+        for face in page:
+            if face_id is None or face.id == face_id:
+                return face
+        offset += len(page)
+
+
+class CardsModel(QAbstractListModel):
+    """Named people (``kind="person"``) or unnamed groups (``kind="cluster"``)."""
+
+    loaded = Signal()
+    renameRequested = Signal(str, int, str)  # kind, id, new name
+    mergeRequested = Signal(list, str, int)  # [(kind, id)] dropped, target kind, target id
+
+    def __init__(self, kind: str, store: LibraryStore, thumbs: ThumbnailService,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        assert kind in ("person", "cluster")
+        self.kind = kind
+        self.store = store
+        self.thumbs = thumbs
+        self.include_hidden = False
+        self._rows: list[PersonSummary | ClusterSummary] = []
+        self._row_of: dict[int, int] = {}
+        self._overrides: dict[int, str] = {}  # names typed, shown until the reload confirms them
+        self._generation = 0
+        self.has_loaded = False
+
+    # -- loading --------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Fetch the rows again on a worker thread; existing cards stay in place."""
+        kind, hidden = self.kind, self.include_hidden
+        self._generation += 1
+        generation = self._generation
+
+        def fetch(session: Any) -> list[Any]:
+            from core.library import queries
+
+            if kind == "person":
+                return queries.list_people(session, include_hidden=hidden)
+            return queries.list_clusters(session)
+
+        self.store.read(fetch, lambda rows: self._apply(generation, rows), name=f"load {kind}s")
+
+    def _apply(self, generation: int, rows: list[Any]) -> None:
+        if generation == self._generation:
+            self.set_rows(rows)
+            self.has_loaded = True
+            self.loaded.emit()
+
+    def set_rows(self, rows: Sequence[PersonSummary | ClusterSummary]) -> None:
+        """Replace the rows, keeping cards that are still there (and so the selection)."""
+        self._overrides.clear()
+        new = {r.id: r for r in rows}
+        old_ids = [r.id for r in self._rows]
+        kept = sum(1 for i in old_ids if i in new)
+        if not self._rows or kept < len(old_ids) // 2:
+            self.beginResetModel()
+            self._rows = list(rows)
+            self._reindex()
+            self.endResetModel()
+            return
+        row = len(self._rows) - 1
+        while row >= 0:  # remove vanished rows, a contiguous run at a time
+            if self._rows[row].id in new:
+                row -= 1
+                continue
+            end = row
+            while row >= 0 and self._rows[row].id not in new:
+                row -= 1
+            self.beginRemoveRows(QModelIndex(), row + 1, end)
+            del self._rows[row + 1:end + 1]
+            self.endRemoveRows()
+        self._rows = [new[r.id] for r in self._rows]
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+        present = {r.id for r in self._rows}
+        added = [r for r in rows if r.id not in present]
+        if added:
+            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(added) - 1)
+            self._rows.extend(added)
+            self.endInsertRows()
+        self._reindex()
+
+    def _reindex(self) -> None:
+        self._row_of = {r.id: i for i, r in enumerate(self._rows)}
+
+    def row_of(self, item_id: int) -> int:
+        return self._row_of.get(item_id, -1)
+
+    def item(self, row: int) -> PersonSummary | ClusterSummary:
+        return self._rows[row]
+
+    def names(self) -> list[str]:
+        return [r.name for r in self._rows if hasattr(r, "name")]
+
+    # -- Qt model API ---------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        item = self._rows[index.row()]
+        name = self._overrides.get(item.id, getattr(item, "name", None))
+        if role == Qt.ItemDataRole.DisplayRole:
+            return name or "Unnamed"
+        if role == Qt.ItemDataRole.EditRole:
+            return name or ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            who = name or "Unnamed group"
+            return f"{who} — {self._faces(item.face_count)}"
+        if role == roles.ID:
+            return item.id
+        if role == roles.KIND:
+            return self.kind
+        if role == roles.COUNT:
+            return item.face_count
+        if role == roles.SUBTITLE:
+            return self._faces(item.face_count)
+        if role == roles.COVER:
+            return item.cover_face_id
+        if role == roles.HIDDEN:
+            return bool(getattr(item, "hidden", False))
+        if role == roles.SORT_NAME:
+            return (name or "").casefold()
+        if role == roles.ITEM:
+            return item
+        if role == roles.PIXMAP:
+            return self._pixmap(item)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{name or 'Unnamed group'}, {self._faces(item.face_count)}"
+        return None
+
+    @staticmethod
+    def _faces(n: int) -> str:
+        return "1 face" if n == 1 else f"{n:,} faces"
+
+    def _pixmap(self, item: PersonSummary | ClusterSummary) -> Any:
+        cover = item.cover_face_id
+        if cover is None:
+            return None
+        library, kind = self.store.library, self.kind
+
+        def resolve() -> FaceInfo | None:
+            if library is None:
+                return None
+            with library.session() as session:
+                return find_face(session, kind, item.id, cover)
+
+        return self.thumbs.face_by_id(cover, resolve, CARD_FACE)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        if not index.isValid():
+            return base | Qt.ItemFlag.ItemIsDropEnabled
+        return (base | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled
+                | Qt.ItemFlag.ItemIsDropEnabled)
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        text = " ".join(str(value).split())
+        item = self._rows[index.row()]
+        if not text or text == getattr(item, "name", None):
+            return False
+        self._overrides[item.id] = text
+        self.dataChanged.emit(index, index)
+        self.renameRequested.emit(self.kind, item.id, text)
+        return True
+
+    # -- drag and drop (merge) --------------------------------------------------------------
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME]
+
+    def mimeData(self, indexes: Sequence[Index]) -> QMimeData:
+        payload = [[self.kind, self._rows[i.row()].id] for i in indexes if i.isValid()]
+        mime = QMimeData()
+        mime.setData(MIME, QByteArray(json.dumps(payload).encode()))
+        return mime
+
+    @staticmethod
+    def dropped(mime: QMimeData) -> list[tuple[str, int]]:
+        if not mime.hasFormat(MIME):
+            return []
+        return [(str(k), int(i)) for k, i in json.loads(bytes(mime.data(MIME).data()).decode())]
+
+    def canDropMimeData(self, mime: QMimeData, action: Qt.DropAction, row: int, column: int,
+                        parent: Index) -> bool:
+        if not parent.isValid() or not mime.hasFormat(MIME):
+            return False
+        target = (self.kind, self._rows[parent.row()].id)
+        return any(src != target for src in self.dropped(mime))
+
+    def dropMimeData(self, mime: QMimeData, action: Qt.DropAction, row: int, column: int,
+                     parent: Index) -> bool:
+        if not self.canDropMimeData(mime, action, row, column, parent):
+            return False
+        target_id = self._rows[parent.row()].id
+        sources = [s for s in self.dropped(mime) if s != (self.kind, target_id)]
+        self.mergeRequested.emit(sources, self.kind, target_id)
+        return False  # the merge itself reloads the model; nothing for the view to remove
+
+
+class CardsProxy(QSortFilterProxyModel):
+    """Sort by face count or name; filter by a name search (case-insensitive)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setDynamicSortFilter(True)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterRole(Qt.ItemDataRole.EditRole)
+        self.sort_by = "count"
+        self.setSortRole(roles.COUNT)
+        self.sort(0, Qt.SortOrder.DescendingOrder)
+
+    def set_sort(self, by: str) -> None:
+        """"count" (most faces first) or "name" (A to Z)."""
+        self.sort_by = by
+        if by == "name":
+            self.setSortRole(roles.SORT_NAME)
+            self.sort(0, Qt.SortOrder.AscendingOrder)
+        else:
+            self.setSortRole(roles.COUNT)
+            self.sort(0, Qt.SortOrder.DescendingOrder)

@@ -1,0 +1,126 @@
+"""All photos as a virtual list: the row count comes first (one COUNT query), the rows a
+page at a time, on a worker thread, only for the pages the view actually shows. Opening a
+library of 100,000 photos therefore costs one count and one page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+
+from app.models import roles
+
+if TYPE_CHECKING:
+    from app.store import LibraryStore
+    from app.thumbnails import ThumbnailService
+    from core.library.queries import PhotoInfo
+
+PAGE = 256
+THUMB_SIZE = 256
+Index = QModelIndex | QPersistentModelIndex
+
+
+class PhotosModel(QAbstractListModel):
+    """Photos by date taken, optionally only those showing all of ``person_ids``."""
+
+    loaded = Signal()  # the count is known (the grid can be shown)
+    pageLoaded = Signal(int)
+
+    def __init__(self, store: LibraryStore, thumbs: ThumbnailService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.thumbs = store, thumbs
+        self.person_ids: list[int] = []
+        self._count = 0
+        self._pages: dict[int, list[PhotoInfo]] = {}
+        self._asked: set[int] = set()
+        self._generation = 0
+        self.has_loaded = False
+
+    def set_people(self, person_ids: list[int]) -> None:
+        """Show only photos in which all these people appear (empty: every photo)."""
+        self.person_ids = sorted(set(person_ids))
+        self.reload()
+
+    def reload(self) -> None:
+        """Count again and drop the loaded pages (after an import or an edit)."""
+        self._generation += 1
+        generation, people = self._generation, list(self.person_ids)
+
+        def count(session: Any) -> tuple[int, list[PhotoInfo]]:
+            from core.library import queries
+
+            total = queries.count_photos(session, people or None)
+            first = queries.photos(session, people or None, offset=0, limit=PAGE) if total else []
+            return total, first
+
+        self.store.read(count, lambda result: self._counted(generation, *result), name="count photos")
+
+    def _counted(self, generation: int, total: int, first: list[PhotoInfo]) -> None:
+        if generation != self._generation:
+            return
+        self.beginResetModel()
+        self._count = total
+        self._pages = {0: first} if first else {}
+        self._asked = set(self._pages)
+        self.endResetModel()
+        self.has_loaded = True
+        self.loaded.emit()
+
+    def _request(self, page: int) -> None:
+        if page in self._asked:
+            return
+        self._asked.add(page)
+        generation, people = self._generation, list(self.person_ids)
+
+        def fetch(session: Any) -> list[PhotoInfo]:
+            from core.library import queries
+
+            return queries.photos(session, people or None, offset=page * PAGE, limit=PAGE)
+
+        self.store.read(fetch, lambda rows: self._arrived(generation, page, rows), name="load photos")
+
+    def _arrived(self, generation: int, page: int, rows: list[PhotoInfo]) -> None:
+        if generation != self._generation:
+            return
+        self._pages[page] = rows
+        first = page * PAGE
+        last = min(self._count, first + len(rows)) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first), self.index(last))
+        self.pageLoaded.emit(page)
+
+    def photo(self, row: int) -> PhotoInfo | None:
+        """The row's PhotoInfo, or None while its page loads (the load is started)."""
+        if not 0 <= row < self._count:
+            return None
+        page = self._pages.get(row // PAGE)
+        if page is None:
+            self._request(row // PAGE)
+            return None
+        offset = row % PAGE
+        return page[offset] if offset < len(page) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else self._count
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        info = self.photo(index.row())
+        if role == roles.LOADED:
+            return info is not None
+        if info is None:
+            return None
+        if role == roles.ID:
+            return info.id
+        if role == roles.ITEM:
+            return info
+        if role == roles.PIXMAP:
+            return self.thumbs.photo(info, THUMB_SIZE)
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            when = info.taken_at.strftime("%d %b %Y, %H:%M") if info.taken_at else "date unknown"
+            faces = "1 face" if info.face_count == 1 else f"{info.face_count} faces"
+            return f"{info.path}\n{when} · {faces}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            return info.taken_at.strftime("%d %b %Y") if info.taken_at else ""
+        return None

@@ -1,0 +1,224 @@
+"""The user's edits as thin GUI actions: ask what is needed, then push an undoable step
+that calls one core people operation on the writer thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QStringListModel, Qt, Signal
+from PySide6.QtWidgets import QCompleter, QWidget
+
+from app.store import LibraryStore
+from app.undo import UndoController
+from app.views.widgets import ask_name, confirm
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+def _faces(n: int) -> str:
+    return "1 face" if n == 1 else f"{n} faces"
+
+
+class Operations(QObject):
+    """Naming, merging, moving, rejecting, hiding and ignoring, with confirmations."""
+
+    message = Signal(str)  # a short status line for the status bar
+    namesChanged = Signal()
+
+    def __init__(self, store: LibraryStore, undo: UndoController, window: QWidget) -> None:
+        super().__init__(window)
+        self.store, self.undo, self.window = store, undo, window
+        self.people: dict[int, str] = {}  # id -> name of every person, hidden ones too
+        self.names_model = QStringListModel(self)
+        store.changed.connect(self.refresh_names)
+        store.opened.connect(lambda _p: self.refresh_names())
+        undo.error.connect(self._error)
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def refresh_names(self) -> None:
+        def fetch(session: Session) -> dict[int, str]:
+            from core.library.queries import list_people
+
+            return {p.id: p.name for p in list_people(session, include_hidden=True, sort="name")}
+
+        self.store.read(fetch, self._names_arrived, name="names")
+
+    def _names_arrived(self, people: dict[int, str]) -> None:
+        self.people = people
+        self.names_model.setStringList(sorted(people.values(), key=str.casefold))
+        self.namesChanged.emit()
+
+    def completer(self, parent: QObject) -> QCompleter:
+        """A completer over the existing names (case-insensitive, matches inside names)."""
+        completer = QCompleter(self.names_model, parent)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        return completer
+
+    def person_named(self, name: str) -> int | None:
+        key = " ".join(name.split()).casefold()
+        return next((pid for pid, n in self.people.items() if n.casefold() == key), None)
+
+    # -- operations ----------------------------------------------------------------------------
+
+    def _push(self, text: str, op: Callable[[Session], Any], done: Callable[[Any], None] | None = None) -> None:
+        self.undo.push(text, op, on_done=done)
+        self.message.emit(text)
+
+    def _error(self, text: str) -> None:
+        self.message.emit(text)
+
+    def name_group(self, cluster_id: int, name: str, done: Callable[[Any], None] | None = None) -> None:
+        """Name an unnamed group; if the name exists, ask before adding the faces to that person."""
+        from_people = self.person_named(name)
+
+        def op(session: Session) -> Any:
+            from core.library.people import name_cluster
+
+            return name_cluster(session, cluster_id, name)
+
+        if from_people is None:
+            self._push(f"Name group “{name}”", op, done)
+            return
+        existing = self.people[from_people]
+        confirm(self.window, "Add to existing person", f"“{existing}” already exists.",
+                f"Add to {existing}", lambda: self._push(f"Add group to “{existing}”", op, done),
+                "The faces of this group will be added to that person.")
+
+    def rename_person(self, person_id: int, name: str) -> None:
+        """Rename; if another person has that name, offer to merge into them."""
+        other = self.person_named(name)
+        if other is None or other == person_id:
+            def op(session: Session) -> Any:
+                from core.library.people import rename_person
+
+                return rename_person(session, person_id, name)
+
+            self._push(f"Rename to “{name}”", op)
+            return
+        old = self.people.get(person_id, "this person")
+        confirm(self.window, "Merge people", f"“{self.people[other]}” already exists.",
+                f"Merge into {self.people[other]}", lambda: self.merge_people([person_id], other),
+                f"All faces of “{old}” will be moved to “{self.people[other]}”.")
+
+    def merge_people(self, sources: Sequence[int], target: int) -> None:
+        """Merge people into ``target`` (one undoable step per person, in one macro)."""
+        sources = [s for s in sources if s != target]
+        if not sources:
+            return
+        name = self.people.get(target, "")
+        self.undo.stack.beginMacro(f"Merge into “{name}”")
+        for src in sources:
+            def op(session: Session, src: int = src) -> Any:
+                from core.library.people import merge_people
+
+                return merge_people(session, src, target)
+
+            self.undo.push(f"Merge into “{name}”", op)
+        self.undo.stack.endMacro()
+        self.message.emit(f"Merged {len(sources)} into “{name}”")
+
+    def merge(self, sources: Sequence[tuple[str, int]], target: tuple[str, int], *, ask: bool = False) -> None:
+        """Merge cards (people and/or groups) into ``target``. Groups dropped on a person are
+        named after them; a person dropped on a group gives the group their name; groups
+        dropped on a group ask for a name."""
+        sources = [s for s in sources if s != target]
+        if not sources:
+            return
+        kind, target_id = target
+        people_ids = [i for k, i in sources if k == "person"]
+        clusters = [i for k, i in sources if k == "cluster"]
+        if kind == "cluster":
+            if people_ids:  # the group joins the first person; the other people merge into them
+                self.merge([("cluster", target_id)] + [s for s in sources if s != ("person", people_ids[0])],
+                           ("person", people_ids[0]), ask=ask)
+                return
+            ask_name(self.window, "Merge groups", f"Name the {len(clusters) + 1} groups being merged:",
+                     sorted(self.people.values()), lambda name: self._name_groups([target_id, *clusters], name))
+            return
+        name = self.people.get(target_id, "")
+
+        def run() -> None:
+            self.undo.stack.beginMacro(f"Merge into “{name}”")
+            for cid in clusters:
+                self.name_group_now(cid, name)
+            self.merge_people(people_ids, target_id)
+            self.undo.stack.endMacro()
+
+        if ask:
+            what = f"{len(sources)} selected" if len(sources) > 1 else "the selected card"
+            confirm(self.window, "Merge", f"Merge {what} into “{name}”?", "Merge", run)
+        else:
+            run()
+
+    def name_group_now(self, cluster_id: int, name: str) -> None:
+        def op(session: Session) -> Any:
+            from core.library.people import name_cluster
+
+            return name_cluster(session, cluster_id, name)
+
+        self.undo.push(f"Add group to “{name}”", op)
+
+    def _name_groups(self, cluster_ids: Sequence[int], name: str) -> None:
+        self.undo.stack.beginMacro(f"Name groups “{name}”")
+        for cid in cluster_ids:
+            self.name_group_now(cid, name)
+        self.undo.stack.endMacro()
+
+    def not_this_person(self, person_id: int, face_ids: Sequence[int]) -> None:
+        """Take faces away from a person for good (they never come back to them)."""
+        ids = list(face_ids)
+
+        def op(session: Session) -> Any:
+            from core.library.people import remove_faces
+
+            return remove_faces(session, person_id, ids)
+
+        self._push(f"{_faces(len(ids))} not “{self.people.get(person_id, '')}”", op)
+
+    def move_faces(self, face_ids: Sequence[int], person: int | str) -> None:
+        """Say these faces are ``person`` (an id or a name; a new name creates the person)."""
+        ids = list(face_ids)
+        label = self.people.get(person, "") if isinstance(person, int) else person
+
+        def op(session: Session) -> Any:
+            from core.library.people import assign_faces
+
+            return assign_faces(session, ids, person)
+
+        self._push(f"Move {_faces(len(ids))} to “{label}”", op)
+
+    def ask_move_faces(self, face_ids: Sequence[int]) -> None:
+        ids = list(face_ids)
+        if ids:
+            ask_name(self.window, "Move to", f"Who is in {'this face' if len(ids) == 1 else 'these faces'}?",
+                     sorted(self.people.values()), lambda name: self.move_faces(ids, self.person_named(name) or name))
+
+    def hide_person(self, person_id: int, hidden: bool = True) -> None:
+        def op(session: Session) -> Any:
+            from core.library.people import hide_person
+
+            return hide_person(session, person_id, hidden)
+
+        self._push(f"{'Hide' if hidden else 'Show'} “{self.people.get(person_id, '')}”", op)
+
+    def ignore_faces(self, face_ids: Sequence[int], ignored: bool = True) -> None:
+        ids = list(face_ids)
+
+        def op(session: Session) -> Any:
+            from core.library.people import ignore_faces
+
+            return ignore_faces(session, ids, ignored)
+
+        self._push(f"{'Ignore' if ignored else 'Stop ignoring'} {_faces(len(ids))}", op)
+
+    def set_cover(self, person_id: int, face_id: int) -> None:
+        def op(session: Session) -> Any:
+            from core.library.people import set_cover_face
+
+            return set_cover_face(session, person_id, face_id)
+
+        self._push(f"Change the picture of “{self.people.get(person_id, '')}”", op)

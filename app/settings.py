@@ -1,0 +1,93 @@
+"""User preferences kept with QSettings (library location, detector, strictness, threads)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+ORGANIZATION = "FaceNetOrganizer"
+APPLICATION = "FaceNet Organizer"
+STRICTNESS = ("strict", "normal", "loose")
+DETECTORS = ("yunet", "mtcnn")  # core.detection.DETECTOR_NAMES, without importing it at start
+
+
+def default_library() -> Path:
+    """``FACEORG_LIBRARY`` or the platform data folder (same rule as core.paths, no import)."""
+    env = os.environ.get("FACEORG_LIBRARY")
+    if env:
+        return Path(env)
+    from core.paths import default_library_path
+
+    return default_library_path()
+
+
+class AppSettings:
+    """Typed access to the persisted preferences."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self.q = settings or QSettings()
+
+    def _get(self, key: str, default: object) -> object:
+        value = self.q.value(key, default)
+        return default if value is None else value
+
+    @property
+    def library_path(self) -> Path:
+        value = self._get("library/path", "")
+        return Path(str(value)) if value else default_library()
+
+    @library_path.setter
+    def library_path(self, path: Path) -> None:
+        self.q.setValue("library/path", str(path))
+
+    @property
+    def detector(self) -> str:
+        value = str(self._get("import/detector", "yunet"))
+        return value if value in DETECTORS else "yunet"
+
+    @detector.setter
+    def detector(self, name: str) -> None:
+        self.q.setValue("import/detector", name)
+
+    @property
+    def strictness(self) -> str:
+        value = str(self._get("grouping/strictness", "normal"))
+        return value if value in STRICTNESS else "normal"
+
+    @strictness.setter
+    def strictness(self, value: str) -> None:
+        self.q.setValue("grouping/strictness", value)
+
+    @property
+    def threads(self) -> int:
+        """Worker threads for imports; 0 = automatic (all cores)."""
+        try:
+            return max(0, int(str(self._get("import/threads", 0))))
+        except ValueError:
+            return 0
+
+    @threads.setter
+    def threads(self, value: int) -> None:
+        self.q.setValue("import/threads", int(value))
+
+    @staticmethod
+    def _folders_key(library: Path) -> str:
+        digest = hashlib.sha1(str(Path(library).expanduser()).encode()).hexdigest()[:16]
+        return f"folders/{digest}"
+
+    def folders(self, library: Path) -> list[str]:
+        """Folders the user added to ``library`` (the Folders view, "Import Again")."""
+        value = self._get(self._folders_key(library), [])
+        if isinstance(value, str):
+            return [value] if value else []
+        return [str(v) for v in value]  # type: ignore[union-attr]
+
+    def add_folders(self, library: Path, paths: list[str]) -> None:
+        known = self.folders(library)
+        self.q.setValue(self._folders_key(library), known + [p for p in paths if p not in known])
+
+    def remove_folder(self, library: Path, path: str) -> None:
+        self.q.setValue(self._folders_key(library), [p for p in self.folders(library) if p != path])

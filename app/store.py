@@ -1,0 +1,127 @@
+"""The open library as the GUI sees it: open it off the UI thread, read and write through
+worker threads (one Session per unit of work), and say when its contents changed.
+
+Core modules (SQLAlchemy, Alembic) are imported only inside worker functions, so the
+window appears before they are loaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from app.tasks import Task, TaskRunner
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.pipeline import FacePipeline
+    from core.storage.engine import Library
+
+T = TypeVar("T")
+
+
+class LibraryStore(QObject):
+    """Owns the :class:`core.storage.engine.Library` and the worker pools that use it."""
+
+    opened = Signal(str)
+    openFailed = Signal(str)
+    changed = Signal()  # after any write: user operation, undo, import, grouping
+    closed = Signal()
+
+    def __init__(self, runner: TaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.library: Library | None = None
+        self.pipeline_settings: dict[str, Any] = {"detector": "yunet", "threads": None}
+        self._pipeline: FacePipeline | None = None
+        self._pipeline_key: tuple[Any, ...] | None = None
+        self._pipeline_lock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self.library is not None
+
+    def open(self, path: Path | str) -> Task:
+        """Open (creating or upgrading) the library at ``path`` on a worker thread."""
+        self.close()
+
+        def work() -> Library:
+            from core.storage.engine import open_library
+
+            return open_library(Path(path))
+
+        return self.runner.submit(work, name="open library", on_done=self._on_opened,
+                                  on_error=lambda exc: self.openFailed.emit(str(exc)))
+
+    def _on_opened(self, library: Library) -> None:
+        self.library = library
+        self.opened.emit(str(library.path))
+
+    def close(self) -> None:
+        """Stop using the library and release its writer lock."""
+        if self.library is None:
+            return
+        self.runner.cancel_all()
+        self.runner.wait(30_000)
+        self.library.close()
+        self.library = None
+        self.closed.emit()
+
+    def read(self, fn: Callable[[Session], T], on_done: Callable[[T], None], *,
+             on_error: Callable[[BaseException], None] | None = None, name: str = "read") -> Task | None:
+        """Run ``fn(session)`` on a reader thread; ``on_done(result)`` in the UI thread."""
+        library = self.library
+        if library is None:
+            return None
+
+        def work() -> T:
+            with library.session() as session:
+                return fn(session)
+
+        return self.runner.submit(work, name=name, on_done=on_done, on_error=on_error)
+
+    def write(self, fn: Callable[[Session], T], on_done: Callable[[T], None] | None = None, *,
+              on_error: Callable[[BaseException], None] | None = None, name: str = "write") -> Task | None:
+        """Run ``fn(session)`` on the single writer thread (in submission order), commit, then
+        call ``on_done`` and emit :attr:`changed` in the UI thread."""
+        library = self.library
+        if library is None:
+            return None
+
+        def work() -> T:
+            with library.session() as session:
+                return fn(session)
+
+        def done(result: T) -> None:
+            if on_done is not None:
+                on_done(result)
+            self.changed.emit()
+
+        def failed(exc: BaseException) -> None:
+            if on_error is not None:
+                on_error(exc)
+            self.changed.emit()
+
+        return self.runner.submit(work, pool="writer", name=name, on_done=done, on_error=failed)
+
+    def use_pipeline(self, pipeline: FacePipeline) -> None:
+        """Use an existing pipeline (models already loaded) instead of building one."""
+        with self._pipeline_lock:
+            self._pipeline = pipeline
+            self._pipeline_key = (pipeline.settings.detector,)
+
+    def pipeline(self) -> FacePipeline:
+        """The shared FacePipeline (detector from the settings), built on first use. Call from
+        a worker thread only: it imports torch and OpenCV and loads the models."""
+        from core.pipeline import FacePipeline, PipelineSettings
+
+        key = (str(self.pipeline_settings.get("detector") or "yunet"),)
+        with self._pipeline_lock:
+            if self._pipeline is None or self._pipeline_key != key:
+                self._pipeline, self._pipeline_key = FacePipeline(PipelineSettings(detector=key[0])), key
+            return self._pipeline

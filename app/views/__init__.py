@@ -1,0 +1,1 @@
+"""Windows, pages, delegates and dialogs."""

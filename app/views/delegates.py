@@ -1,0 +1,202 @@
+"""Item delegates: person/group cards, face tiles and photo thumbnails (all fixed size)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import QCompleter, QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from app.models import roles
+from app.theme import Colors
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _initials(name: str) -> str:
+    parts = [p for p in name.split() if p[:1].isalnum()]
+    return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+def draw_cover(painter: QPainter, rect: QRect, pixmap: QPixmap | None, colors: Colors,
+               circle: bool, label: str = "") -> None:
+    """A face crop clipped to a circle or a rounded square; initials while it loads."""
+    path = QPainterPath()
+    if circle:
+        path.addEllipse(QRectF(rect))
+    else:
+        path.addRoundedRect(QRectF(rect), 10, 10)
+    painter.save()
+    painter.setClipPath(path)
+    if pixmap is not None and not pixmap.isNull():
+        painter.drawPixmap(rect, pixmap)
+    else:
+        painter.fillRect(rect, QColor(colors.alt))
+        if label:
+            font = QFont(painter.font())
+            font.setPointSizeF(max(9.0, rect.height() / 4.2))
+            font.setWeight(QFont.Weight.DemiBold)
+            painter.setFont(font)
+            painter.setPen(QColor(colors.muted))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+    painter.restore()
+
+
+class CardDelegate(QStyledItemDelegate):
+    """A person or group: round face, name (or "Unnamed"), face count."""
+
+    WIDTH, HEIGHT, FACE = 168, 206, 128
+
+    def __init__(self, colors: Colors, names: QCompleter | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.colors = colors
+        self.completer = names
+        self.drop_row = -1  # card under a dragged card (merge target), drawn highlighted
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(self.WIDTH, self.HEIGHT)
+
+    def _card(self, option: QStyleOptionViewItem) -> QRect:
+        return option.rect.adjusted(6, 6, -6, -6)
+
+    def _name_rect(self, option: QStyleOptionViewItem) -> QRect:
+        card = self._card(option)
+        return QRect(card.left() + 8, card.top() + 16 + self.FACE + 8, card.width() - 16, 24)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        c = self.colors
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        card = self._card(option)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        target = index.row() == self.drop_row
+        fill = QColor(c.accent if selected else (c.card_hover if hover else c.card))
+        if selected:
+            fill.setAlpha(40 if c.dark else 28)
+        painter.setPen(QPen(QColor(c.accent if selected or target else c.border), 2 if target else 1))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(QRectF(card).adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
+        face = QRect(card.center().x() - self.FACE // 2, card.top() + 16, self.FACE, self.FACE)
+        name = str(index.data(Qt.ItemDataRole.EditRole) or "")
+        draw_cover(painter, face, index.data(roles.PIXMAP), c, circle=True,
+                   label=_initials(name) if name else "")
+        if index.data(roles.HIDDEN):
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 110))
+            painter.drawEllipse(QRectF(face))
+        font = QFont(option.font)
+        font.setPointSizeF(option.font.pointSizeF() * 1.05)
+        font.setWeight(QFont.Weight.DemiBold if name else QFont.Weight.Normal)
+        font.setItalic(not name)
+        painter.setFont(font)
+        painter.setPen(QColor(c.text if name else c.muted))
+        rect = self._name_rect(option)
+        text = painter.fontMetrics().elidedText(name or "Unnamed", Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        small = QFont(option.font)
+        small.setPointSizeF(option.font.pointSizeF() * 0.92)
+        painter.setFont(small)
+        painter.setPen(QColor(c.muted))
+        sub = str(index.data(roles.SUBTITLE) or "")
+        if index.data(roles.HIDDEN):
+            sub += " · hidden"
+        painter.drawText(rect.translated(0, 22), Qt.AlignmentFlag.AlignCenter, sub)
+        painter.restore()
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
+        editor = QLineEdit(parent)
+        editor.setPlaceholderText("Add a name")
+        editor.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        editor.setAccessibleName("Name")
+        if self.completer is not None:
+            editor.setCompleter(self.completer)
+        return editor
+
+    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: Index) -> None:
+        editor.setGeometry(self._name_rect(option).adjusted(-2, -3, 2, 3))
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        assert isinstance(editor, QLineEdit)
+        editor.setText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
+        editor.selectAll()
+
+    def setModelData(self, editor: QWidget, model: object, index: Index) -> None:
+        assert isinstance(editor, QLineEdit)
+        index.model().setData(index, editor.text(), Qt.ItemDataRole.EditRole)
+
+
+class FaceDelegate(QStyledItemDelegate):
+    """A face crop tile; automatically recognised faces carry a small dot."""
+
+    SIZE = 124
+
+    def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.colors = colors
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(self.SIZE + 12, self.SIZE + 12)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        c = self.colors
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = option.rect.adjusted(6, 6, -6, -6)
+        draw_cover(painter, rect, index.data(roles.PIXMAP), c, circle=False)
+        if index.data(roles.SUBTITLE):
+            painter.setPen(QPen(QColor("#ffffff"), 1.5))
+            painter.setBrush(QColor(c.accent))
+            painter.drawEllipse(QRectF(rect.right() - 18, rect.top() + 6, 12, 12))
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.setPen(QPen(QColor(c.accent), 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(rect).adjusted(1.5, 1.5, -1.5, -1.5), 10, 10)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(c.accent))
+            badge = QRectF(rect.left() + 6, rect.top() + 6, 18, 18)
+            painter.drawEllipse(badge)
+            painter.setPen(QPen(QColor("#ffffff"), 2))
+            x, y = badge.left(), badge.top()
+            painter.drawPolyline([QPointF(x + 4.5, y + 9.5), QPointF(x + 8, y + 13), QPointF(x + 13.5, y + 5.5)])
+        elif option.state & QStyle.StateFlag.State_HasFocus:
+            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Highlight), 1.5,
+                                Qt.PenStyle.DotLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(rect), 10, 10)
+        painter.restore()
+
+
+class PhotoDelegate(QStyledItemDelegate):
+    """A photo thumbnail fitted into a square cell."""
+
+    SIZE = 176
+
+    def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.colors = colors
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(self.SIZE, self.SIZE)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        c = self.colors
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        cell = option.rect.adjusted(3, 3, -3, -3)
+        pixmap = index.data(roles.PIXMAP)
+        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+            size = pixmap.size().scaled(cell.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(cell.center())
+            painter.drawPixmap(target, pixmap)
+            frame = target
+        else:
+            painter.fillRect(cell, QColor(c.alt))
+            frame = cell
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.setPen(QPen(QColor(c.accent), 3))
+            painter.drawRect(frame.adjusted(1, 1, -2, -2))
+        elif option.state & QStyle.StateFlag.State_HasFocus:
+            painter.setPen(QPen(QColor(c.accent), 1.5, Qt.PenStyle.DotLine))
+            painter.drawRect(frame.adjusted(0, 0, -1, -1))
+        painter.restore()

@@ -1,0 +1,177 @@
+"""One person's or group's faces: multi-select, "Not this person", "Move to…", ignore,
+choose the cover, open the photo."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
+
+from app.models import roles
+from app.models.faces import FacesModel
+from app.operations import Operations
+from app.theme import Theme
+from app.views.delegates import FaceDelegate
+from app.views.grid import GridView
+from app.views.widgets import PageHeader, ask_name, tool_button
+
+
+class DetailPage(QWidget):
+    """Faces of ("person", id) or ("cluster", id)."""
+
+    backRequested = Signal()
+    photoRequested = Signal(int, int)  # photo id, face id
+
+    def __init__(self, model: FacesModel, ops: Operations, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model, self.ops, self.theme = model, ops, theme
+        self.kind, self.owner_id, self.title = "person", 0, ""
+        self.header = PageHeader("")
+        self.back = tool_button("", theme.icon("back"), "Back (Alt+Left)")
+        self.back.setAccessibleName("Back")
+        self.header.leading.addWidget(self.back)
+        self.rename_button = tool_button("&Rename", theme.icon("people"), "Rename (F2)")
+        self.not_button = tool_button("&Not This Person", theme.icon("not-person"),
+                                      "The selected faces are not this person (Delete)")
+        self.move_button = tool_button("&Move To…", theme.icon("move"), "Say who the selected faces are (M)")
+        self.ignore_button = tool_button("&Ignore", theme.icon("ignore"),
+                                         "Ignore the selected faces: not a face, or nobody to keep (I)")
+        self.cover_button = tool_button("Use as &Cover", theme.icon("star"), "Show this face on the card")
+        self.photo_button = tool_button("&Open Photo", theme.icon("open"), "Open the photo (Return)")
+        for w in (self.rename_button, self.not_button, self.move_button, self.ignore_button,
+                  self.cover_button, self.photo_button):
+            self.header.add(w)
+        self.view = GridView("facesView")
+        self.view.setModel(model)
+        self.delegate = FaceDelegate(theme.colors, self.view)
+        self.view.setItemDelegate(self.delegate)
+        self.view.setGridSize(QSize(FaceDelegate.SIZE + 12, FaceDelegate.SIZE + 12))
+        self.view.setAccessibleName("Faces")
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.activated.connect(self._open_photo)
+        model.thumbs.ready.connect(self.view.schedule_repaint)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.view, 1)
+
+        self.back.clicked.connect(self.backRequested)
+        self.rename_button.clicked.connect(self.rename)
+        self.not_button.clicked.connect(self.not_this_person)
+        self.move_button.clicked.connect(self.move_to)
+        self.ignore_button.clicked.connect(self.ignore)
+        self.cover_button.clicked.connect(self.use_as_cover)
+        self.photo_button.clicked.connect(lambda: self._open_photo(self.view.currentIndex()))
+        self.view.selectionModel().selectionChanged.connect(self._update_state)
+        model.modelReset.connect(self._update_state)
+        model.loaded.connect(self._update_state)
+        ops.store.changed.connect(self._changed)
+        ops.namesChanged.connect(self._names_changed)
+        theme.changed.connect(lambda: (setattr(self.delegate, "colors", theme.colors), self.view.update()))
+        for keys, slot in ((QKeySequence(Qt.Key.Key_Delete), self.not_this_person),
+                           (QKeySequence(Qt.Key.Key_Backspace), self.not_this_person),
+                           (QKeySequence(Qt.Key.Key_M), self.move_to),
+                           (QKeySequence(Qt.Key.Key_I), self.ignore),
+                           (QKeySequence(Qt.Key.Key_Escape), self.backRequested.emit),
+                           (QKeySequence("Alt+Left"), self.backRequested.emit)):
+            action = QAction(self)
+            action.setShortcut(keys)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+
+    def show_owner(self, kind: str, owner_id: int, title: str) -> None:
+        """Show the faces of a person or a group."""
+        self.kind, self.owner_id = kind, owner_id
+        self.title = title if kind == "person" else "Unnamed group"
+        self.header.title.setText(self.title)
+        self.header.subtitle.setText("Loading…")
+        self.model.set_owner(kind, owner_id)
+        person = kind == "person"
+        self.rename_button.setText("&Rename" if person else "&Name")
+        self.rename_button.setToolTip("Rename (F2)" if person else "Name this group (F2)")
+        self.not_button.setVisible(person)
+        self.cover_button.setVisible(person)
+        self._update_state()
+        self.view.setFocus()
+
+    def _names_changed(self) -> None:
+        if self.kind == "person" and self.owner_id in self.ops.people:
+            self.title = self.ops.people[self.owner_id]
+            self.header.title.setText(self.title)
+
+    def _changed(self) -> None:
+        if self.isVisible():
+            self.model.reload()
+
+    def _update_state(self, *_args: object) -> None:
+        n = self.model.rowCount()
+        more = "+" if self.model.canFetchMore() else ""
+        self.header.subtitle.setText(f"{n:,}{more} face{'s' if n != 1 else ''}")
+        count = len(self.selected_faces())
+        for button in (self.not_button, self.move_button, self.ignore_button):
+            button.setEnabled(count > 0)
+        self.cover_button.setEnabled(count == 1)
+        self.photo_button.setEnabled(count == 1)
+
+    def selected_faces(self) -> list[int]:
+        return [self.model.face(r).id for r in self.view.selected_rows()]
+
+    def _after_edit(self) -> None:
+        self.view.clearSelection()
+
+    def not_this_person(self) -> None:
+        faces = self.selected_faces()
+        if faces and self.kind == "person":
+            self.ops.not_this_person(self.owner_id, faces)
+            self._after_edit()
+
+    def move_to(self) -> None:
+        faces = self.selected_faces()
+        if faces:
+            self.ops.ask_move_faces(faces)
+
+    def ignore(self) -> None:
+        faces = self.selected_faces()
+        if faces:
+            self.ops.ignore_faces(faces)
+            self._after_edit()
+
+    def use_as_cover(self) -> None:
+        faces = self.selected_faces()
+        if len(faces) == 1 and self.kind == "person":
+            self.ops.set_cover(self.owner_id, faces[0])
+
+    def rename(self) -> None:
+        if self.kind == "person":
+            ask_name(self, "Rename", "New name:", [], lambda n: self.ops.rename_person(self.owner_id, n),
+                     text=self.title)
+        else:
+            ask_name(self, "Name group", "Who is this?", list(self.ops.people.values()), self._named)
+
+    def _named(self, name: str) -> None:
+        self.ops.name_group(self.owner_id, name, done=lambda ref: self._became_person(ref))
+
+    def _became_person(self, ref: object) -> None:
+        person_id = getattr(ref, "id", None)
+        if person_id is not None and self.kind == "cluster":
+            self.show_owner("person", person_id, getattr(ref, "name", ""))
+
+    def _open_photo(self, index: QModelIndex) -> None:
+        if index.isValid():
+            face = index.data(roles.ITEM)
+            self.photoRequested.emit(face.photo_id, face.id)
+
+    def _context_menu(self, pos: object) -> None:
+        if not self.view.indexAt(pos).isValid():  # type: ignore[arg-type]
+            return
+        menu = QMenu(self)
+        menu.addAction("Open Photo", lambda: self._open_photo(self.view.currentIndex()))
+        if self.kind == "person":
+            menu.addAction("Not This Person", self.not_this_person)
+            menu.addAction("Use as Cover", self.use_as_cover)
+        menu.addAction("Move To…", self.move_to)
+        menu.addAction("Ignore", self.ignore)
+        menu.popup(self.view.viewport().mapToGlobal(pos))  # type: ignore[arg-type]

@@ -1,0 +1,327 @@
+"""The main window: sidebar, pages, status bar, menus, and folders dropped anywhere on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QWidget
+
+from app.context import AppContext
+from app.models.cards import CardsModel
+from app.models.faces import FacesModel
+from app.models.photos import PhotosModel
+from app.operations import Operations
+from app.views.cards_page import CardsPage
+from app.views.detail_page import DetailPage
+from app.views.dialogs import ImportReportDialog, about
+from app.views.folders_page import FoldersPage
+from app.views.import_status import ImportStatusWidget
+from app.views.menus import build_menus
+from app.views.photos_page import PhotosPage
+from app.views.review_page import ReviewPage
+from app.views.settings_dialog import SettingsDialog
+from app.views.sidebar import Sidebar
+from app.views.viewer_page import ViewerPage
+
+
+def local_paths(mime: Any) -> list[Path]:
+    """Local files and folders in a drag's URLs."""
+    return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+
+
+class MainWindow(QMainWindow):
+    """FaceNet Organizer's window."""
+
+    libraryReady = Signal()  # the library is open and the first page has its rows
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle("FaceNet Organizer")
+        self.setWindowIcon(ctx.theme.accent_icon("app"))
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self.setMinimumSize(QSize(900, 560))
+        self.ops = Operations(ctx.store, ctx.undo, self)
+        self.people_model = CardsModel("person", ctx.store, ctx.thumbs, self)
+        self.groups_model = CardsModel("cluster", ctx.store, ctx.thumbs, self)
+        self.photos_model = PhotosModel(ctx.store, ctx.thumbs, self)
+        self.faces_model = FacesModel(ctx.store, ctx.thumbs, self)
+        self.pages: dict[str, QWidget] = {
+            "people": CardsPage("person", self.people_model, self.ops, ctx.theme),
+            "groups": CardsPage("cluster", self.groups_model, self.ops, ctx.theme),
+            "review": ReviewPage(self.ops, ctx.thumbs, ctx.theme),
+            "photos": PhotosPage(self.photos_model, self.ops, ctx.theme),
+            "folders": FoldersPage(ctx.theme),
+            "detail": DetailPage(self.faces_model, self.ops, ctx.theme),
+            "viewer": ViewerPage(self.ops, ctx.theme),
+        }
+        self.stack = QStackedWidget()
+        for page in self.pages.values():
+            self.stack.addWidget(page)
+        self.sidebar = Sidebar(ctx.theme)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.sidebar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.import_status = ImportStatusWidget(ctx.imports, ctx.theme)
+        self.counts = QLabel("Opening library…")
+        self.counts.setAccessibleName("Library summary")
+        self.statusBar().addWidget(self.import_status, 1)
+        self.statusBar().addPermanentWidget(self.counts)
+        self.history: list[str] = []
+        self.actions_by_name = build_menus(self)
+        self._connect()
+        self.sidebar.select("people")
+
+    def _connect(self) -> None:
+        ctx, p = self.ctx, self.pages
+        self.sidebar.list.currentRowChanged.connect(lambda _r: self.show_page(self.sidebar.current()))
+        ctx.store.opened.connect(self._opened)
+        ctx.store.openFailed.connect(lambda text: self.counts.setText(f"Cannot open the library: {text}"))
+        ctx.store.changed.connect(self.refresh)
+        self.ops.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        for key in ("people", "groups"):
+            page: Any = p[key]
+            page.openRequested.connect(self.open_owner)
+            page.addFolderRequested.connect(self.choose_folder)
+        p["people"].showGroupsRequested.connect(lambda: self.show_page("groups"))  # type: ignore[attr-defined]
+        p["photos"].photoRequested.connect(self._open_from_photos)  # type: ignore[attr-defined]
+        p["photos"].addFolderRequested.connect(self.choose_folder)  # type: ignore[attr-defined]
+        p["detail"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
+        p["detail"].photoRequested.connect(self._open_from_detail)  # type: ignore[attr-defined]
+        p["viewer"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
+        p["viewer"].personRequested.connect(self.open_owner)  # type: ignore[attr-defined]
+        folders: Any = p["folders"]
+        folders.addRequested.connect(self.choose_folder)
+        folders.importRequested.connect(lambda paths: self.import_paths([Path(x) for x in paths]))
+        folders.removeRequested.connect(self._forget_folder)
+        folders.reportRequested.connect(self.show_report)
+        self.import_status.report_button.clicked.connect(self.show_report)
+        self.people_model.loaded.connect(self._maybe_ready)
+
+    # -- library -------------------------------------------------------------------------------
+
+    def open_library(self, path: Path) -> None:
+        """Open a library in the background; pages fill in when it is ready."""
+        self.counts.setText("Opening library…")
+        self.ctx.store.open(path)
+
+    def _opened(self, path: str) -> None:
+        self.setWindowTitle(f"FaceNet Organizer — {Path(path).stem}")
+        self.pages["folders"].set_folders(self.ctx.settings.folders(Path(path)))  # type: ignore[attr-defined]
+        self.refresh(all_pages=True)
+        if self.ctx.imports.queue:
+            self.ctx.imports.start(self.ctx.imports.queue.pop(0))
+
+    def _maybe_ready(self) -> None:
+        if not getattr(self, "_ready_sent", False):
+            self._ready_sent = True
+            self.libraryReady.emit()
+
+    def refresh(self, all_pages: bool = False) -> None:
+        """Reload what the library shows (after any change)."""
+        if not self.ctx.store.is_open:
+            return
+        self.people_model.reload()
+        self.groups_model.reload()
+        current = self.current_page()
+        if all_pages or current == "photos" or self.photos_model.has_loaded:
+            self.photos_model.reload()
+        if all_pages or current == "review":
+            self.pages["review"].reload()  # type: ignore[attr-defined]
+        self._refresh_counts()
+
+    def _refresh_counts(self) -> None:
+        def fetch(session: Any) -> Any:
+            from core.library.queries import status
+
+            return status(session)
+
+        self.ctx.store.read(fetch, self._counts_arrived, name="status")
+
+    def _counts_arrived(self, s: Any) -> None:
+        for key, value in (("people", s.people), ("groups", s.clusters), ("review", s.review_items),
+                           ("photos", s.photos_total)):
+            self.sidebar.set_count(key, value)
+        self.sidebar.list.viewport().update()
+        self.counts.setText(f"{s.photos_total:,} photos · {s.faces:,} faces · {s.people:,} people")
+
+    # -- navigation ------------------------------------------------------------------------------
+
+    def current_page(self) -> str:
+        widget = self.stack.currentWidget()
+        return next((k for k, w in self.pages.items() if w is widget), "")
+
+    def show_page(self, key: str, remember: bool = True) -> None:
+        if key not in self.pages or key == self.current_page():
+            return
+        if remember and self.current_page():
+            self.history.append(self.current_page())
+            del self.history[:-20]
+        self.stack.setCurrentWidget(self.pages[key])
+        if key in dict.fromkeys(self.sidebar.keys()):
+            self.sidebar.list.blockSignals(True)
+            self.sidebar.select(key)
+            self.sidebar.list.blockSignals(False)
+        if key == "review" and self.ctx.store.is_open:
+            self.pages["review"].reload()  # type: ignore[attr-defined]
+        if key == "photos" and not self.photos_model.has_loaded and self.ctx.store.is_open:
+            self.photos_model.reload()
+        page: Any = self.pages[key]
+        view = getattr(page, "view", None)
+        (view or page).setFocus()
+
+    def go_back(self) -> None:
+        if self.history:
+            self.show_page(self.history.pop(), remember=False)
+        else:
+            self.show_page("people", remember=False)
+
+    def open_owner(self, kind: str, owner_id: int, title: str) -> None:
+        self.pages["detail"].show_owner(kind, owner_id, title)  # type: ignore[attr-defined]
+        self.show_page("detail")
+
+    def _open_from_photos(self, photo_id: int, row: int) -> None:
+        state = {"row": row}
+
+        def neighbour(step: int) -> tuple[int, str] | None:
+            info = self.photos_model.photo(state["row"] + step)
+            if info is None:
+                return None
+            state["row"] += step
+            return info.id, info.path
+
+        info = self.photos_model.photo(row)
+        if info is not None:
+            self.pages["viewer"].show_photo(photo_id, info.path, neighbour)  # type: ignore[attr-defined]
+            self.show_page("viewer")
+
+    def _open_from_detail(self, photo_id: int, face_id: int) -> None:
+        rows = [self.faces_model.face(r) for r in range(self.faces_model.rowCount())]
+        state = {"row": next((i for i, f in enumerate(rows) if f.id == face_id), 0)}
+
+        def neighbour(step: int) -> tuple[int, str] | None:
+            row = state["row"] + step
+            if not 0 <= row < self.faces_model.rowCount():
+                return None
+            state["row"] = row
+            face = self.faces_model.face(row)
+            return face.photo_id, face.photo_path
+
+        face = rows[state["row"]]
+        self.pages["viewer"].show_photo(photo_id, face.photo_path, neighbour)  # type: ignore[attr-defined]
+        self.show_page("viewer")
+
+    # -- commands for the menus ----------------------------------------------------------------
+
+    def _cards(self) -> Any:
+        page = self.pages.get(self.current_page())
+        return page if isinstance(page, CardsPage) else None
+
+    def name_current(self) -> None:
+        if self._cards() is not None:
+            self._cards().edit_current()
+        elif self.current_page() == "detail":
+            self.pages["detail"].rename()  # type: ignore[attr-defined]
+
+    def merge_current(self) -> None:
+        if self._cards() is not None:
+            self._cards().merge_selected()
+
+    def hide_current(self) -> None:
+        if self._cards() is not None:
+            self._cards().hide_selected()
+
+    def find_person(self) -> None:
+        self.show_page("people")
+        self.pages["people"].focus_search()  # type: ignore[attr-defined]
+
+    def set_show_hidden(self, on: bool) -> None:
+        self.people_model.include_hidden = on
+        self.people_model.reload()
+
+    # -- importing ------------------------------------------------------------------------------
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        if folder:
+            self.import_paths([Path(folder)])
+
+    def choose_photos(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add photos", "",
+                                                "Photos (*.jpg *.jpeg *.png *.heic *.heif *.webp *.tif *.tiff *.bmp)")
+        if files:
+            self.import_paths([Path(f) for f in files])
+
+    def import_paths(self, paths: list[Path]) -> None:
+        """Import files and folders in the background (queued while another import runs)."""
+        if not paths:
+            return
+        library = self.ctx.store.library.path if self.ctx.store.library else self.ctx.settings.library_path
+        folders = [str(p) for p in paths if p.is_dir()]
+        if folders:
+            self.ctx.settings.add_folders(library, folders)
+            self.pages["folders"].set_folders(self.ctx.settings.folders(library))  # type: ignore[attr-defined]
+        self.ctx.imports.start(paths)
+
+    def _forget_folder(self, path: str) -> None:
+        library = self.ctx.store.library.path if self.ctx.store.library else self.ctx.settings.library_path
+        self.ctx.settings.remove_folder(library, path)
+        self.pages["folders"].set_folders(self.ctx.settings.folders(library))  # type: ignore[attr-defined]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+
+    # -- dialogs ---------------------------------------------------------------------------------
+
+    def show_report(self) -> None:
+        last = self.ctx.imports.last
+        dialog = ImportReportDialog(self.ctx.store, list(last.errors) if last else [], self)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.report_dialog = dialog
+
+    def show_settings(self) -> None:
+        dialog = SettingsDialog(self.ctx.settings, self.ctx.store, self)
+        dialog.accepted.connect(lambda: self._settings_saved(dialog.save()))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.settings_dialog = dialog
+
+    def _settings_saved(self, changed: dict[str, bool]) -> None:
+        s, ctx = self.ctx.settings, self.ctx
+        ctx.store.pipeline_settings.update(detector=s.detector, threads=s.threads)
+        ctx.imports.strictness = s.strictness
+        if changed.get("library"):
+            ctx.undo.stack.clear()
+            self.open_library(s.library_path)
+        elif changed.get("strictness"):
+            ctx.imports.regroup()
+
+    def show_about(self) -> None:
+        about(self)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.ctx.shutdown()
+        super().closeEvent(event)
+

@@ -1,0 +1,97 @@
+"""All photos: a virtual thumbnail grid by date taken, filtered by one or more people."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QSize, Signal
+from PySide6.QtWidgets import QMenu, QStackedWidget, QToolButton, QVBoxLayout, QWidget
+
+from app.models import roles
+from app.models.photos import PhotosModel
+from app.operations import Operations
+from app.theme import Theme
+from app.views.delegates import PhotoDelegate
+from app.views.grid import GridView
+from app.views.widgets import EmptyState, PageHeader, tool_button
+
+
+class PhotosPage(QWidget):
+    """Every photo, newest last; the People menu keeps those showing all chosen people."""
+
+    photoRequested = Signal(int, int)  # photo id, row
+    addFolderRequested = Signal()
+
+    def __init__(self, model: PhotosModel, ops: Operations, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model, self.ops, self.theme = model, ops, theme
+        self.header = PageHeader("All Photos")
+        self.people_button = tool_button("&People", theme.icon("people"),
+                                         "Show only the photos in which all chosen people appear")
+        self.people_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.people_menu = QMenu(self)
+        self.people_menu.aboutToShow.connect(self._fill_menu)
+        self.people_button.setMenu(self.people_menu)
+        self.clear_button = tool_button("Clear &Filter", theme.icon("close"), "Show every photo")
+        self.clear_button.clicked.connect(lambda: self.set_people([]))
+        self.header.add(self.people_button)
+        self.header.add(self.clear_button)
+        self.view = GridView("photosView")
+        self.view.setModel(model)
+        self.delegate = PhotoDelegate(theme.colors, self.view)
+        self.view.setItemDelegate(self.delegate)
+        self.view.setGridSize(QSize(PhotoDelegate.SIZE, PhotoDelegate.SIZE))
+        self.view.setAccessibleName("Photos")
+        self.view.activated.connect(self._open)
+        model.thumbs.ready.connect(self.view.schedule_repaint)
+        self.empty = EmptyState("No photos yet", "Drag folders of photos onto this window, or choose "
+                                "File ▸ Add Folder.", "Add Folder…")
+        self.empty.button.clicked.connect(self.addFolderRequested)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.stack, 1)
+        model.loaded.connect(self._update_state)
+        theme.changed.connect(lambda: (setattr(self.delegate, "colors", theme.colors), self.view.update()))
+        self._update_state()
+
+    def set_people(self, person_ids: list[int]) -> None:
+        """Filter by people (all of them in the photo); empty: every photo."""
+        self.model.set_people(person_ids)
+        self._update_state()
+
+    def _fill_menu(self) -> None:
+        self.people_menu.clear()
+        chosen = set(self.model.person_ids)
+        if not self.ops.people:
+            self.people_menu.addAction("Nobody named yet").setEnabled(False)
+        for pid, name in sorted(self.ops.people.items(), key=lambda kv: kv[1].casefold()):
+            action = self.people_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(pid in chosen)
+            action.toggled.connect(lambda on, pid=pid: self._toggle(pid, on))
+
+    def _toggle(self, person_id: int, on: bool) -> None:
+        ids = set(self.model.person_ids)
+        ids = ids | {person_id} if on else ids - {person_id}
+        self.set_people(sorted(ids))
+
+    def _update_state(self) -> None:
+        names = [self.ops.people.get(p, "?") for p in self.model.person_ids]
+        total = self.model.rowCount()
+        noun = "photo" if total == 1 else "photos"
+        if not self.model.has_loaded:
+            self.header.subtitle.setText("Loading…")
+        elif names:
+            self.header.subtitle.setText(f"{total:,} {noun} with {' and '.join(names)}")
+        else:
+            self.header.subtitle.setText(f"{total:,} {noun}, by date taken")
+        self.clear_button.setVisible(bool(names))
+        self.people_button.setText(f"&People ({len(names)})" if names else "&People")
+        self.stack.setCurrentWidget(self.view if total or names or not self.model.has_loaded else self.empty)
+
+    def _open(self, index: QModelIndex) -> None:
+        if index.isValid() and index.data(roles.LOADED):
+            self.photoRequested.emit(index.data(roles.ID), index.row())

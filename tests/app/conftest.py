@@ -1,0 +1,104 @@
+"""GUI test fixtures: offscreen Qt, isolated QSettings, libraries seeded through core APIs
+before the window opens them (the library's writer lock allows one open at a time), and
+a factory for a real MainWindow on a real library."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import functools  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from app.context import AppContext  # noqa: E402
+from app.settings import AppSettings  # noqa: E402
+from app.theme import Theme  # noqa: E402
+from app.views.main_window import MainWindow  # noqa: E402
+from core.storage.engine import open_library  # noqa: E402
+
+WAIT_MS = 20_000
+REPO = Path(__file__).resolve().parents[2]
+
+
+def seed(path: Path, fn: Callable[[Session], Any]) -> Any:
+    """Run ``fn(session)`` on the library at ``path`` (opened and closed again)."""
+    with open_library(path) as lib, lib.session() as session:
+        return fn(session)
+
+
+@pytest.fixture
+def lib_path(tmp_path: Path) -> Path:
+    return tmp_path / "library.sqlite"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> AppSettings:
+    return AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@functools.cache
+def shared_pipeline() -> Any:
+    """One FacePipeline for every GUI import test (the models load once); one torch thread
+    because the test machine is shared."""
+    from core.embedding.embedder import EmbedderSettings
+    from core.pipeline import FacePipeline, PipelineSettings
+
+    return FacePipeline(PipelineSettings(embedder=EmbedderSettings(flip=False, batch_size=8, threads=1)))
+
+
+@pytest.fixture
+def make_window(qtbot: Any, lib_path: Path, settings: AppSettings) -> Iterator[Callable[..., MainWindow]]:
+    """``make_window()``: a shown MainWindow with ``lib_path`` open and its pages loaded."""
+    windows: list[MainWindow] = []
+
+    def make(*, pipeline: bool = False) -> MainWindow:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        ctx = AppContext(app, settings=settings, theme=Theme(app, force="light"))
+        if pipeline:
+            ctx.store.use_pipeline(shared_pipeline())
+        window = MainWindow(ctx)
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        window.open_library(lib_path)
+        qtbot.waitUntil(lambda: window.people_model.has_loaded and window.groups_model.has_loaded,
+                        timeout=WAIT_MS)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+
+
+def idle(window: MainWindow) -> bool:
+    """No background task is pending (reads, writes, imports)."""
+    return window.ctx.runner.pending() == 0
+
+
+def read(window: MainWindow, fn: Callable[[Session], Any]) -> Any:
+    """Query the window's open library directly (a separate Session; reads never lock)."""
+    assert window.ctx.store.library is not None
+    with window.ctx.store.library.session() as session:
+        return fn(session)
+
+
+def find_dialog(qtbot: Any, window: MainWindow, kind: type) -> Any:
+    """The visible dialog of type ``kind`` that the window opened (waits for it)."""
+    found: list[Any] = []
+
+    def shown() -> bool:
+        found[:] = [d for d in window.findChildren(kind) if d.isVisible()]
+        return bool(found)
+
+    qtbot.waitUntil(shown, timeout=WAIT_MS)
+    return found[0]

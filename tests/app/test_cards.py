@@ -1,0 +1,165 @@
+"""People and Groups: name a group in place, merge by drag, search, hide; undo and redo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
+
+from app.models import roles
+from app.views.cards_page import CardsPage
+from app.views.widgets import NamePrompt
+from core.library import queries
+from tests.app.conftest import WAIT_MS, find_dialog, read, seed
+
+
+def _groups(lib_path: Path, factory: Any, sizes: list[int]) -> list[int]:
+    return seed(lib_path, lambda s: [factory.cluster(s, factory.faces(s, n)) for n in sizes])
+
+
+def _people(window: Any) -> list[tuple[str, int]]:
+    return [(p.name, p.face_count) for p in read(window, lambda s: queries.list_people(s))]
+
+
+def _card(page: CardsPage, item_id: int) -> Any:
+    for row in range(page.proxy.rowCount()):
+        index = page.proxy.index(row, 0)
+        if index.data(roles.ID) == item_id:
+            return index
+    raise AssertionError(f"no card {item_id}")
+
+
+def _type_name(qtbot: Any, page: CardsPage, item_id: int, name: str) -> None:
+    page.view.setCurrentIndex(_card(page, item_id))
+    qtbot.keyClick(page.view, Qt.Key.Key_F2)
+    editors = [e for e in page.view.findChildren(QLineEdit) if e.isVisible()]
+    assert len(editors) == 1, "F2 opens the name editor on the card"
+    editor = editors[0]
+    editor.setText(name)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+
+
+def test_name_a_group_in_place_then_undo_and_redo(qtbot: Any, make_window: Any, lib_path: Path,
+                                                   factory: Any) -> None:
+    big, small = _groups(lib_path, factory, [3, 2])
+    window = make_window()
+    window.show_page("groups")
+    groups: CardsPage = window.pages["groups"]
+    assert groups.proxy.rowCount() == 2
+    assert _card(groups, big).data(Qt.ItemDataRole.DisplayRole) == "Unnamed"
+    _type_name(qtbot, groups, big, "  Ada   Lovelace ")
+    qtbot.waitUntil(lambda: groups.proxy.rowCount() == 1 and window.people_model.rowCount() == 1, timeout=WAIT_MS)
+    assert _people(window) == [("Ada Lovelace", 3)]
+    qtbot.waitUntil(lambda: "Ada Lovelace" in window.ops.names_model.stringList(), timeout=WAIT_MS)
+
+    window.actions_by_name["undo"].trigger()
+    qtbot.waitUntil(lambda: groups.proxy.rowCount() == 2 and window.people_model.rowCount() == 0, timeout=WAIT_MS)
+    assert _people(window) == []
+    window.actions_by_name["redo"].trigger()
+    qtbot.waitUntil(lambda: window.people_model.rowCount() == 1, timeout=WAIT_MS)
+    assert _people(window) == [("Ada Lovelace", 3)]
+
+
+def test_naming_a_group_with_an_existing_name_asks_then_merges(qtbot: Any, make_window: Any, lib_path: Path,
+                                                                factory: Any) -> None:
+    first, second = _groups(lib_path, factory, [2, 2])
+    window = make_window()
+    window.show_page("groups")
+    groups: CardsPage = window.pages["groups"]
+    _type_name(qtbot, groups, first, "Grace")
+    qtbot.waitUntil(lambda: window.ops.person_named("grace") is not None, timeout=WAIT_MS)
+    _type_name(qtbot, groups, second, "grace")  # same person, other case
+    box = find_dialog(qtbot, window, QMessageBox)
+    assert "already exists" in box.text()
+    add = next(b for b in box.buttons() if b.text().startswith("Add to"))
+    add.click()
+    qtbot.waitUntil(lambda: groups.proxy.rowCount() == 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _people(window) == [("Grace", 4)], timeout=WAIT_MS)
+
+
+def _drag_card_onto(view: Any, source: Any, target: Any) -> None:
+    mime: QMimeData = view.model().mimeData([source])
+    pos = QPointF(view.visualRect(target).center())
+    actions = Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos, actions, mime, buttons, mods)
+    QApplication.sendEvent(view.viewport(), enter)
+    assert enter.isAccepted()
+    move = QDragMoveEvent(pos, actions, mime, buttons, mods)
+    QApplication.sendEvent(view.viewport(), move)
+    assert move.isAccepted(), "the target card accepts the drop"
+    QApplication.sendEvent(view.viewport(), QDropEvent(pos, actions, mime, buttons, mods))
+
+
+def test_merge_people_by_dragging_a_card_onto_another(qtbot: Any, make_window: Any, lib_path: Path,
+                                                       factory: Any) -> None:
+    a, b = _groups(lib_path, factory, [3, 2])
+    window = make_window()
+    window.show_page("groups")
+    groups: CardsPage = window.pages["groups"]
+    _type_name(qtbot, groups, a, "Alan")
+    _type_name(qtbot, groups, b, "Turing")
+    qtbot.waitUntil(lambda: window.people_model.rowCount() == 2, timeout=WAIT_MS)
+    window.show_page("people")
+    people: CardsPage = window.pages["people"]
+    ids = {p.name: p.id for p in read(window, queries.list_people)}
+    _drag_card_onto(people.view, _card(people, ids["Turing"]), _card(people, ids["Alan"]))
+    qtbot.waitUntil(lambda: people.proxy.rowCount() == 1, timeout=WAIT_MS)
+    assert _people(window) == [("Alan", 5)]
+
+    window.actions_by_name["undo"].trigger()  # one step undoes the whole merge
+    qtbot.waitUntil(lambda: people.proxy.rowCount() == 2, timeout=WAIT_MS)
+    assert sorted(_people(window)) == [("Alan", 3), ("Turing", 2)]
+    window.actions_by_name["redo"].trigger()
+    qtbot.waitUntil(lambda: people.proxy.rowCount() == 1, timeout=WAIT_MS)
+
+
+def test_merge_groups_by_drag_asks_for_a_name(qtbot: Any, make_window: Any, lib_path: Path,
+                                               factory: Any) -> None:
+    a, b = _groups(lib_path, factory, [2, 2])
+    window = make_window()
+    window.show_page("groups")
+    groups: CardsPage = window.pages["groups"]
+    _drag_card_onto(groups.view, _card(groups, b), _card(groups, a))
+    prompt = find_dialog(qtbot, window, NamePrompt)
+    prompt.edit.setText("Edsger")
+    prompt.accept()
+    qtbot.waitUntil(lambda: groups.proxy.rowCount() == 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _people(window) == [("Edsger", 4)], timeout=WAIT_MS)
+    window.actions_by_name["undo"].trigger()
+    qtbot.waitUntil(lambda: groups.proxy.rowCount() == 2 and not _people(window), timeout=WAIT_MS)
+
+
+def test_search_sort_and_hide_with_undo(qtbot: Any, make_window: Any, lib_path: Path, factory: Any) -> None:
+    def people(session: Any) -> None:
+        from core.library.people import name_cluster
+
+        for name, n in (("Ada", 1), ("Barbara", 3), ("Adele", 2)):
+            name_cluster(session, factory.cluster(session, factory.faces(session, n)), name)
+
+    seed(lib_path, people)
+    window = make_window()
+    page: CardsPage = window.pages["people"]
+    names = lambda: [page.proxy.index(r, 0).data() for r in range(page.proxy.rowCount())]  # noqa: E731
+    assert names() == ["Barbara", "Adele", "Ada"]  # most faces first
+    page.sort.setCurrentIndex(1)
+    assert names() == ["Ada", "Adele", "Barbara"]
+    window.actions_by_name["find"].trigger()
+    assert page.search.hasFocus()
+    qtbot.keyClicks(page.search, "ad")
+    assert names() == ["Ada", "Adele"]
+    assert page.header.subtitle.text() == "2 of 3 people"
+    page.search.clear()
+
+    page.view.setCurrentIndex(page.proxy.index(2, 0))  # Barbara
+    window.actions_by_name["hide"].trigger()
+    qtbot.waitUntil(lambda: names() == ["Ada", "Adele"], timeout=WAIT_MS)
+    window.actions_by_name["show_hidden"].setChecked(True)
+    qtbot.waitUntil(lambda: len(names()) == 3, timeout=WAIT_MS)
+    window.actions_by_name["show_hidden"].setChecked(False)
+    window.actions_by_name["undo"].trigger()
+    qtbot.waitUntil(lambda: names() == ["Ada", "Adele", "Barbara"], timeout=WAIT_MS)
+

@@ -1,0 +1,75 @@
+"""Start-up stays light (no torch/OpenCV/SQLAlchemy before the window shows), the settings
+dialog persists, and the command-line modes (--screenshot, --self-test) work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QImage
+
+from app.settings import AppSettings
+from app.views.settings_dialog import SettingsDialog
+from tests.app.conftest import REPO, WAIT_MS, find_dialog, seed
+
+HEAVY = ("torch", "cv2", "sqlalchemy", "alembic", "numpy", "PIL")
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FACEORG_DATA=str(tmp_path / "data"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env.setdefault("FACEORG_CACHE", str(REPO / ".pytest_cache" / "faceorg-cache"))
+    return env
+
+
+def test_the_window_is_built_without_heavy_imports(tmp_path: Path) -> None:
+    code = (
+        "import sys, json\n"
+        "from app.application import create_qt_app\n"
+        "from app.context import AppContext\n"
+        "from app.views.main_window import MainWindow\n"
+        "app = create_qt_app()\n"
+        "window = MainWindow(AppContext(app))\n"
+        "window.show(); app.processEvents()\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=_env(tmp_path), capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_screenshot_renders_a_view_at_1280x800(tmp_path: Path, factory: Any) -> None:
+    lib = tmp_path / "library.sqlite"
+    seed(lib, lambda s: factory.cluster(s, factory.faces(s, 3)))
+    out = tmp_path / "groups.png"
+    subprocess.run([sys.executable, "-m", "app", "--library", str(lib), "--screenshot", str(out),
+                    "--view", "groups"], cwd=REPO, env=_env(tmp_path), capture_output=True, text=True,
+                   timeout=180, check=True)
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1280, 800)
+
+
+def test_settings_dialog_saves_and_applies(qtbot: Any, make_window: Any, settings: AppSettings) -> None:
+    window = make_window()
+    window.actions_by_name["settings"].trigger()
+    dialog = find_dialog(qtbot, window, SettingsDialog)
+    qtbot.waitUntil(lambda: dialog.preview.text() not in ("", "Counting groups…"), timeout=WAIT_MS)
+    dialog.detector.setCurrentIndex(dialog.detector.findData("mtcnn"))
+    dialog.strictness.button(0).setChecked(True)  # strict
+    dialog.threads.setValue(2)
+    dialog.accept()
+    assert (settings.detector, settings.strictness, settings.threads) == ("mtcnn", "strict", 2)
+    assert window.ctx.store.pipeline_settings["detector"] == "mtcnn"
+    assert window.ctx.imports.strictness == "strict"
+
+
+@pytest.mark.slow
+def test_self_test_imports_the_sample_photo(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "app", "--self-test"], cwd=REPO, env=_env(tmp_path),
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "1 face" in out.stdout
