@@ -35,6 +35,8 @@ def decide(index: LibraryIndex, pipeline: FacePipeline, item: WorkItem) -> None:
     """What the file is, from its content hash; updates the in-memory index at once so
     that the next files see it."""
     rec, known = item.record, item.known
+    if known is not None and known.path != rec.path:  # its row moved on to another file meanwhile
+        known = item.known = index.by_path.get(rec.path)
     if rec.error is not None:
         item.action = "error"
         return
@@ -52,7 +54,7 @@ def decide(index: LibraryIndex, pipeline: FacePipeline, item: WorkItem) -> None:
             item.action = "new"
             item.target = KnownPhoto(None, rec.path, rec.size, rec.mtime, "done", rec.content_hash)
             index.add(item.target)
-        elif original.id is None or (original.path != rec.path and os.path.exists(original.path)):
+        elif original.id is None or _still_there(original):
             item.action, item.target = "duplicate", original
         else:
             item.action, item.target = "move", original
@@ -111,3 +113,13 @@ def apply(session: Session, index: LibraryIndex, item: WorkItem, model_id: str, 
         tally.new_face_ids += face_ids
     else:
         raise ValueError(f"unknown import action {item.action!r}")
+
+
+def _still_there(row: KnownPhoto) -> bool:
+    """The row's file is where and as it was (so a file with its content is a copy, not the
+    file moved away)."""
+    try:
+        st = os.stat(row.path)
+    except OSError:
+        return False
+    return st.st_size == row.size and st.st_mtime == row.mtime

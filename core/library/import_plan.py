@@ -21,7 +21,7 @@ from core.storage.models import Photo
 SCAN_REPORT_EVERY = 500  # files
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class KnownPhoto:
     """A photo row as the importer tracks it (``id`` is None until a new row is written)."""
 
@@ -93,7 +93,9 @@ class LibraryIndex:
 
 @dataclass
 class ImportPlan:
-    """The result of scanning: files to read, rows to restore as they are, what was seen."""
+    """The result of scanning: files to read (new paths first, then known paths with new
+    content, so that a photo moved away is found at its new path before another file takes
+    its old name), rows to restore as they are, what was seen."""
 
     work: list[tuple[ScanFile, KnownPhoto | None]] = field(default_factory=list)
     restore: list[KnownPhoto] = field(default_factory=list)
@@ -113,6 +115,7 @@ def plan_import(roots: Iterable[str | os.PathLike[str]], index: LibraryIndex, *,
     done row) are not opened; unknown files without an image extension are kept only when
     their content is an image. Error and pending rows are always read again."""
     plan = ImportPlan()
+    changed: list[tuple[ScanFile, KnownPhoto | None]] = []
     for item in scan(roots, cancel=cancel):
         if isinstance(item, ScanError):
             plan.errors.append(item)
@@ -126,13 +129,15 @@ def plan_import(roots: Iterable[str | os.PathLike[str]], index: LibraryIndex, *,
                 plan.restore.append(known)
             else:
                 plan.unchanged += 1
-        elif known is not None or item.image_ext or is_image_file(item.path):
-            plan.work.append((item, known))
+        elif known is not None:
+            changed.append((item, known))
+        elif item.image_ext or is_image_file(item.path):
+            plan.work.append((item, None))
         else:
             plan.ignored += 1
         if len(plan.seen) % SCAN_REPORT_EVERY == 0:
-            report(progress, plan.files_total, None, "scanning", files_done=0,
-                   files_total=plan.files_total)
+            report(progress, plan.files_total + len(changed), None, "scanning")
+    plan.work += changed
     return plan
 
 

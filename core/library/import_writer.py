@@ -3,8 +3,10 @@
 A photo row reaches status "done" only in the same transaction that writes its faces and
 their embeddings, so a crash never leaves half-imported photos. Nothing here deletes a
 photo, and a face the user touched (named, constrained, drawn by hand or chosen as a
-cover) is never deleted: when a file's content changes, its old faces are matched to the
-new detections by box overlap and updated in place, keeping names and flags.
+cover) is never deleted: when a file's content changes (an edited photo), its old faces
+are matched to the new detections by embedding and updated in place, keeping names and
+flags. Matching by embedding, not by box, survives crops and rotations and never hands a
+name to somebody else when a different photo takes the old file name.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from core.library.quality import FaceQuality
 from core.library.undo import chunks
-from core.storage.embeddings import save_embeddings
+from core.storage.embeddings import load_matrix, save_embeddings
 from core.storage.models import Assignment, Face, FaceConstraint, Person, Photo
 
-MATCH_IOU = 0.5  # old and new box of the same face in an edited photo
+MATCH_SIMILARITY = 0.7  # cosine of the same face before and after an edit (other people: < 0.5)
 
 
 @dataclass
@@ -139,18 +141,16 @@ def swap_paths(session: Session, original_id: int, duplicate_id: int) -> None:
 def replace_content(session: Session, photo_id: int, rec: PhotoRecord, model_id: str) -> tuple[list[int], int]:
     """New content at a known path: update the row and merge faces.
 
-    Old faces overlapping a new detection are updated in place (assignment, ignored flag and
-    constraints kept); old faces the user touched are kept even without a match; other old
-    faces are deleted; the remaining detections are inserted. Returns (ids of the faces
-    inserted or re-embedded, number inserted).
+    An old face whose ``model_id`` embedding is close to a new detection's is updated in place
+    (assignment, ignored flag and constraints kept); old faces the user touched are kept even
+    without a match; other old faces are deleted; the remaining detections are inserted.
+    Returns (ids of the faces inserted or re-embedded, number inserted).
     """
-    old = session.execute(select(Face.id, Face.x, Face.y, Face.w, Face.h)
-                          .where(Face.photo_id == photo_id)).all()
-    matches = _match(old, rec.faces)
+    old = list(session.scalars(select(Face.id).where(Face.photo_id == photo_id)))
+    matches = _match(*load_matrix(session, model_id, old), rec.faces)
     matched_new = {j for _, j in matches}
-    touched = _user_touched(session, [r.id for r in old])
-    keep = {i for i, _ in matches} | touched
-    gone = [r.id for r in old if r.id not in keep]
+    keep = {i for i, _ in matches} | _user_touched(session, old)
+    gone = [i for i in old if i not in keep]
     for chunk in chunks(gone):
         session.execute(delete(Face).where(Face.id.in_(chunk)))
     for face_id, j in matches:
@@ -167,31 +167,24 @@ def replace_content(session: Session, photo_id: int, rec: PhotoRecord, model_id:
     return [i for i, _ in matches] + inserted, len(inserted)
 
 
-def _iou(a: Sequence[float], b: Sequence[float]) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _match(old: Sequence, new: Sequence[FaceRecord]) -> list[tuple[int, int]]:
-    """Greedy one-to-one pairs (old face id, new index) by IoU, best first."""
-    pairs = sorted(((_iou((r.x, r.y, r.w, r.h), f.box), r.id, j)
-                    for r in old for j, f in enumerate(new)), reverse=True)
+def _match(ids: np.ndarray, old: np.ndarray, new: Sequence[FaceRecord]) -> list[tuple[int, int]]:
+    """Greedy one-to-one pairs (old face id, new index), most similar first."""
+    if not len(ids) or not new:
+        return []
+    sims = old @ np.stack([np.asarray(f.embedding, dtype=np.float32) for f in new]).T
+    order = np.argsort(-sims, axis=None)
     used_old: set[int] = set()
     used_new: set[int] = set()
     out = []
-    for iou, face_id, j in pairs:
-        if iou < MATCH_IOU:
+    for flat in order:
+        i, j = divmod(int(flat), len(new))
+        if sims[i, j] < MATCH_SIMILARITY:
             break
-        if face_id in used_old or j in used_new:
+        if i in used_old or j in used_new:
             continue
-        used_old.add(face_id)
+        used_old.add(i)
         used_new.add(j)
-        out.append((face_id, j))
+        out.append((int(ids[i]), j))
     return out
 
 

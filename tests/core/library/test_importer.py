@@ -194,6 +194,34 @@ def test_changed_file_keeps_named_face(library: Library, tmp_path: Path) -> None
     check_consistent(library.path)
 
 
+def test_new_photo_under_the_name_of_a_moved_one(library: Library, tmp_path: Path) -> None:
+    """IMG_0001.jpg moved into an album, a new IMG_0001.jpg from the camera: the name follows
+    the moved photo and is not handed to the new one (whatever order the files come in)."""
+    folder = tmp_path / "photos"
+    x, y = lfw_photos(2)
+    old = folder / "IMG_0001.jpg"
+    copy_photos([x], folder)[0].rename(old)
+    _import(library, folder)
+    photo_id = _photo(library, old).id  # type: ignore[union-attr]
+    (face_id,) = _face_ids(library, photo_id)
+    with library.session() as s:
+        assign_face(s, face_id, "Somebody")
+
+    (folder / "album").mkdir()
+    old.rename(folder / "album" / "IMG_0001.jpg")
+    shutil.copy(y, old)
+    rep = _import(library, folder)
+    assert (rep.photos_moved, rep.photos_new, rep.photos_updated, rep.photos_missing) == (1, 1, 0, 0)
+    assert _photo(library, folder / "album" / "IMG_0001.jpg").id == photo_id  # type: ignore[union-attr]
+    assert _face_ids(library, photo_id) == [face_id]
+    other = _photo(library, old)
+    assert other is not None and other.id != photo_id and other.face_count == 1
+    with library.session() as s:
+        assert s.get(Assignment, face_id).person_id is not None  # type: ignore[union-attr]
+        assert s.get(Assignment, _face_ids(library, other.id)[0]) is None
+    check_consistent(library.path)
+
+
 def test_copies_inside_one_import_store_faces_once(library: Library, tmp_path: Path) -> None:
     folder = tmp_path / "photos"
     (src,) = copy_photos(lfw_photos(1), folder / "a")
