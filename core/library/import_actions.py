@@ -37,33 +37,35 @@ def decide(index: LibraryIndex, pipeline: FacePipeline, item: WorkItem) -> None:
     rec, known = item.record, item.known
     if known is not None and known.path != rec.path:  # its row moved on to another file meanwhile
         known = item.known = index.by_path.get(rec.path)
+    original = index.original(rec.content_hash) if rec.error is None else None
     if rec.error is not None:
         item.action = "error"
-        return
-    if known is not None:
-        original = index.original(rec.content_hash)
-        if known.same_content(rec.content_hash):
-            item.action = "touch"
-        elif known.duplicate_of is not None and original is not None and original is not known:
-            item.action, item.target = "reduplicate", original
-        else:
-            item.action = "replace"
+    elif known is not None and known.same_content(rec.content_hash):
+        item.action = "touch"
+    elif known is not None and known.duplicate_of is not None and original not in (None, known):
+        item.action, item.target = "reduplicate", original
+    elif known is not None:
+        item.action = "replace"
+    elif original is None:
+        item.action = "new"
+    elif original.id is None or _still_there(original):
+        item.action, item.target = "duplicate", original
     else:
-        original = index.original(rec.content_hash)
-        if original is None:
-            item.action = "new"
-            item.target = KnownPhoto(None, rec.path, rec.size, rec.mtime, "done", rec.content_hash)
-            index.add(item.target)
-        elif original.id is None or _still_there(original):
-            item.action, item.target = "duplicate", original
-        else:
-            item.action, item.target = "move", original
-            index.move(original, rec.path, rec.size, rec.mtime)
-            original.status = "done"
-    if item.action in ("new", "replace") and item.crops is None:
+        item.action, item.target = "move", original
+        index.move(original, rec.path, rec.size, rec.mtime)
+        original.status = "done"
+    if item.action not in ("new", "replace"):
+        item.crops = None  # detected for nothing (e.g. a copy of a photo new in this import)
+        item.record.faces = []
+        return
+    if item.crops is None:
         detect(pipeline, item)  # hashed as known content, which has changed since
-        if item.record.error is not None:
+        if rec.error is not None:
             item.action = "error"
+            return
+    if item.action == "new":
+        item.target = KnownPhoto(None, rec.path, rec.size, rec.mtime, "done", rec.content_hash)
+        index.add(item.target)
 
 
 def apply(session: Session, index: LibraryIndex, item: WorkItem, model_id: str, tally: Tally) -> None:
