@@ -194,6 +194,33 @@ def test_changed_file_keeps_named_face(library: Library, tmp_path: Path) -> None
     check_consistent(library.path)
 
 
+def test_other_photo_over_a_named_one_keeps_the_name_apart(library: Library, tmp_path: Path) -> None:
+    """A different photo written over a named one: the named face stays (never lost), it is
+    not given to the new face; unnamed old faces go."""
+    folder = tmp_path / "photos"
+    x, y, z = lfw_photos(3)
+    named, plain = copy_photos([x, y], folder)
+    _import(library, folder)
+    ids = {p: _photo(library, p).id for p in (named, plain)}  # type: ignore[union-attr]
+    (face_id,) = _face_ids(library, ids[named])
+    (plain_face,) = _face_ids(library, ids[plain])
+    with library.session() as s:
+        assign_face(s, face_id, "Somebody")
+
+    for target in (named, plain):
+        target.chmod(0o644)
+        target.write_bytes(z.read_bytes())
+    rep = _import(library, folder)
+    assert (rep.photos_updated, rep.faces_new) == (2, 2)
+    faces = _face_ids(library, ids[named])
+    assert face_id in faces and len(faces) == 2
+    assert plain_face not in _face_ids(library, ids[plain]) and len(_face_ids(library, ids[plain])) == 1
+    with library.session() as s:
+        assert s.get(Assignment, face_id).person_id is not None  # type: ignore[union-attr]
+        assert all(s.get(Assignment, f) is None for f in faces if f != face_id)
+    check_consistent(library.path)
+
+
 def test_new_photo_under_the_name_of_a_moved_one(library: Library, tmp_path: Path) -> None:
     """IMG_0001.jpg moved into an album, a new IMG_0001.jpg from the camera: the name follows
     the moved photo and is not handed to the new one (whatever order the files come in)."""
