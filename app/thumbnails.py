@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap, QPixmapCache
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap, QPixmapCache
 
 if TYPE_CHECKING:
     from app.store import LibraryStore
@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 MAX_PENDING = 256
 DECODE_MAX_SIDE = 1600  # photos are decoded at most this big to cut face crops
 CACHE_KB = 192 * 1024
+
+
+def device_pixels(logical: int) -> int:
+    """``logical`` pixels in device pixels on the sharpest screen (2x: twice as many)."""
+    app = QGuiApplication.instance()
+    ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
+    return int(round(logical * max(1.0, ratio)))
 
 
 def rgb_to_qimage(rgb: Any) -> QImage:

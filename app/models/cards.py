@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 )
 
 from app.models import roles
+from app.thumbnails import device_pixels
 
 if TYPE_CHECKING:
     from app.store import LibraryStore
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from core.library.queries import ClusterSummary, FaceInfo, PersonSummary
 
 MIME = "application/x-faceorg-cards"
-CARD_FACE = 160
+CARD_FACE = 128  # logical px, as drawn by CardDelegate
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -65,11 +66,13 @@ class CardsModel(QAbstractListModel):
         self.kind = kind
         self.store = store
         self.thumbs = thumbs
+        self.pixmap_size = device_pixels(CARD_FACE)
         self.include_hidden = False
         self._rows: list[PersonSummary | ClusterSummary] = []
         self._row_of: dict[int, int] = {}
         self._overrides: dict[int, str] = {}  # names typed, shown until the reload confirms them
         self._generation = 0
+        self.sort_by = "count"
         self.has_loaded = False
 
     # -- loading --------------------------------------------------------------------------
@@ -95,6 +98,30 @@ class CardsModel(QAbstractListModel):
             self.has_loaded = True
             self.loaded.emit()
 
+    def _key(self, item: PersonSummary | ClusterSummary) -> tuple[Any, ...]:
+        name = getattr(item, "name", "").casefold()
+        if self.sort_by == "name":
+            return (name, -item.face_count, item.id)
+        return (-item.face_count, name, item.id)
+
+    def set_sort(self, by: str) -> None:
+        """"count" (most faces first) or "name" (A to Z); cards keep their selection."""
+        self.sort_by = by
+        self._reorder()
+
+    def _reorder(self) -> None:
+        """Sort the rows in place, moving persistent indexes (selection, current) along."""
+        order = sorted(range(len(self._rows)), key=lambda r: self._key(self._rows[r]))
+        if order == list(range(len(self._rows))):
+            return
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        new_row = {old_row: new for new, old_row in enumerate(order)}
+        self._rows = [self._rows[r] for r in order]
+        self.changePersistentIndexList(old, [self.index(new_row[i.row()]) if i.isValid() else i for i in old])
+        self._reindex()
+        self.layoutChanged.emit()
+
     def set_rows(self, rows: Sequence[PersonSummary | ClusterSummary]) -> None:
         """Replace the rows, keeping cards that are still there (and so the selection)."""
         self._overrides.clear()
@@ -103,7 +130,7 @@ class CardsModel(QAbstractListModel):
         kept = sum(1 for i in old_ids if i in new)
         if not self._rows or kept < len(old_ids) // 2:
             self.beginResetModel()
-            self._rows = list(rows)
+            self._rows = sorted(rows, key=self._key)
             self._reindex()
             self.endResetModel()
             return
@@ -128,6 +155,7 @@ class CardsModel(QAbstractListModel):
             self._rows.extend(added)
             self.endInsertRows()
         self._reindex()
+        self._reorder()
 
     def _reindex(self) -> None:
         self._row_of = {r.id: i for i, r in enumerate(self._rows)}
@@ -196,7 +224,7 @@ class CardsModel(QAbstractListModel):
             with library.session() as session:
                 return find_face(session, kind, item.id, cover)
 
-        return self.thumbs.face_by_id(cover, resolve, CARD_FACE)
+        return self.thumbs.face_by_id(cover, resolve, self.pixmap_size)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = super().flags(index)
@@ -255,23 +283,16 @@ class CardsModel(QAbstractListModel):
 
 
 class CardsProxy(QSortFilterProxyModel):
-    """Sort by face count or name; filter by a name search (case-insensitive)."""
+    """Filters cards by a name search (case-insensitive); the source model sorts."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setDynamicSortFilter(True)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setFilterRole(Qt.ItemDataRole.EditRole)
-        self.sort_by = "count"
-        self.setSortRole(roles.COUNT)
-        self.sort(0, Qt.SortOrder.DescendingOrder)
 
     def set_sort(self, by: str) -> None:
         """"count" (most faces first) or "name" (A to Z)."""
-        self.sort_by = by
-        if by == "name":
-            self.setSortRole(roles.SORT_NAME)
-            self.sort(0, Qt.SortOrder.AscendingOrder)
-        else:
-            self.setSortRole(roles.COUNT)
-            self.sort(0, Qt.SortOrder.DescendingOrder)
+        source = self.sourceModel()
+        if isinstance(source, CardsModel):
+            source.set_sort(by)

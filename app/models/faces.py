@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
 from app.models import roles
+from app.thumbnails import device_pixels
 
 if TYPE_CHECKING:
     from app.store import LibraryStore
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from core.library.queries import FaceInfo
 
 PAGE = 400
-FACE_SIZE = 128
+FACE_SIZE = 124  # logical px, as drawn by FaceDelegate
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -26,6 +27,7 @@ class FacesModel(QAbstractListModel):
     def __init__(self, store: LibraryStore, thumbs: ThumbnailService, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store, self.thumbs = store, thumbs
+        self.pixmap_size = device_pixels(FACE_SIZE)
         self.owner: tuple[str, int] | None = None
         self._rows: list[FaceInfo] = []
         self._complete = True
@@ -102,7 +104,7 @@ class FacesModel(QAbstractListModel):
         if role == roles.ITEM:
             return face
         if role == roles.PIXMAP:
-            return self.thumbs.face(face, FACE_SIZE)
+            return self.thumbs.face(face, self.pixmap_size)
         if role == Qt.ItemDataRole.ToolTipRole:
             name = face.person_name or "Unnamed group"
             how = {"user": "named by you", "recognizer": "recognised", "clusterer": "grouped"}

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
 from app.models import roles
+from app.thumbnails import device_pixels
 
 if TYPE_CHECKING:
     from app.store import LibraryStore
@@ -29,6 +30,7 @@ class PhotosModel(QAbstractListModel):
     def __init__(self, store: LibraryStore, thumbs: ThumbnailService, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store, self.thumbs = store, thumbs
+        self.pixmap_size = device_pixels(THUMB_SIZE)
         self.person_ids: list[int] = []
         self._count = 0
         self._pages: dict[int, list[PhotoInfo]] = {}
@@ -116,7 +118,7 @@ class PhotosModel(QAbstractListModel):
         if role == roles.ITEM:
             return info
         if role == roles.PIXMAP:
-            return self.thumbs.photo(info, THUMB_SIZE)
+            return self.thumbs.photo(info, self.pixmap_size)
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
             when = info.taken_at.strftime("%d %b %Y, %H:%M") if info.taken_at else "date unknown"
             faces = "1 face" if info.face_count == 1 else f"{info.face_count} faces"

@@ -121,7 +121,8 @@ class CardsPage(QWidget):
         self.open_button.setEnabled(len(selected) == 1)
         self.merge_button.setEnabled(len(selected) >= 2)
         self.hide_button.setEnabled(bool(selected))
-        hidden = bool(selected) and all(self.proxy.index(r, 0).data(roles.HIDDEN) for r in self._rows())
+        hidden = bool(selected) and all(roles.get(self.proxy.index(r, 0), roles.HIDDEN)
+                                        for r in self._rows())
         self.hide_button.setText("S&how" if hidden else "&Hide")
 
     def _rows(self) -> list[int]:
@@ -129,7 +130,7 @@ class CardsPage(QWidget):
 
     def selected(self) -> list[tuple[str, int]]:
         """(kind, id) of the selected cards, in grid order."""
-        return [(self.kind, self.proxy.index(r, 0).data(roles.ID)) for r in sorted(self._rows())]
+        return [(self.kind, roles.get(self.proxy.index(r, 0), roles.ID)) for r in sorted(self._rows())]
 
     def edit_current(self) -> None:
         index = self.view.currentIndex()
@@ -142,7 +143,8 @@ class CardsPage(QWidget):
 
     def _open(self, index: QModelIndex) -> None:
         if index.isValid():
-            self.openRequested.emit(self.kind, index.data(roles.ID), index.data(Qt.ItemDataRole.DisplayRole))
+            title = roles.get(index, Qt.ItemDataRole.DisplayRole)
+            self.openRequested.emit(self.kind, roles.get(index, roles.ID), title)
 
     def _renamed(self, kind: str, item_id: int, name: str) -> None:
         if kind == "cluster":
@@ -162,9 +164,9 @@ class CardsPage(QWidget):
         rows = self._rows()
         if self.kind != "person" or not rows:
             return
-        hide = not all(self.proxy.index(r, 0).data(roles.HIDDEN) for r in rows)
+        hide = not all(roles.get(self.proxy.index(r, 0), roles.HIDDEN) for r in rows)
         for r in rows:
-            self.ops.hide_person(self.proxy.index(r, 0).data(roles.ID), hide)
+            self.ops.hide_person(roles.get(self.proxy.index(r, 0), roles.ID), hide)
 
     def _context_menu(self, pos: object) -> None:
         index = self.view.indexAt(pos)  # type: ignore[arg-type]
@@ -176,5 +178,5 @@ class CardsPage(QWidget):
         if len(self.selected()) >= 2:
             menu.addAction("Merge Selected", self.merge_selected)
         if self.kind == "person":
-            menu.addAction("Show" if index.data(roles.HIDDEN) else "Hide", self.hide_selected)
+            menu.addAction("Show" if roles.get(index, roles.HIDDEN) else "Hide", self.hide_selected)
         menu.popup(self.view.viewport().mapToGlobal(pos))  # type: ignore[arg-type]

@@ -161,7 +161,7 @@ class DetailPage(QWidget):
 
     def _open_photo(self, index: QModelIndex) -> None:
         if index.isValid():
-            face = index.data(roles.ITEM)
+            face = roles.get(index, roles.ITEM)
             self.photoRequested.emit(face.photo_id, face.id)
 
     def _context_menu(self, pos: object) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QWidget
 
 from app.context import AppContext
 from app.models.cards import CardsModel
@@ -16,23 +16,17 @@ from app.models.photos import PhotosModel
 from app.operations import Operations
 from app.views.cards_page import CardsPage
 from app.views.detail_page import DetailPage
-from app.views.dialogs import ImportReportDialog, about
 from app.views.folders_page import FoldersPage
 from app.views.import_status import ImportStatusWidget
 from app.views.menus import build_menus
 from app.views.photos_page import PhotosPage
 from app.views.review_page import ReviewPage
-from app.views.settings_dialog import SettingsDialog
 from app.views.sidebar import Sidebar
 from app.views.viewer_page import ViewerPage
+from app.views.window_commands import WindowCommands
 
 
-def local_paths(mime: Any) -> list[Path]:
-    """Local files and folders in a drag's URLs."""
-    return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowCommands, QMainWindow):
     """FaceNet Organizer's window."""
 
     libraryReady = Signal()  # the library is open and the first page has its rows
@@ -246,80 +240,6 @@ class MainWindow(QMainWindow):
     def set_show_hidden(self, on: bool) -> None:
         self.people_model.include_hidden = on
         self.people_model.reload()
-
-    # -- importing ------------------------------------------------------------------------------
-
-    def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
-        if folder:
-            self.import_paths([Path(folder)])
-
-    def choose_photos(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add photos", "",
-                                                "Photos (*.jpg *.jpeg *.png *.heic *.heif *.webp *.tif *.tiff *.bmp)")
-        if files:
-            self.import_paths([Path(f) for f in files])
-
-    def import_paths(self, paths: list[Path]) -> None:
-        """Import files and folders in the background (queued while another import runs)."""
-        if not paths:
-            return
-        library = self.ctx.store.library.path if self.ctx.store.library else self.ctx.settings.library_path
-        folders = [str(p) for p in paths if p.is_dir()]
-        if folders:
-            self.ctx.settings.add_folders(library, folders)
-            self.pages["folders"].set_folders(self.ctx.settings.folders(library))  # type: ignore[attr-defined]
-        self.ctx.imports.start(paths)
-
-    def _forget_folder(self, path: str) -> None:
-        library = self.ctx.store.library.path if self.ctx.store.library else self.ctx.settings.library_path
-        self.ctx.settings.remove_folder(library, path)
-        self.pages["folders"].set_folders(self.ctx.settings.folders(library))  # type: ignore[attr-defined]
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: Any) -> None:
-        if local_paths(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.import_paths(paths)
-
-    # -- dialogs ---------------------------------------------------------------------------------
-
-    def show_report(self) -> None:
-        last = self.ctx.imports.last
-        dialog = ImportReportDialog(self.ctx.store, list(last.errors) if last else [], self)
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-        self.report_dialog = dialog
-
-    def show_settings(self) -> None:
-        dialog = SettingsDialog(self.ctx.settings, self.ctx.store, self)
-        dialog.accepted.connect(lambda: self._settings_saved(dialog.save()))
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-        self.settings_dialog = dialog
-
-    def _settings_saved(self, changed: dict[str, bool]) -> None:
-        s, ctx = self.ctx.settings, self.ctx
-        ctx.store.pipeline_settings.update(detector=s.detector, threads=s.threads)
-        ctx.imports.strictness = s.strictness
-        if changed.get("library"):
-            ctx.undo.stack.clear()
-            self.open_library(s.library_path)
-        elif changed.get("strictness"):
-            ctx.imports.regroup()
-
-    def show_about(self) -> None:
-        about(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.ctx.shutdown()

@@ -93,5 +93,5 @@ class PhotosPage(QWidget):
         self.stack.setCurrentWidget(self.view if total or names or not self.model.has_loaded else self.empty)
 
     def _open(self, index: QModelIndex) -> None:
-        if index.isValid() and index.data(roles.LOADED):
-            self.photoRequested.emit(index.data(roles.ID), index.row())
+        if index.isValid() and roles.get(index, roles.LOADED):
+            self.photoRequested.emit(roles.get(index, roles.ID), index.row())

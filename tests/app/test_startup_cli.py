@@ -73,3 +73,17 @@ def test_self_test_imports_the_sample_photo(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "1 face" in out.stdout
+
+
+def test_qt_calls_cannot_exhaust_the_references_to_none() -> None:
+    """shiboken 6.12 on Python 3.11 drops a reference to None/True/False per void or bool
+    call; app.compat makes them immortal, so a long session cannot abort the interpreter."""
+    from PySide6.QtWidgets import QWidget
+
+    widget = QWidget()
+    before = sys.getrefcount(None)
+    for _ in range(5000):
+        widget.update()
+    if sys.version_info < (3, 12):
+        assert sys.getrefcount(None) > 1 << 39
+    assert sys.getrefcount(None) >= before - 5000

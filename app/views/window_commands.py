@@ -1,0 +1,131 @@
+"""The main window's commands: importing (dialogs and folders dropped on the window),
+the Settings and report dialogs, and the People menu acting on the current page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from app.views.cards_page import CardsPage
+from app.views.dialogs import ImportReportDialog, about
+from app.views.settings_dialog import SettingsDialog
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+
+def local_paths(mime: Any) -> list[Path]:
+    """Local files and folders in a drag's URLs."""
+    return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+
+
+class WindowCommands:
+    """Mixed into MainWindow (a QMainWindow with ``ctx``, ``pages`` and the models)."""
+
+    ctx: AppContext
+    pages: dict[str, QWidget]
+
+    # -- commands for the menus ----------------------------------------------------------------
+
+    def _cards(self) -> Any:
+        page = self.pages.get(self.current_page())
+        return page if isinstance(page, CardsPage) else None
+
+    def name_current(self) -> None:
+        if self._cards() is not None:
+            self._cards().edit_current()
+        elif self.current_page() == "detail":
+            self.pages["detail"].rename()  # type: ignore[attr-defined]
+
+    def merge_current(self) -> None:
+        if self._cards() is not None:
+            self._cards().merge_selected()
+
+    def hide_current(self) -> None:
+        if self._cards() is not None:
+            self._cards().hide_selected()
+
+    def find_person(self) -> None:
+        self.show_page("people")
+        self.pages["people"].focus_search()  # type: ignore[attr-defined]
+
+    def set_show_hidden(self, on: bool) -> None:
+        self.people_model.include_hidden = on
+        self.people_model.reload()
+
+    # -- importing ------------------------------------------------------------------------------
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        if folder:
+            self.import_paths([Path(folder)])
+
+    def choose_photos(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add photos", "",
+                                                "Photos (*.jpg *.jpeg *.png *.heic *.heif *.webp *.tif *.tiff *.bmp)")
+        if files:
+            self.import_paths([Path(f) for f in files])
+
+    def import_paths(self, paths: list[Path]) -> None:
+        """Import files and folders in the background (queued while another import runs)."""
+        if not paths:
+            return
+        library = self.ctx.store.library.path if self.ctx.store.library else self.ctx.settings.library_path
+        folders = [str(p) for p in paths if p.is_dir()]
+        if folders:
+            self.ctx.settings.add_folders(library, folders)
+            self.pages["folders"].set_folders(self.ctx.settings.folders(library))  # type: ignore[attr-defined]
+        self.ctx.imports.start(paths)
+
+    def _forget_folder(self, path: str) -> None:
+        library = self.ctx.store.library.path if self.ctx.store.library else self.ctx.settings.library_path
+        self.ctx.settings.remove_folder(library, path)
+        self.pages["folders"].set_folders(self.ctx.settings.folders(library))  # type: ignore[attr-defined]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+
+    # -- dialogs ---------------------------------------------------------------------------------
+
+    def show_report(self) -> None:
+        last = self.ctx.imports.last
+        dialog = ImportReportDialog(self.ctx.store, list(last.errors) if last else [], self)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.report_dialog = dialog
+
+    def show_settings(self) -> None:
+        dialog = SettingsDialog(self.ctx.settings, self.ctx.store, self)
+        dialog.accepted.connect(lambda: self._settings_saved(dialog.save()))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.settings_dialog = dialog
+
+    def _settings_saved(self, changed: dict[str, bool]) -> None:
+        s, ctx = self.ctx.settings, self.ctx
+        ctx.store.pipeline_settings.update(detector=s.detector, threads=s.threads)
+        ctx.imports.strictness = s.strictness
+        if changed.get("library"):
+            ctx.undo.stack.clear()
+            self.open_library(s.library_path)
+        elif changed.get("strictness"):
+            ctx.imports.regroup()
+
+    def show_about(self) -> None:
+        about(self)

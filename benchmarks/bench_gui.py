@@ -1,0 +1,264 @@
+"""GUI benchmark: launch time, opening the big pages, and UI-thread stalls.
+
+    .venv/bin/python benchmarks/bench_gui.py [--photos 100000 --faces 20000 --groups 3000]
+
+1. Launch: ``faceorg-gui`` in a subprocess; the app writes when its window is shown with
+   the event loop idle (and when the library's first page is filled). Median of 3.
+2. A library of 100,000 photos / 20,000 faces / 3,000 groups, bulk-inserted (random
+   embeddings, LFW pictures as the photo files, no thumbnails made beforehand). Opening
+   People, Groups and All photos: from the click to the grid painted with its rows.
+3. The longest UI-thread stall, from a 5 ms QTimer heartbeat, while scrolling each grid
+   (thumbnails loading) and while a real import of LFW photos runs.
+
+Prints a markdown table and JSON (machine, date, numbers); ``--json`` also writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from benchmarks.gui_library import build_bulk_library, lfw_images  # noqa: E402
+from core.paths import lfw_default  # noqa: E402
+
+TARGETS = {"launch_s": 2.0, "open_ms": 500.0, "stall_ms": 50.0}
+
+
+def launch_times(library: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
+    """Median seconds from process start to (a) window shown and idle, (b) library ready."""
+    shown, ready = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            marks = Path(tmp) / "ready.json"
+            t0 = time.time()
+            proc = subprocess.Popen([sys.executable, "-m", "app", "--library", str(library),
+                                     "--ready-file", str(marks)], cwd=REPO, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            data: dict[str, float] = {}
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and "library_ready" not in data:
+                time.sleep(0.02)
+                if marks.exists():
+                    try:
+                        data = json.loads(marks.read_text())
+                    except ValueError:
+                        pass
+            proc.terminate()
+            proc.wait(30)
+            shown.append(data.get("shown", float("nan")) - t0)
+            ready.append(data.get("library_ready", float("nan")) - t0)
+    return {"launch_shown_s": statistics.median(shown), "launch_library_ready_s": statistics.median(ready)}
+
+
+class Heartbeat:
+    """A 5 ms timer on the UI thread; the longest gap between ticks is the worst stall."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.gaps: list[float] = []
+        self.last = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self.last) * 1000)
+        self.last = now
+
+    def start(self) -> None:
+        self.gaps, self.last = [], time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> dict[str, float]:
+        self.timer.stop()
+        gaps = sorted(self.gaps) or [0.0]
+        return {"max_ms": gaps[-1], "p99_ms": gaps[int(0.99 * (len(gaps) - 1))], "ticks": float(len(gaps))}
+
+
+def pump(seconds: float) -> None:
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+
+
+def wait_for(condition: Any, timeout: float = 60.0) -> bool:
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        if condition():
+            return True
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+    return False
+
+
+def open_page_ms(window: Any, key: str) -> float:
+    """From the click on the sidebar entry to the grid painted with its rows (cold: the
+    page's rows are fetched again, as on first open)."""
+    model = {"people": window.people_model, "groups": window.groups_model, "photos": window.photos_model}[key]
+    window.show_page("folders")
+    pump(0.2)
+    model.has_loaded = False
+    done: list[float] = []
+    model.loaded.connect(lambda: done.append(time.perf_counter()))
+    t0 = time.perf_counter()
+    window.sidebar.select(key)  # what a click does
+    if key != "photos":
+        model.reload()
+    wait_for(lambda: bool(done), 60)
+    view = window.pages[key].view
+    view.viewport().repaint()
+    return (time.perf_counter() - t0) * 1000
+
+
+def scroll_stall(window: Any, key: str, seconds: float = 4.0, step_px: int = 90) -> dict[str, float]:
+    """Scroll the grid down at ~60 steps/s while thumbnails load; heartbeat stats."""
+    from PySide6.QtCore import QTimer
+
+    window.show_page(key)
+    view = window.pages[key].view
+    wait_for(lambda: view.model().rowCount() > 0, 30)
+    bar = view.verticalScrollBar()
+    bar.setValue(0)
+    beat = Heartbeat()
+    scroller = QTimer()
+    scroller.setInterval(16)
+    scroller.timeout.connect(lambda: bar.setValue(bar.value() + step_px))
+    beat.start()
+    scroller.start()
+    pump(seconds)
+    scroller.stop()
+    stats = beat.stop()
+    stats["scrolled_px"] = float(bar.value())
+    return stats
+
+
+def import_stall(window: Any, photos: int, workdir: Path, offset: int = 0) -> dict[str, float]:
+    """Import ``photos`` LFW pictures (the real importer and models) with the heartbeat on.
+    The first import of a session also loads torch, OpenCV and the models."""
+    images = lfw_images(lfw_default())
+    if not images:
+        return {"skipped": 1.0}
+    folder = workdir / f"import-{offset}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for image in images[offset:: max(1, len(images) // photos)][:photos]:
+        shutil.copy2(image, folder)
+    finished: list[Any] = []
+    window.ctx.imports.finished.connect(finished.append)
+    window.ctx.imports.failed.connect(finished.append)
+    window.show_page("groups")
+    beat = Heartbeat()
+    beat.start()
+    t0 = time.perf_counter()
+    window.import_paths([folder])
+    wait_for(lambda: bool(finished), 900)
+    stats = beat.stop()
+    stats["import_s"] = time.perf_counter() - t0
+    stats["photos"] = float(photos)
+    outcome = finished[0] if finished else None
+    stats["faces"] = float(getattr(getattr(outcome, "report", None), "faces_new", 0))
+    return stats
+
+
+def machine() -> dict[str, Any]:
+    import PySide6
+
+    return {"date": datetime.now().isoformat(timespec="seconds"), "platform": platform.platform(),
+            "python": platform.python_version(), "qt": PySide6.__version__, "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+            "load_avg": [round(x, 2) for x in os.getloadavg()], "qpa": os.environ.get("QT_QPA_PLATFORM", "")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=100_000)
+    parser.add_argument("--faces", type=int, default=20_000)
+    parser.add_argument("--groups", type=int, default=3_000)
+    parser.add_argument("--import-photos", type=int, default=40)
+    parser.add_argument("--launch-runs", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the big library here")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args()
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="faceorg-bench-gui-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, FACEORG_CACHE=str(workdir / "cache"), FACEORG_DATA=str(workdir / "data"),
+               XDG_CONFIG_HOME=str(workdir / "config"))
+    os.environ.update({k: env[k] for k in ("FACEORG_CACHE", "FACEORG_DATA", "XDG_CONFIG_HOME")})
+    library = workdir / f"bench-{args.photos}-{args.faces}-{args.groups}.sqlite"
+    results: dict[str, Any] = {"machine": machine(), "library": {
+        "photos": args.photos, "faces": args.faces, "groups": args.groups}}
+    if not library.exists():
+        results["library"].update(build_bulk_library(library, photos=args.photos, faces=args.faces,
+                                                     groups=args.groups, images=lfw_images(lfw_default())))
+    results["launch"] = launch_times(library, args.launch_runs, env)
+
+    from app.application import build_window, create_qt_app
+
+    app = create_qt_app()
+    ctx, window = build_window(app, library)
+    window.resize(1280, 800)
+    window.show()
+    wait_for(lambda: window.people_model.has_loaded and window.groups_model.has_loaded, 120)
+    pump(0.5)
+    results["open_ms"] = {key: open_page_ms(window, key) for key in ("people", "groups", "photos")}
+    results["scroll_stall"] = {key: scroll_stall(window, key) for key in ("groups", "photos")}
+    results["import_stall"] = import_stall(window, args.import_photos, workdir)  # cold: models load
+    results["import_stall_warm"] = import_stall(window, args.import_photos, workdir, offset=7)
+    window.close()
+    print(markdown(results))
+    print(json.dumps(results, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    lib = r["library"]
+    rows = [
+        ("Launch → window shown, event loop idle", f"{r['launch']['launch_shown_s']:.2f} s", "< 2 s"),
+        ("Launch → library open, People filled", f"{r['launch']['launch_library_ready_s']:.2f} s", "—"),
+    ]
+    rows += [(f"Open {k.capitalize()}", f"{v:.0f} ms", "< 500 ms") for k, v in r["open_ms"].items()]
+    rows += [(f"Longest UI stall, scrolling {k} (p99)", f"{v['max_ms']:.0f} ms ({v['p99_ms']:.0f} ms)", "< 50 ms")
+             for k, v in r["scroll_stall"].items()]
+    for key, what in (("import_stall", "first import (loads torch + models)"),
+                      ("import_stall_warm", "next import (models loaded)")):
+        imp = r[key]
+        if "skipped" in imp:
+            rows.append((f"Longest UI stall, {what}", "skipped (no LFW)", "< 50 ms"))
+        else:
+            rows.append((f"Longest UI stall, {what}, {int(imp['photos'])} photos in {imp['import_s']:.0f} s (p99)",
+                         f"{imp['max_ms']:.0f} ms ({imp['p99_ms']:.0f} ms)", "< 50 ms"))
+    head = (f"GUI benchmark — {m['date']} — {m['platform']}, {m['cpus']} CPUs, Python {m['python']}, "
+            f"Qt {m['qt']} ({m['qpa'] or 'native'}), load {m['load_avg']}\n"
+            f"Library: {lib['photos']:,} photos, {lib['faces']:,} faces, {lib['groups']:,} groups\n\n")
+    table = ["| Measure | Result | Target |", "| --- | --- | --- |"]
+    table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return head + "\n".join(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
