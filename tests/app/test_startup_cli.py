@@ -75,7 +75,7 @@ def test_self_test_imports_the_sample_photo(tmp_path: Path) -> None:
     assert "1 face" in out.stdout
 
 
-def test_qt_calls_cannot_exhaust_the_references_to_none() -> None:
+def test_qt_calls_cannot_exhaust_the_references_to_none(qapp: Any) -> None:
     """shiboken 6.12 on Python 3.11 drops a reference to None/True/False per void or bool
     call; app.compat makes them immortal, so a long session cannot abort the interpreter."""
     from PySide6.QtWidgets import QWidget
