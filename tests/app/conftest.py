@@ -1,6 +1,5 @@
-"""GUI test fixtures: offscreen Qt, isolated QSettings, libraries seeded through core APIs
-before the window opens them (the library's writer lock allows one open at a time), and
-a factory for a real MainWindow on a real library."""
+"""GUI test fixtures: offscreen Qt, isolated QSettings, and a factory for a real
+MainWindow on a real library (seeded beforehand through core APIs, see gui_support)."""
 
 from __future__ import annotations
 
@@ -14,24 +13,14 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
+from gui_support import WAIT_MS  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
 
 from app.context import AppContext  # noqa: E402
 from app.settings import AppSettings  # noqa: E402
 from app.theme import Theme  # noqa: E402
 from app.views.main_window import MainWindow  # noqa: E402
-from core.storage.engine import open_library  # noqa: E402
-
-WAIT_MS = 20_000
-REPO = Path(__file__).resolve().parents[2]
-
-
-def seed(path: Path, fn: Callable[[Session], Any]) -> Any:
-    """Run ``fn(session)`` on the library at ``path`` (opened and closed again)."""
-    with open_library(path) as lib, lib.session() as session:
-        return fn(session)
 
 
 @pytest.fixture
@@ -78,27 +67,3 @@ def make_window(qtbot: Any, lib_path: Path, settings: AppSettings) -> Iterator[C
     yield make
     for window in windows:
         window.close()
-
-
-def idle(window: MainWindow) -> bool:
-    """No background task is pending (reads, writes, imports)."""
-    return window.ctx.runner.pending() == 0
-
-
-def read(window: MainWindow, fn: Callable[[Session], Any]) -> Any:
-    """Query the window's open library directly (a separate Session; reads never lock)."""
-    assert window.ctx.store.library is not None
-    with window.ctx.store.library.session() as session:
-        return fn(session)
-
-
-def find_dialog(qtbot: Any, window: MainWindow, kind: type) -> Any:
-    """The visible dialog of type ``kind`` that the window opened (waits for it)."""
-    found: list[Any] = []
-
-    def shown() -> bool:
-        found[:] = [d for d in window.findChildren(kind) if d.isVisible()]
-        return bool(found)
-
-    qtbot.waitUntil(shown, timeout=WAIT_MS)
-    return found[0]

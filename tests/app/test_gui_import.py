@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_support import read
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
@@ -16,7 +17,6 @@ from app.importing import ImportOutcome
 from app.views.import_status import describe
 from core.library import queries
 from core.paths import lfw_default
-from tests.app.conftest import read
 
 pytestmark = pytest.mark.lfw
 IMPORT_WAIT_MS = 240_000

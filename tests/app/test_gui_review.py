@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_support import WAIT_MS, read, seed
 from PySide6.QtCore import Qt
 
 from app.views.review_page import ReviewPage
 from core.library import queries
 from core.storage.models import ReviewItem
-from tests.app.conftest import WAIT_MS, read, seed
 
 pytest.importorskip("core.library.grouping", reason="waits for core.library.grouping.review_queue")
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gui_support import WAIT_MS, find_dialog, read, seed
 from PySide6.QtCore import QItemSelectionModel, Qt
 
 from app.views.detail_page import DetailPage
 from app.views.widgets import NamePrompt
 from core.library import queries
-from tests.app.conftest import WAIT_MS, find_dialog, read, seed
 
 
 def _person_with_faces(lib_path: Path, factory: Any, name: str, n: int) -> tuple[int, list[int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gui_support import WAIT_MS, find_dialog, read, seed
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
@@ -13,7 +14,6 @@ from app.models import roles
 from app.views.cards_page import CardsPage
 from app.views.widgets import NamePrompt
 from core.library import queries
-from tests.app.conftest import WAIT_MS, find_dialog, read, seed
 
 
 def _groups(lib_path: Path, factory: Any, sizes: list[int]) -> list[int]:

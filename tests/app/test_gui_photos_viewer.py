@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_support import WAIT_MS, find_dialog, read, seed
 from PySide6.QtCore import QPoint, QRectF, Qt
 
 from app import resources
@@ -16,7 +17,6 @@ from app.models.photos import PAGE
 from app.views.viewer_page import ViewerPage
 from app.views.widgets import NamePrompt
 from core.library import queries
-from tests.app.conftest import WAIT_MS, find_dialog, read, seed
 
 
 def test_photos_grid_pages_rows_in_and_filters_by_people(qtbot: Any, make_window: Any, lib_path: Path,

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gui_support import REPO, WAIT_MS, find_dialog, seed
 from PySide6.QtGui import QImage
 
 from app.settings import AppSettings
 from app.views.settings_dialog import SettingsDialog
-from tests.app.conftest import REPO, WAIT_MS, find_dialog, seed
 
 HEAVY = ("torch", "cv2", "sqlalchemy", "alembic", "numpy", "PIL")
 
