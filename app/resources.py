@@ -47,16 +47,18 @@ def svg_pixmap(name: str, color: str, size: int, ratio: float = 1.0) -> QPixmap:
     return pixmap
 
 
-def icon(name: str, color: QColor | str, disabled: QColor | str | None = None) -> QIcon:
-    """A crisp QIcon (16-48 px, 1x and 2x) of a shipped SVG in one colour."""
+def icon(name: str, color: QColor | str, disabled: QColor | str | None = None,
+         selected: QColor | str | None = None) -> QIcon:
+    """A crisp QIcon (16-48 px, 1x and 2x) of a shipped SVG: ``color`` normally, ``disabled``
+    when disabled, ``selected`` on a selected (highlighted) row."""
     result = QIcon()
-    normal = QColor(color).name()
-    faded = QColor(disabled).name() if disabled is not None else None
-    for size in (16, 20, 24, 32, 48):
-        for ratio in (1.0, 2.0):
-            result.addPixmap(svg_pixmap(name, normal, size, ratio), QIcon.Mode.Normal)
-            if faded:
-                result.addPixmap(svg_pixmap(name, faded, size, ratio), QIcon.Mode.Disabled)
+    modes = [(QIcon.Mode.Normal, color), (QIcon.Mode.Disabled, disabled), (QIcon.Mode.Selected, selected)]
+    for mode, value in modes:
+        if value is None:
+            continue
+        for size in (16, 20, 24, 32):
+            for ratio in (1.0, 2.0):
+                result.addPixmap(svg_pixmap(name, QColor(value).name(), size, ratio), mode)
     return result
 
 

@@ -3,6 +3,7 @@ system's colour scheme (QStyleHints.colorScheme, Qt 6.5+) and its changes."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -70,6 +71,7 @@ def palette_for(c: Colors) -> QPalette:
 
 def style_sheet(c: Colors) -> str:
     template = resources.resource("styles", "app.qss").read_text(encoding="utf-8")
+    template = template.replace("@icons", resources.resource("icons").as_posix())
     for key, value in sorted(vars(c).items(), key=lambda kv: -len(kv[0])):  # @card_hover before @card
         if isinstance(value, str):
             template = template.replace(f"@{key}", value)
@@ -82,9 +84,10 @@ class Theme(QObject):
     changed = Signal()
 
     def __init__(self, app: QApplication, force: str | None = None) -> None:
+        """``force``: "light" or "dark"; None follows the system (``FACEORG_THEME`` overrides)."""
         super().__init__(app)
         self.app = app
-        self.force = force  # "light" | "dark" | None (follow the system)
+        self.force = force or os.environ.get("FACEORG_THEME") or None
         self.colors = LIGHT
         app.setStyle("Fusion")
         hints = QGuiApplication.styleHints()
@@ -101,7 +104,7 @@ class Theme(QObject):
 
     def icon(self, name: str) -> QIcon:
         """A shipped icon in the theme's text colour."""
-        return resources.icon(name, self.colors.text, self.colors.muted)
+        return resources.icon(name, self.colors.text, self.colors.muted, self.colors.accent_text)
 
     def accent_icon(self, name: str) -> QIcon:
         return resources.icon(name, self.colors.accent, self.colors.muted)

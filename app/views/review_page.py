@@ -127,7 +127,11 @@ class ReviewPage(QWidget):
 
     def _unavailable(self, exc: BaseException) -> None:
         self.queue, self.loaded = [], True
-        self.empty.text.setText(f"Suggestions are not available yet ({exc}).")
+        if isinstance(exc, ImportError):  # a core without grouping: nothing can be suggested
+            self.empty.text.setText("Suggestions appear here once faces have been grouped and "
+                                    "recognised.")
+        else:
+            self.empty.text.setText(f"Suggestions could not be loaded: {exc}")
         self._show_current()
         self.queueLoaded.emit()
 
