@@ -1,0 +1,193 @@
+"""Fine-tune the pretrained FaceNet with triplet loss on LFW (the unrestricted protocol).
+
+For each of the 10 folds of ``people.txt``: train on the people of eight other folds, pick the best
+epoch on the ninth fold's pairs (validation), and measure the held-out fold's pairs of ``pairs.txt``
+with a threshold chosen on the other nine folds' pairs (scored with that fold's model). No identity
+of the test fold is seen in training or validation.
+
+On CPU the trunk (up to ``mixed_7a``) is frozen: its 1792x3x3 features are computed once for every
+image and its mirror image, and only the last blocks (``repeat_3``, ``block8``) and the embedding
+layer train, so a fold takes minutes.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from core.alignment import standardize
+from core.embedding.inception_resnet_v1 import InceptionResnetV1
+from core.evaluation.lfw import Pair, read_people
+from core.evaluation.roc import best_accuracy_threshold
+from core.progress import CancelToken, ProgressFn, check, report
+from core.training.datasets import TensorFaces
+from core.training.trainer import TrainConfig, train
+
+
+class FacenetHead(nn.Module):
+    """The trainable top of Inception-ResNet-v1, fed with cached trunk features.
+
+    ``last_bn`` keeps its running statistics (eval mode) during training: batches of P x K faces are
+    too small and too unlike the CASIA-WebFace statistics to re-estimate them.
+    """
+
+    def __init__(self, base: InceptionResnetV1) -> None:
+        super().__init__()
+        self.repeat_3 = copy.deepcopy(base.repeat_3)
+        self.block8 = copy.deepcopy(base.block8)
+        self.last_linear = copy.deepcopy(base.last_linear)
+        self.last_bn = copy.deepcopy(base.last_bn)
+
+    def forward(self, features: Tensor) -> Tensor:
+        x = self.block8(self.repeat_3(features))
+        x = self.last_bn(self.last_linear(x.mean(dim=(2, 3))))
+        return nn.functional.normalize(x, dim=1)
+
+    def train(self, mode: bool = True) -> FacenetHead:
+        super().train(mode)
+        self.last_bn.eval()
+        return self
+
+    def install(self, base: InceptionResnetV1) -> InceptionResnetV1:
+        """A copy of ``base`` with this head's weights: a whole model for the library."""
+        model = copy.deepcopy(base)
+        for name in ("repeat_3", "block8", "last_linear", "last_bn"):
+            setattr(model, name, copy.deepcopy(getattr(self, name)))
+        return model.eval()
+
+
+def trunk_features(model: InceptionResnetV1, crops: np.ndarray, *, device: torch.device | None = None,
+                   batch_size: int = 32, progress: ProgressFn | None = None,
+                   cancel: CancelToken | None = None) -> Tensor:
+    """(N, 2, 1792, 3, 3) float32 trunk features of 160x160 crops and of their mirror images."""
+    device = device or next(model.parameters()).device
+    out = torch.empty((len(crops), 2, 1792, 3, 3), dtype=torch.float32)
+    model.eval()
+    with torch.inference_mode():
+        for s in range(0, len(crops), batch_size):
+            check(cancel)
+            x = torch.from_numpy(standardize(crops[s:s + batch_size])).to(device)
+            out[s:s + len(x), 0] = model.trunk(x).float().cpu()
+            out[s:s + len(x), 1] = model.trunk(torch.flip(x, dims=[3])).float().cpu()
+            report(progress, s + len(x), len(crops), "trunk features")
+    return out
+
+
+def head_embeddings(head: nn.Module, features: Tensor, *, batch_size: int = 512) -> np.ndarray:
+    """Flip-averaged embeddings from cached (N, 2, ...) features."""
+    device = next(head.parameters()).device
+    head.eval()
+    rows = []
+    with torch.inference_mode():
+        for s in range(0, len(features), batch_size):
+            f = features[s:s + batch_size].to(device)
+            e = head(f[:, 0]) + head(f[:, 1])
+            rows.append(nn.functional.normalize(e, dim=1).float().cpu().numpy())
+    return np.concatenate(rows) if rows else np.zeros((0, 512), np.float32)
+
+
+class _RandomView:
+    """Picks the image or its mirror image at random: flip augmentation on cached features."""
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return x[int(torch.randint(0, 2, ()).item())]
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        epochs=8, P=32, K=4, lr=2e-5, margin=0.2, miner="semihard", weight_decay=0.0, lr_schedule="cosine"))
+    min_images: int = 2          # people with fewer images give no positive pairs
+    folds: tuple[int, ...] = tuple(range(10))
+
+
+@dataclass
+class FoldResult:
+    fold: int
+    accuracy_before: float
+    accuracy_after: float
+    threshold_after: float
+    train_people: int
+    train_images: int
+    best_epoch: int | None
+    seconds: float
+
+
+@dataclass
+class FinetuneResult:
+    folds: list[FoldResult]
+    mean_before: float
+    mean_after: float
+    heads: dict[int, dict[str, Tensor]]   # fold -> head state dict
+
+    @property
+    def worse_folds(self) -> list[int]:
+        return [f.fold for f in self.folds if f.accuracy_after < f.accuracy_before]
+
+
+def _pair_arrays(pairs: Sequence[Pair], index: dict[str, int]) -> tuple[np.ndarray, ...]:
+    a = np.array([index[p.path_a] for p in pairs])
+    b = np.array([index[p.path_b] for p in pairs])
+    return a, b, np.array([p.same for p in pairs]), np.array([p.fold for p in pairs])
+
+
+def _fold_accuracy(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int) -> tuple[float, float]:
+    a, b, same, folds = arrays
+    d = ((emb[a] - emb[b]) ** 2).sum(1)
+    t = best_accuracy_threshold(d[folds != fold], same[folds != fold])
+    test = folds == fold
+    return float(np.mean((d[test] <= t) == same[test])), float(t)
+
+
+def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str], lfw_root: str | Path,
+                 pairs: Sequence[Pair], config: FinetuneConfig | None = None, *,
+                 on_fold: Callable[[FoldResult], None] | None = None, progress: ProgressFn | None = None,
+                 cancel: CancelToken | None = None) -> FinetuneResult:
+    """Run the 10-fold fine-tuning on cached trunk ``features`` of ``paths`` (relative LFW paths)."""
+    config = config or FinetuneConfig()
+    people_folds = read_people(Path(lfw_root) / "people.txt")
+    index = {p: i for i, p in enumerate(paths)}
+    person_of = np.array([p.split("/")[0] for p in paths])
+    arrays = _pair_arrays(pairs, index)
+    pretrained_head = FacenetHead(base)
+    emb_before = head_embeddings(pretrained_head, features)
+    results: list[FoldResult] = []
+    heads: dict[int, dict[str, Tensor]] = {}
+    for fold in config.folds:
+        check(cancel)
+        t0 = time.perf_counter()
+        val_fold = (fold + 1) % len(people_folds)
+        train_people = {n for k, f in enumerate(people_folds) if k not in (fold, val_fold) for n, _ in f}
+        counts = {n: int(c) for k, f in enumerate(people_folds) if k not in (fold, val_fold) for n, c in f}
+        keep = np.array([person_of[i] in train_people and counts.get(person_of[i], 0) >= config.min_images
+                         for i in range(len(paths))])
+        idx = np.flatnonzero(keep)
+        test_people = {n for n, _ in people_folds[fold]}
+        assert not (set(person_of[idx]) & test_people), "a test identity leaked into training"
+        labels = np.unique(person_of[idx], return_inverse=True)[1]
+        dataset = TensorFaces(features[idx], labels.tolist(), transform=_RandomView())
+        head = FacenetHead(base)
+
+        def validate(model: nn.Module, _fold: int = val_fold) -> float:
+            return _fold_accuracy(head_embeddings(model, features), arrays, _fold)[0]
+
+        outcome = train(head, dataset, config.train, val_fn=validate, cancel=cancel,
+                        progress=lambda p, _f=fold: report(progress, p.done, p.total, f"fold {_f + 1}", **p.extra))
+        emb_after = head_embeddings(head, features)
+        before, _ = _fold_accuracy(emb_before, arrays, fold)
+        after, thr = _fold_accuracy(emb_after, arrays, fold)
+        result = FoldResult(fold, before, after, thr, len(set(person_of[idx])), len(idx), outcome.best_epoch,
+                            time.perf_counter() - t0)
+        results.append(result)
+        heads[fold] = {k: v.detach().cpu().clone() for k, v in head.state_dict().items()}
+        if on_fold is not None:
+            on_fold(result)
+    return FinetuneResult(results, float(np.mean([r.accuracy_before for r in results])),
+                          float(np.mean([r.accuracy_after for r in results])), heads)
