@@ -64,15 +64,31 @@ class Operations(QObject):
 
     # -- operations ----------------------------------------------------------------------------
 
-    def _push(self, text: str, op: Callable[[Session], Any], done: Callable[[Any], None] | None = None) -> None:
-        self.undo.push(text, op, on_done=done)
+    def _push(self, text: str, op: Callable[[Session], Any], done: Callable[[Any], None] | None = None,
+              settled: Callable[[], None] | None = None) -> None:
+        """Do ``op`` as an undoable step; ``done(result)`` on success, ``settled()`` after
+        success or failure (a typed name may stop being shown as pending)."""
+        def ok(result: Any) -> None:
+            if done is not None:
+                done(result)
+            if settled is not None:
+                settled()
+
+        def failed(exc: BaseException) -> None:
+            self.message.emit(f"{text}: {exc}")
+            if settled is not None:
+                settled()
+
+        self.undo.push(text, op, on_done=ok, on_error=failed)
         self.message.emit(text)
 
     def _error(self, text: str) -> None:
         self.message.emit(text)
 
-    def name_group(self, cluster_id: int, name: str, done: Callable[[Any], None] | None = None) -> None:
-        """Name an unnamed group; if the name exists, ask before adding the faces to that person."""
+    def name_group(self, cluster_id: int, name: str, done: Callable[[Any], None] | None = None,
+                   settled: Callable[[], None] | None = None) -> None:
+        """Name an unnamed group; if the name exists, ask before adding the faces to that person.
+        ``settled()`` runs once the name is stored, refused, or the user cancelled."""
         from_people = self.person_named(name)
 
         def op(session: Session) -> Any:
@@ -81,14 +97,14 @@ class Operations(QObject):
             return name_cluster(session, cluster_id, name)
 
         if from_people is None:
-            self._push(f"Name group “{name}”", op, done)
+            self._push(f"Name group “{name}”", op, done, settled)
             return
         existing = self.people[from_people]
         confirm(self.window, "Add to existing person", f"“{existing}” already exists.",
-                f"Add to {existing}", lambda: self._push(f"Add group to “{existing}”", op, done),
-                "The faces of this group will be added to that person.")
+                f"Add to {existing}", lambda: self._push(f"Add group to “{existing}”", op, done, settled),
+                "The faces of this group will be added to that person.", cancelled=settled)
 
-    def rename_person(self, person_id: int, name: str) -> None:
+    def rename_person(self, person_id: int, name: str, settled: Callable[[], None] | None = None) -> None:
         """Rename; if another person has that name, offer to merge into them."""
         other = self.person_named(name)
         if other is None or other == person_id:
@@ -97,12 +113,18 @@ class Operations(QObject):
 
                 return rename_person(session, person_id, name)
 
-            self._push(f"Rename to “{name}”", op)
+            self._push(f"Rename to “{name}”", op, settled=settled)
             return
         old = self.people.get(person_id, "this person")
+
+        def merge() -> None:
+            self.merge_people([person_id], other)
+            if settled is not None:
+                settled()
+
         confirm(self.window, "Merge people", f"“{self.people[other]}” already exists.",
-                f"Merge into {self.people[other]}", lambda: self.merge_people([person_id], other),
-                f"All faces of “{old}” will be moved to “{self.people[other]}”.")
+                f"Merge into {self.people[other]}", merge,
+                f"All faces of “{old}” will be moved to “{self.people[other]}”.", cancelled=settled)
 
     def merge_people(self, sources: Sequence[int], target: int) -> None:
         """Merge people into ``target`` (one undoable step per person, in one macro)."""

@@ -70,7 +70,7 @@ class CardsModel(QAbstractListModel):
         self.include_hidden = False
         self._rows: list[PersonSummary | ClusterSummary] = []
         self._row_of: dict[int, int] = {}
-        self._overrides: dict[int, str] = {}  # names typed, shown until the reload confirms them
+        self._overrides: dict[int, str] = {}  # names typed, shown until stored or refused
         self._generation = 0
         self.sort_by = "count"
         self.has_loaded = False
@@ -122,9 +122,17 @@ class CardsModel(QAbstractListModel):
         self._reindex()
         self.layoutChanged.emit()
 
+    def settle(self, item_id: int) -> None:
+        """The name typed on card ``item_id`` was stored or refused: show the stored one."""
+        if self._overrides.pop(item_id, None) is not None:
+            row = self.row_of(item_id)
+            if row >= 0:
+                self.dataChanged.emit(self.index(row), self.index(row))
+            self.reload()
+
     def set_rows(self, rows: Sequence[PersonSummary | ClusterSummary]) -> None:
-        """Replace the rows, keeping cards that are still there (and so the selection)."""
-        self._overrides.clear()
+        """Replace the rows, keeping cards that are still there (and so the selection).
+        Names typed but not stored yet stay shown (see :meth:`settle`)."""
         new = {r.id: r for r in rows}
         old_ids = [r.id for r in self._rows]
         kept = sum(1 for i in old_ids if i in new)

@@ -147,10 +147,13 @@ class CardsPage(QWidget):
             self.openRequested.emit(self.kind, roles.get(index, roles.ID), title)
 
     def _renamed(self, kind: str, item_id: int, name: str) -> None:
+        def settled() -> None:
+            self.model.settle(item_id)
+
         if kind == "cluster":
-            self.ops.name_group(item_id, name)
+            self.ops.name_group(item_id, name, settled=settled)
         else:
-            self.ops.rename_person(item_id, name)
+            self.ops.rename_person(item_id, name, settled=settled)
 
     def merge_selected(self) -> None:
         """Merge the selection into its first card (the biggest when sorted by count); the

@@ -72,6 +72,9 @@ class MainWindow(WindowCommands, QMainWindow):
         self.history: list[str] = []
         self.actions_by_name = build_menus(self)
         self._connect()
+        geometry = ctx.settings.q.value("window/geometry", b"")
+        if geometry:
+            self.restoreGeometry(geometry)  # type: ignore[arg-type]
         self.sidebar.select("people")
 
     def _connect(self) -> None:
@@ -242,6 +245,7 @@ class MainWindow(WindowCommands, QMainWindow):
         self.people_model.reload()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.ctx.settings.q.setValue("window/geometry", self.saveGeometry())
         self.ctx.shutdown()
         super().closeEvent(event)
 

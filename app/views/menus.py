@@ -88,7 +88,10 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         people.addAction(actions[key])
     people.addSeparator()
     actions["review"] = _action(window, "&Review Suggestions", lambda: window.show_page("review"), None, "review")
+    actions["regroup"] = _action(window, "&Group Faces Again", ctx.imports.regroup, None, "groups",
+                                 "Recognise named people in new faces and group the rest again")
     people.addAction(actions["review"])
+    people.addAction(actions["regroup"])
 
     help_menu = bar.addMenu("&Help")
     actions["about"] = _action(window, "&About FaceNet Organizer", window.show_about)

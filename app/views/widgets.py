@@ -138,13 +138,20 @@ def ask_name(parent: QWidget, title: str, label: str, names: list[str], done: Ca
 
 
 def confirm(parent: QWidget, title: str, text: str, yes: str, done: Callable[[], None],
-            detail: str = "") -> QMessageBox:
-    """A question with a named default button (not blocking); ``done()`` if the user agrees."""
+            detail: str = "", cancelled: Callable[[], None] | None = None) -> QMessageBox:
+    """A question with a named default button (not blocking); ``done()`` if the user agrees,
+    ``cancelled()`` otherwise."""
     box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent)
     box.setInformativeText(detail)
     agree = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
     box.setDefaultButton(agree)
-    box.finished.connect(lambda _r: done() if box.clickedButton() is agree else None)
+    def answered(_result: int) -> None:
+        if box.clickedButton() is agree:
+            done()
+        elif cancelled is not None:
+            cancelled()
+
+    box.finished.connect(answered)
     box.finished.connect(box.deleteLater)
     box.open()
     return box

@@ -163,3 +163,20 @@ def test_search_sort_and_hide_with_undo(qtbot: Any, make_window: Any, lib_path: 
     window.actions_by_name["undo"].trigger()
     qtbot.waitUntil(lambda: names() == ["Ada", "Adele", "Barbara"], timeout=WAIT_MS)
 
+
+
+def test_cancelling_a_merge_by_name_shows_the_stored_name_again(qtbot: Any, make_window: Any, lib_path: Path,
+                                                                 factory: Any) -> None:
+    first, second = _groups(lib_path, factory, [2, 2])
+    window = make_window()
+    window.show_page("groups")
+    groups: CardsPage = window.pages["groups"]
+    _type_name(qtbot, groups, first, "Katherine")
+    qtbot.waitUntil(lambda: window.ops.person_named("Katherine") is not None, timeout=WAIT_MS)
+    _type_name(qtbot, groups, second, "KATHERINE")
+    box = find_dialog(qtbot, window, QMessageBox)
+    assert _card(groups, second).data(Qt.ItemDataRole.DisplayRole) == "KATHERINE"  # shown while asked
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: _card(groups, second).data(Qt.ItemDataRole.DisplayRole) == "Unnamed",
+                    timeout=WAIT_MS)
+    assert _people(window) == [("Katherine", 2)]
