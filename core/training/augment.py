@@ -46,18 +46,20 @@ def train_transforms(size: int, *, rotation: float = MAX_ROTATION, scale: tuple[
     """Random face augmentation ending in a float ``(3, size, size)`` tensor (see module doc).
 
     ``jitter``: brightness/contrast/saturation strength; ``hue`` is off by default (4x the cost of the rest).
+    Steps set to do nothing are left out (``rotation=0, translate=0, scale=(1, 1), crop_scale=(1, 1),
+    jitter=0.1`` is the "light" augmentation: flip and mild colour jitter).
     """
     if not 0 <= rotation <= MAX_ROTATION:
         raise ValueError(f"rotation must be within 0..{MAX_ROTATION} degrees")
     if crop_scale[0] < 0.5:
         raise ValueError("crop_scale below 0.5 can cut the face out")
-    steps: list[torch.nn.Module] = [
-        v2.ToImage(),
-        v2.RandomAffine(degrees=rotation, translate=(translate, translate), scale=scale,
-                        interpolation=v2.InterpolationMode.BILINEAR),
-        v2.CenterCrop(size),
-        v2.RandomResizedCrop(size, scale=crop_scale, ratio=(0.9, 1.0 / 0.9), antialias=True),
-    ]
+    steps: list[torch.nn.Module] = [v2.ToImage()]
+    if rotation or translate or tuple(scale) != (1.0, 1.0):
+        steps.append(v2.RandomAffine(degrees=rotation, translate=(translate, translate), scale=scale,
+                                     interpolation=v2.InterpolationMode.BILINEAR))
+    steps.append(v2.CenterCrop(size))
+    if tuple(crop_scale) != (1.0, 1.0):
+        steps.append(v2.RandomResizedCrop(size, scale=crop_scale, ratio=(0.9, 1.0 / 0.9), antialias=True))
     if flip:
         steps.append(v2.RandomHorizontalFlip())
     if jitter > 0:

@@ -3,7 +3,9 @@
 Data (:func:`core.evaluation.identification.seed_split`): the 62 LFW people with >= 20 images, sorted; per
 person the first 10 images (by file name) train the network and form the kNN gallery, the next 5 are
 validation, the next 5 test. Faces: centre ``center_crop`` px of the 250 x 250 deep-funneled images,
-resized to 60 x 60 (with a 25 % context margin that the train-time augmentation draws on).
+resized to 60 x 60 (kept with a 25 % context margin that the "full" augmentation's rotations draw on).
+Augmentation: "light" (horizontal flip, colour jitter 0.1) by default -- it beat "full" (small affine,
+resized crop, jitter 0.25) and "none" at every step budget tried (benchmarks/bench_train_scratch.py).
 
 Training: :class:`~core.training.models.SeedCNN` (128-d) with triplet loss through
 :func:`~core.training.trainer.train`; after every epoch the validation images are identified by kNN
