@@ -32,7 +32,7 @@ class AlignSettings:
     """How a face is cut out. Defaults are the best settings measured on LFW (see BENCHMARKS.md)."""
 
     method: Literal["crop", "similarity"] = "crop"
-    margin: float = 0.20        # crop: extra border on each side, as a fraction of the box size
+    margin: float = 0.10        # crop: extra border on each side, as a fraction of the box size
     shift_y: float = 0.0        # crop: move the crop centre down by this fraction of the box height
     square: bool = True         # crop: use the larger box side for both sides
     zoom: float = 0.80          # similarity: template scale (smaller = more context around the face)

@@ -1,0 +1,70 @@
+"""Alignment: the similarity transform, the margin crop and FaceNet's standardisation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.alignment import (
+    AlignSettings,
+    align_face,
+    center_crop,
+    crop_face,
+    similarity_matrix,
+    standardize,
+)
+
+
+def test_similarity_recovers_a_known_transform() -> None:
+    rng = np.random.default_rng(1)
+    src = rng.uniform(0, 100, (5, 2))
+    angle, scale, t = 0.3, 1.7, np.array([12.0, -4.0])
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    dst = src @ (scale * rot).T + t
+    m = similarity_matrix(src, dst)
+    np.testing.assert_allclose(m[:, :2], scale * rot, atol=1e-9)
+    np.testing.assert_allclose(m[:, 2], t, atol=1e-9)
+
+
+def test_similarity_alignment_puts_the_eyes_on_the_template() -> None:
+    image = np.zeros((300, 400, 3), np.uint8)
+    eyes = np.array([[150.0, 120.0], [210.0, 125.0]])
+    landmarks = np.vstack([eyes, [[180, 150], [160, 180], [205, 182]]])
+    image[118:123, 148:153] = 255  # a white dot on the first eye
+    out = align_face(image, landmarks, AlignSettings(method="similarity", zoom=0.8))
+    y, x = np.unravel_index(np.argmax(out[..., 0]), out.shape[:2])
+    template_eye = ((38.2946 / 112 - 0.5) * 0.8 + 0.5) * 160, ((51.6963 / 112 - 0.5) * 0.8 + 0.5) * 160
+    assert abs(x - template_eye[0]) <= 4 and abs(y - template_eye[1]) <= 4
+
+
+def test_crop_margin_and_shift() -> None:
+    image = np.zeros((400, 400, 3), np.uint8)
+    image[100:200, 100:200] = 200  # the "face" box
+    tight = crop_face(image, (100, 100, 100, 100), AlignSettings(margin=0.0))
+    assert tight.shape == (160, 160, 3) and tight[5:-5, 5:-5].min() == 200
+    loose = crop_face(image, (100, 100, 100, 100), AlignSettings(margin=0.5))
+    inner = loose[45:115, 45:115]  # the box occupies the central half
+    assert inner.min() == 200 and loose[:20].max() == 0
+    shifted = crop_face(image, (100, 100, 100, 100), AlignSettings(margin=0.0, shift_y=0.25))
+    assert shifted[-30:].max() == 0 and shifted[:60, 5:-5].min() == 200
+
+
+def test_crop_beyond_the_border_and_huge_boxes() -> None:
+    image = np.full((50, 60, 3), 90, np.uint8)
+    out = crop_face(image, (-20, -20, 100, 100), AlignSettings())
+    assert out.shape == (160, 160, 3) and out.dtype == np.uint8
+    big = np.random.default_rng(0).integers(0, 255, (3000, 4000, 3), dtype=np.uint8)
+    assert crop_face(big, (500, 500, 2500, 2400), AlignSettings()).shape == (160, 160, 3)
+    assert center_crop(big).shape == (160, 160, 3)
+
+
+def test_standardize_matches_facenet_prewhiten() -> None:
+    faces = np.random.default_rng(2).integers(0, 256, (3, 160, 160, 3), dtype=np.uint8)
+    x = standardize(faces)
+    assert x.shape == (3, 3, 160, 160) and x.dtype == np.float32
+    for i in range(3):
+        f = faces[i].astype(np.float64)
+        expected = (f - f.mean()) / max(f.std(), 1 / np.sqrt(f.size))
+        np.testing.assert_allclose(x[i].transpose(1, 2, 0), expected, atol=1e-4)
+    flat = standardize(np.full((1, 160, 160, 3), 7, np.uint8))
+    assert np.isfinite(flat).all() and np.abs(flat).max() == pytest.approx(0.0)
