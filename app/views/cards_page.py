@@ -57,7 +57,7 @@ class CardsPage(QWidget):
         self.view.setModel(self.proxy)
         self.delegate = CardDelegate(theme.colors, ops.completer(self), self.view)
         self.view.setItemDelegate(self.delegate)
-        self.view.setGridSize(QSize(CardDelegate.WIDTH, CardDelegate.HEIGHT))
+        self.view.set_cell(QSize(CardDelegate.WIDTH, CardDelegate.HEIGHT))
         self.view.setAccessibleName("People" if people else "Groups")
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)

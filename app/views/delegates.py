@@ -61,6 +61,13 @@ class _Rendered:
 RENDERED = _Rendered()
 
 
+def cell_size(option: QStyleOptionViewItem, default: QSize) -> QSize:
+    """The view's grid cell (the views widen cells to fill each row), else ``default``."""
+    view = option.widget
+    grid = view.gridSize() if hasattr(view, "gridSize") else QSize()
+    return grid if grid.isValid() and not grid.isEmpty() else default
+
+
 def draw_cover(painter: QPainter, rect: QRect, pixmap: QPixmap | None, colors: Colors,
                circle: bool, label: str = "") -> None:
     """A face crop clipped to a circle or a rounded square; initials while it loads."""
@@ -98,7 +105,7 @@ class CardDelegate(QStyledItemDelegate):
         self.drop_row = -1  # card under a dragged card (merge target), drawn highlighted
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        return QSize(self.WIDTH, self.HEIGHT)
+        return cell_size(option, QSize(self.WIDTH, self.HEIGHT))
 
     def _card(self, option: QStyleOptionViewItem) -> QRect:
         return option.rect.adjusted(6, 6, -6, -6)
@@ -180,7 +187,7 @@ class FaceDelegate(QStyledItemDelegate):
         self.colors = colors
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        return QSize(self.SIZE + 12, self.SIZE + 12)
+        return cell_size(option, QSize(self.SIZE + 12, self.SIZE + 12))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         c = self.colors
@@ -221,7 +228,7 @@ class PhotoDelegate(QStyledItemDelegate):
         self.colors = colors
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        return QSize(self.SIZE, self.SIZE)
+        return cell_size(option, QSize(self.SIZE, self.SIZE))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         c = self.colors

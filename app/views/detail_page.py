@@ -45,7 +45,7 @@ class DetailPage(QWidget):
         self.view.setModel(model)
         self.delegate = FaceDelegate(theme.colors, self.view)
         self.view.setItemDelegate(self.delegate)
-        self.view.setGridSize(QSize(FaceDelegate.SIZE + 12, FaceDelegate.SIZE + 12))
+        self.view.set_cell(QSize(FaceDelegate.SIZE + 12, FaceDelegate.SIZE + 12), square=True)
         self.view.setAccessibleName("Faces")
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QWidget
 
 from app.models.cards import MIME
 
@@ -39,8 +39,29 @@ class GridView(QListView):
         if not self._repaint.isActive():
             self._repaint.start()
 
-    def set_cell(self, size: QSize) -> None:
-        self.setGridSize(size)
+    def set_cell(self, size: QSize, *, square: bool = False) -> None:
+        """Cells of about ``size``, widened so that the columns fill the row (``square``:
+        heights follow the widths)."""
+        self._cell, self._square = size, square
+        self._fit_cells()
+
+    def _fit_cells(self) -> None:
+        cell = getattr(self, "_cell", None)
+        if cell is None:
+            return
+        # the room QListView lays items out in: it always keeps space for the scroll bar
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self.verticalScrollBar())
+        width = self.maximumViewportSize().width() - bar - 1
+        columns = max(1, width // cell.width())
+        w = max(cell.width(), width // columns)
+        size = QSize(w, w if self._square else cell.height())
+        if size != self.gridSize():
+            self.setGridSize(size)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._fit_cells()
+        return super().viewportEvent(event)
 
     def selected_rows(self) -> list[int]:
         return sorted(i.row() for i in self.selectionModel().selectedIndexes())

@@ -38,7 +38,7 @@ class PhotosPage(QWidget):
         self.view.setModel(model)
         self.delegate = PhotoDelegate(theme.colors, self.view)
         self.view.setItemDelegate(self.delegate)
-        self.view.setGridSize(QSize(PhotoDelegate.SIZE, PhotoDelegate.SIZE))
+        self.view.set_cell(QSize(PhotoDelegate.SIZE, PhotoDelegate.SIZE), square=True)
         self.view.setAccessibleName("Photos")
         self.view.activated.connect(self._open)
         model.thumbs.ready.connect(self.view.schedule_repaint)
