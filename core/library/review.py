@@ -1,0 +1,213 @@
+"""Recognition results in the library: automatic names, "is this X?" suggestions, the user's answers.
+
+* :func:`review_queue`: pending suggestions, most uncertain first: ordered by how close the
+  distance is to the library's verification threshold (where "same" and "different" are about
+  equally likely), then by face id.
+* :func:`answer_review`: "yes" assigns the face (source "user"), "no" records "not this
+  person"; both go through :mod:`core.library.people`, so both are undoable.
+* :func:`store_recognition`: writes what :func:`core.clustering.recognition.recognize` decided
+  for some faces (used by grouping): AUTO -> assignment with source "recognizer" and
+  ``confidence`` = cosine similarity of the nearest face of that person; REVIEW -> one
+  suggestion for the best person. Assignments with source "user" are never overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm import Session
+
+from core.clustering.recognition import AUTO, REVIEW, GroupingThresholds, Recognition, recognize
+from core.library.people import assign_faces, remove_faces
+from core.library.undo import chunks, peek_undo
+from core.storage.embeddings import load_matrix
+from core.storage.engine import begin_write
+from core.storage.models import (
+    Assignment,
+    Embedding,
+    Face,
+    FaceConstraint,
+    LibraryMeta,
+    Person,
+    ReviewItem,
+    utcnow,
+)
+
+META_KEY = "grouping"
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class ReviewSuggestion:
+    """"Is face ``face_id`` ``person_name``?" ``distance``: squared L2 to that person's nearest face."""
+
+    face_id: int
+    person_id: int
+    person_name: str
+    distance: float
+    photo_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviewAnswer:
+    """What :func:`answer_review` did (``description``: the undo label)."""
+
+    face_id: int
+    person_id: int
+    accepted: bool
+    description: str
+
+
+def stored_thresholds(session: Session) -> GroupingThresholds | None:
+    """The thresholds saved in the library, if any (any calibration version)."""
+    meta = session.get(LibraryMeta, META_KEY)
+    if meta is None or not isinstance(meta.value, dict) or "thresholds" not in meta.value:
+        return None
+    try:
+        return GroupingThresholds.from_json(meta.value["thresholds"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def pick_model(session: Session) -> str | None:
+    """The model with the most stored embeddings (the library's active model)."""
+    row = session.execute(select(Embedding.model_id, func.count()).group_by(Embedding.model_id)
+                          .order_by(func.count().desc(), Embedding.model_id).limit(1)).first()
+    return None if row is None else str(row[0])
+
+
+def load_thresholds(session: Session) -> GroupingThresholds:
+    """The library's thresholds, or the calibrated defaults when none (of this version) are stored."""
+    stored = stored_thresholds(session)
+    default = GroupingThresholds.calibrated()
+    return stored if stored is not None and stored.version == default.version else default
+
+
+def review_queue(session: Session, limit: int | None = 50) -> list[ReviewSuggestion]:
+    """Pending suggestions for faces that belong to no person and are not ignored, most
+    uncertain first (see the module doc); at most ``limit`` (None: all)."""
+    stored = stored_thresholds(session)
+    pivot = stored.verification if stored is not None else GroupingThresholds.calibrated().verification
+    stmt = (select(ReviewItem.face_id, ReviewItem.person_id, Person.name, ReviewItem.distance, Face.photo_id)
+            .join(Person, Person.id == ReviewItem.person_id)
+            .join(Face, Face.id == ReviewItem.face_id)
+            .outerjoin(Assignment, Assignment.face_id == ReviewItem.face_id)
+            .where(Face.ignored.is_(False), Assignment.person_id.is_(None))
+            .order_by(func.abs(ReviewItem.distance - pivot), ReviewItem.face_id, ReviewItem.person_id)
+            .limit(limit))
+    return [ReviewSuggestion(*row) for row in session.execute(stmt)]
+
+
+def answer_review(session: Session, face_id: int, person_id: int, accept: bool) -> ReviewAnswer:
+    """The user's answer to "is this face that person?" (undoable, see the module doc)."""
+    if accept:
+        assign_faces(session, [face_id], person_id)
+    else:
+        remove_faces(session, person_id, [face_id])
+    return ReviewAnswer(face_id, person_id, accept, peek_undo(session) or "")
+
+
+def not_person_map(session: Session, face_ids: Sequence[int]) -> dict[int, set[int]]:
+    """face id -> the people the user said it is not."""
+    out: dict[int, set[int]] = {}
+    for chunk in chunks(sorted({int(f) for f in face_ids})):
+        for face, person in session.execute(select(FaceConstraint.face_id, FaceConstraint.person_id).where(
+                FaceConstraint.kind == "not_person", FaceConstraint.face_id.in_(chunk))):
+            out.setdefault(face, set()).add(person)
+    return out
+
+
+def gallery_faces(session: Session, grow_max: float) -> tuple[np.ndarray, np.ndarray]:
+    """(face ids, person ids) of the recognition gallery: faces of named people that the user
+    assigned, or that were recognised within ``grow_max`` (not ignored)."""
+    confident = and_(Assignment.source == "recognizer", Assignment.confidence >= 1.0 - grow_max / 2.0 - _EPS)
+    rows = session.execute(select(Assignment.face_id, Assignment.person_id)
+                           .join(Face, Face.id == Assignment.face_id)
+                           .where(Assignment.person_id.is_not(None), Face.ignored.is_(False),
+                                  (Assignment.source == "user") | confident)
+                           .order_by(Assignment.face_id)).all()
+    return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)
+
+
+def store_recognition(session: Session, face_ids: np.ndarray, rec: Recognition) -> tuple[list[int], list[int]]:
+    """Write the decisions for ``face_ids`` (one per row of ``rec``); replaces these faces' review
+    suggestions. Returns (named face ids, suggested face ids)."""
+    face_ids = np.asarray(face_ids, dtype=np.int64)
+    auto = np.flatnonzero(rec.decision == AUTO)
+    review = np.flatnonzero(rec.decision == REVIEW)
+    now = utcnow()
+    rows = [{"face_id": int(face_ids[i]), "person_id": int(rec.person[i]), "cluster_id": None,
+             "source": "recognizer", "confidence": float(1.0 - rec.distance[i] / 2.0), "updated_at": now}
+            for i in auto]
+    if rows:
+        stmt = insert(Assignment.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["face_id"],
+            set_={c: stmt.excluded[c] for c in ("person_id", "cluster_id", "source", "confidence", "updated_at")},
+            where=Assignment.__table__.c.source != "user")
+        session.execute(stmt, rows)
+    wanted = {int(face_ids[i]): (int(rec.person[i]), float(rec.distance[i])) for i in review}
+    existing: dict[int, list[tuple[int, int, float]]] = {}
+    for chunk in chunks(face_ids.tolist()):
+        for rid, face, person, dist in session.execute(select(
+                ReviewItem.id, ReviewItem.face_id, ReviewItem.person_id, ReviewItem.distance)
+                .where(ReviewItem.face_id.in_(chunk))):
+            existing.setdefault(face, []).append((rid, person, dist))
+    stale: list[int] = []
+    for face, items in existing.items():
+        want = wanted.get(face)
+        for rid, person, dist in items:
+            if want is not None and want[0] == person and abs(want[1] - dist) < 1e-6:
+                wanted.pop(face)
+            else:
+                stale.append(rid)
+    for chunk in chunks(stale):
+        session.execute(delete(ReviewItem).where(ReviewItem.id.in_(chunk)))
+    if wanted:
+        session.execute(insert(ReviewItem), [{"face_id": f, "person_id": p, "distance": d}
+                                             for f, (p, d) in sorted(wanted.items())])
+    return [int(face_ids[i]) for i in auto], [int(face_ids[i]) for i in review]
+
+
+def drop_reviews_except(session: Session, face_ids: Sequence[int]) -> int:
+    """Delete the suggestions of every face not in ``face_ids`` (stale ones); how many."""
+    keep = {int(f) for f in face_ids}
+    stale = [rid for rid, face in session.execute(select(ReviewItem.id, ReviewItem.face_id)) if face not in keep]
+    for chunk in chunks(stale):
+        session.execute(delete(ReviewItem).where(ReviewItem.id.in_(chunk)))
+    return len(stale)
+
+
+@dataclass(frozen=True)
+class RecognizeOutcome:
+    """:func:`recognize_new_faces`: faces named automatically and faces suggested for review."""
+
+    recognized: list[int]
+    suggested: list[int]
+
+
+def recognize_new_faces(session: Session, face_ids: list[int], *, model_id: str | None = None) -> RecognizeOutcome:
+    """Recognise just these faces (no clustering) in the caller's session: name them, suggest
+    them for review, or leave them. For faces added one at a time (a hand-drawn box)."""
+    begin_write(session)
+    model = model_id or pick_model(session)
+    if model is None or not face_ids:
+        return RecognizeOutcome([], [])
+    th = load_thresholds(session)
+    q_ids, q = load_matrix(session, model, face_ids, skip_ignored=True)
+    owned = set(session.scalars(select(Assignment.face_id).where(
+        Assignment.face_id.in_([int(f) for f in q_ids]), Assignment.person_id.is_not(None))))
+    keep = np.array([int(f) not in owned for f in q_ids], dtype=bool)
+    q_ids, q = q_ids[keep], q[keep]
+    g_ids, g_person = gallery_faces(session, th.grow_max)
+    g_rows, g = load_matrix(session, model, g_ids)
+    person_of = dict(zip(g_ids.tolist(), g_person.tolist(), strict=True))
+    banned = not_person_map(session, q_ids.tolist())
+    exclude = {i: banned[int(f)] for i, f in enumerate(q_ids) if int(f) in banned}
+    rec = recognize(q, g, np.array([person_of[int(f)] for f in g_rows], np.int64), th.recognition, exclude=exclude)
+    auto, review = store_recognition(session, q_ids, rec)
+    return RecognizeOutcome(auto, review)
