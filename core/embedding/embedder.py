@@ -26,9 +26,11 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def default_threads() -> int:
-    """All cores for intra-op parallelism (one batch at a time), unless FACEORG_THREADS says otherwise."""
+    """Torch's intra-op threads: half the cores (the other half decode and detect photos in parallel;
+    oversubscribed oneDNN threads wait on each other and lose several times their speed), unless
+    FACEORG_THREADS says otherwise."""
     env = os.environ.get("FACEORG_THREADS")
-    return max(1, int(env)) if env else max(1, os.cpu_count() or 1)
+    return max(1, int(env)) if env else max(1, (os.cpu_count() or 1) // 2)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class Embedder:
         if self.device.type == "cpu":
             torch.set_num_threads(self.settings.threads or default_threads())
         self.model = (model if model is not None else pretrained_facenet()).to(self.device).eval()
+        # NHWC lets oneDNN / cuDNN pick their fastest convolution kernels (about 10% on this CPU)
+        self.model = self.model.to(memory_format=torch.channels_last)
         self._lock = threading.Lock()
 
     @property
@@ -72,7 +76,7 @@ class Embedder:
 
     def _forward(self, batch: torch.Tensor) -> np.ndarray:
         with self._lock, torch.inference_mode():
-            x = batch.to(self.device)
+            x = batch.to(self.device).contiguous(memory_format=torch.channels_last)
             emb = self.model(x)
             if self.settings.flip:
                 emb = emb + self.model(torch.flip(x, dims=[3]))

@@ -40,6 +40,20 @@ def test_pytorch_matches_opencv_dnn_on_real_faces(facenet, astronaut_crop, lfw_c
     assert np.abs(ours - reference).max() <= 1e-4
 
 
+def test_batched_embedder_matches_opencv_dnn(facenet, astronaut_crop, lfw_crops_or_none) -> None:
+    from core.embedding.embedder import Embedder, EmbedderSettings
+
+    crops = astronaut_crop[None] if lfw_crops_or_none is None else np.concatenate([astronaut_crop[None],
+                                                                                    lfw_crops_or_none])
+    embedder = Embedder(model=facenet, settings=EmbedderSettings(flip=False, batch_size=3, device="cpu"))
+    assert np.abs(embedder.embed(crops) - _opencv_embeddings(crops)).max() <= 1e-4
+    flipped = Embedder(model=facenet, settings=EmbedderSettings(flip=True, device="cpu")).embed(crops)
+    mirror = _opencv_embeddings(np.ascontiguousarray(crops[:, :, ::-1]))
+    expected = _opencv_embeddings(crops) + mirror
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert np.abs(flipped - expected).max() <= 1e-4
+
+
 def test_every_parameter_comes_from_the_graph() -> None:
     with graph_path() as pb:
         consts = read_constants(pb)
