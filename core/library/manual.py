@@ -1,0 +1,71 @@
+"""Faces the user draws by hand around a face the detector missed.
+
+The five landmarks of such a face are unknown, so it is always cut out with the ``crop`` method
+(box + margin, square) of the pipeline's alignment settings, whatever method the pipeline uses
+for detected faces; it is embedded like any other face, stored with ``manual=True``, then
+recognised (named automatically, suggested for review, or left for the next grouping).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlalchemy import update
+
+from core.alignment import crop_face
+from core.imaging.loader import load_image
+from core.library.people import NotFoundError
+from core.library.quality import face_quality
+from core.library.review import recognize_new_faces
+from core.storage.embeddings import save_embeddings
+from core.storage.engine import Library, begin_write
+from core.storage.models import Face, Photo
+
+if TYPE_CHECKING:
+    from core.pipeline import FacePipeline
+
+MIN_BOX = 4.0  # px: smaller boxes are refused
+
+
+def _clip_box(box: tuple[float, float, float, float], width: int, height: int) -> tuple[float, float, float, float]:
+    x, y, w, h = (float(v) for v in box)
+    if w < 0:
+        x, w = x + w, -w
+    if h < 0:
+        y, h = y + h, -h
+    x0, y0 = max(0.0, x), max(0.0, y)
+    x1, y1 = min(float(width), x + w), min(float(height), y + h)
+    if x1 - x0 < MIN_BOX or y1 - y0 < MIN_BOX:
+        raise ValueError(f"The box {tuple(round(v) for v in box)} is too small or outside the photo")
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def add_manual_face(library: Library, photo_id: int, box: tuple[float, float, float, float],
+                    pipeline: FacePipeline) -> int:
+    """Cut out, embed and store the face in ``box`` (x, y, w, h in original-photo pixels) of photo
+    ``photo_id``, then recognise it; returns the new face id. Raises ``NotFoundError`` for an
+    unknown photo, ``ValueError`` for an empty box, ``ImageLoadError`` when the file cannot be read."""
+    with library.session() as session:
+        photo = session.get(Photo, photo_id)
+        if photo is None:
+            raise NotFoundError(f"No photo {photo_id}")
+        path = photo.path
+    loaded = load_image(path, max_side=pipeline.settings.crop_max_side)
+    x, y, w, h = _clip_box(box, loaded.original_width, loaded.original_height)
+    s = loaded.scale
+    settings = dataclasses.replace(pipeline.settings.align, method="crop")
+    crop = crop_face(loaded.rgb, (x * s, y * s, w * s, h * s), settings)
+    embedding = pipeline.embedder.embed(crop[None])[0]
+    quality = face_quality((x, y, w, h), crop)
+    with library.session() as session:
+        begin_write(session)
+        face = Face(photo_id=photo_id, x=x, y=y, w=w, h=h, landmarks=None, score=1.0, manual=True,
+                    quality_size=quality.size, quality_sharpness=quality.sharpness)
+        session.add(face)
+        session.flush()
+        save_embeddings(session, pipeline.model_id, [(face.id, np.asarray(embedding, dtype=np.float32))])
+        session.execute(update(Photo).where(Photo.id == photo_id).values(face_count=Photo.face_count + 1))
+        recognize_new_faces(session, [face.id], model_id=pipeline.model_id)
+        return face.id
