@@ -37,6 +37,7 @@ HIDDEN = MODEL_PACKAGES + [
     "core.pipeline", "core.detection.yunet", "core.detection.mtcnn",
 ]
 #: Never needed by the desktop app (Qt modules it does not use, dev and training tools).
+#: tensorboard stays: core.embedding.weights reads the FaceNet graph with its protobufs.
 EXCLUDE = [
     "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "PySide6.QtWebEngineQuick",
     "PySide6.QtWebChannel", "PySide6.QtWebSockets", "PySide6.QtQuick", "PySide6.QtQuickWidgets",
@@ -49,7 +50,7 @@ EXCLUDE = [
     "PySide6.QtTextToSpeech", "PySide6.QtHttpServer", "PySide6.QtRemoteObjects", "PySide6.QtScxml",
     "PySide6.QtStateMachine", "PySide6.QtNetworkAuth", "PySide6.QtDesigner", "PySide6.QtUiTools",
     "PySide6.QtHelp", "PySide6.QtSql", "PySide6.QtTest", "PySide6.QtOpenGLWidgets",
-    "tkinter", "matplotlib", "tensorboard", "IPython", "pytest", "skimage", "core.training",
+    "tkinter", "matplotlib", "IPython", "pytest", "skimage", "core.training",
     "core.evaluation", "torch.utils.tensorboard",
 ]
 

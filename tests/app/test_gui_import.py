@@ -81,8 +81,9 @@ def test_drop_a_folder_on_the_grid_imports_it_with_progress(qtbot: Any, make_win
     assert read(window, queries.status).done == 3
     if outcome.grouping is None:
         pytest.skip(f"waits for core.library.grouping ({outcome.grouping_error})")
-    qtbot.waitUntil(lambda: window.groups_model.rowCount() + window.people_model.rowCount() >= 1,
-                    timeout=10_000)
+    counts = read(window, queries.status)  # the pages show what the core grouped
+    qtbot.waitUntil(lambda: (window.groups_model.rowCount(), window.people_model.rowCount())
+                    == (counts.clusters, counts.people), timeout=10_000)
 
 
 def test_cancel_an_import_then_import_again_resumes(qtbot: Any, make_window: Any, tmp_path: Path) -> None:
