@@ -12,6 +12,8 @@ COMMAND_MODULES = [
     "core.cli.faces",
     "core.cli.evaluate",
     "core.cli.library",
+    "core.cli.people",
+    "core.cli.grouping",
 ]
 
 

@@ -46,6 +46,7 @@ from core.library.review import (  # the GUI imports the review API from here to
     pick_model,
     recognize_new_faces,
     review_queue,
+    save_grouping_meta,
     store_recognition,
 )
 from core.library.undo import chunks
@@ -109,12 +110,7 @@ def last_strictness(session: Session) -> str:
 
 
 def _save_thresholds(session: Session, thresholds: GroupingThresholds, model_id: str, strictness: str) -> None:
-    value = {"thresholds": thresholds.to_json(), "model_id": model_id, "strictness": strictness}
-    meta = session.get(LibraryMeta, META_KEY)
-    if meta is None:
-        session.add(LibraryMeta(key=META_KEY, value=value))
-    elif meta.value != value:
-        meta.value = value
+    save_grouping_meta(session, thresholds=thresholds.to_json(), model_id=model_id, strictness=strictness)
 
 
 def _fingerprint(session: Session) -> tuple:

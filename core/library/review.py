@@ -73,6 +73,18 @@ def stored_thresholds(session: Session) -> GroupingThresholds | None:
         return None
 
 
+def save_grouping_meta(session: Session, **values: object) -> None:
+    """Update keys of ``LibraryMeta["grouping"]`` (``thresholds``: ``GroupingThresholds.to_json()``,
+    ``model_id``, ``strictness``); written only when something changes."""
+    meta = session.get(LibraryMeta, META_KEY)
+    old = dict(meta.value) if meta is not None and isinstance(meta.value, dict) else {}
+    new = {**old, **values}
+    if meta is None:
+        session.add(LibraryMeta(key=META_KEY, value=new))
+    elif new != old:
+        meta.value = new
+
+
 def pick_model(session: Session) -> str | None:
     """The model with the most stored embeddings (the library's active model)."""
     row = session.execute(select(Embedding.model_id, func.count()).group_by(Embedding.model_id)

@@ -9,13 +9,22 @@ from sqlalchemy import select
 
 from core.library.grouping import GroupingResult, last_strictness, preview_group_count, regroup
 from core.library.people import assign_faces, name_cluster, remove_faces
-from core.library.review import META_KEY
+from core.clustering.recognition import GroupingThresholds
+from core.library.review import META_KEY, save_grouping_meta
 from core.progress import Cancelled, CancelToken
 from core.storage.embeddings import save_embeddings
 from core.storage.models import Assignment, Cluster, FaceConstraint, LibraryMeta, Person, ReviewItem
 
 MODEL = "test-model"
 DIM = 512
+# Fixed thresholds, so that these tests do not move when the LFW calibration does.
+PINNED = GroupingThresholds.calibrated(1.0, {"strict": 0.8, "normal": 0.9, "loose": 1.0},
+                                       {"accept": 0.7, "review": 1.0, "margin": 0.1, "grow": 0.7})
+
+
+def pin_thresholds(session) -> None:
+    """Store :data:`PINNED` as the library's thresholds."""
+    save_grouping_meta(session, thresholds=PINNED.to_json())
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -55,6 +64,12 @@ def cluster_of(session, face_ids: list[int]) -> list[int | None]:
     return [rows.get(f) for f in face_ids]
 
 
+@pytest.fixture(autouse=True)
+def _pinned(library) -> None:
+    with library.session() as s:
+        pin_thresholds(s)
+
+
 @pytest.fixture
 def three(library, factory):
     """Three people with 4 faces each plus two strangers, all unassigned."""
@@ -78,7 +93,7 @@ def test_clusters_people_and_leaves_strangers(library, three):
         assert cluster_of(s, strangers) == [None, None]  # singletons stay unassigned
         meta = s.get(LibraryMeta, META_KEY).value
     assert meta["model_id"] == MODEL and meta["strictness"] == "normal"
-    assert meta["thresholds"]["clustering"]["normal"] == pytest.approx(result.threshold)
+    assert meta["thresholds"]["clustering"]["normal"] == pytest.approx(result.threshold) == 0.9
 
 
 def test_idempotent_and_stable_ids(library, factory, three):
@@ -227,6 +242,15 @@ def test_cancel_writes_nothing(library, three):
         regroup(library, cancel=token)
     with library.session() as s:
         assert s.scalars(select(Assignment)).all() == []
+
+
+def test_default_thresholds_are_stored(tmp_path):
+    from core.storage.engine import open_library
+
+    with open_library(tmp_path / "other.sqlite") as library:
+        regroup(library)  # no faces: nothing to store yet
+        with library.session() as s:
+            assert s.get(LibraryMeta, META_KEY) is None
 
 
 def test_empty_library(library):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from test_grouping import add_faces, blend, centres, cluster_of, samples
+from test_grouping import add_faces, blend, centres, cluster_of, pin_thresholds, samples
 
 from core.library.grouping import answer_review, regroup, review_queue
 from core.library.people import ignore_faces, name_cluster
@@ -18,11 +18,12 @@ def suggested(library, factory):
     """Ann named from a cluster; three borderline faces of hers at different distances."""
     c = centres(5, seed=2)
     with library.session() as s:
+        pin_thresholds(s)
         ann_faces = add_faces(s, factory, samples(c[0], 4, seed=1))
     regroup(library)
     with library.session() as s:
         ann = name_cluster(s, cluster_of(s, ann_faces)[0], "Ann")
-        borderline = add_faces(s, factory, [blend(c[0], c[k], t) for k, t in ((1, 0.55), (2, 0.6), (3, 0.62))])
+        borderline = add_faces(s, factory, [blend(c[0], c[k], t) for k, t in ((1, 0.54), (2, 0.56), (3, 0.58))])
     result = regroup(library)
     assert (result.recognized, result.suggested) == (0, 3)
     return ann, borderline

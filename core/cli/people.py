@@ -1,0 +1,275 @@
+"""``faceorg people | groups | show | name | rename | merge | hide``: look at and name people from the
+command line (``cluster``, ``review``, face corrections and undo live in :mod:`core.cli.grouping`).
+
+PERSON is a name (any case) or ``p<id>``; CLUSTER is ``c<id>`` or ``<id>``; FACE is a face id.
+Every change is one undoable operation (``faceorg undo`` / ``faceorg redo``). ``--json`` output
+has stable keys. Exit codes: 0 done, 1 refused or not found, 2 library locked or unknown schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.storage.engine import Library
+
+STRICTNESS = ("strict", "normal", "loose")
+
+
+class CliError(Exception):
+    """A refusal: printed as ``faceorg: <message>``, exit ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_command(subparsers: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int],
+                text: str, json_flag: bool = False) -> argparse.ArgumentParser:
+    """A subcommand whose errors print ``faceorg: ...`` and exit 1 (2: locked / unknown schema)."""
+    p = subparsers.add_parser(name, help=text, description=text)
+    if json_flag:
+        p.add_argument("--json", action="store_true", help="print JSON (stable keys)")
+    p.set_defaults(func=_guarded(func))
+    return p
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = add_command(subparsers, "people", run_people, "named people with their face counts", True)
+    p.add_argument("--all", action="store_true", help="hidden people and unnamed groups too")
+    p = add_command(subparsers, "groups", run_groups, "unnamed groups (clusters) with their face counts", True)
+    p.add_argument("--min-size", type=int, default=1)
+    p = add_command(subparsers, "show", run_show, "the faces of a person or a group, with their photos", True)
+    p.add_argument("target", metavar="PERSON_OR_CLUSTER")
+    p.add_argument("--limit", type=int, default=None)
+    p = add_command(subparsers, "name", run_name, "name a group (joining an existing person after confirmation)")
+    p.add_argument("cluster", metavar="CLUSTER")
+    p.add_argument("name", nargs="+", metavar="NAME")
+    p.add_argument("--yes", action="store_true", help="join an existing person of that name without asking")
+    p = add_command(subparsers, "rename", run_rename, "rename a person")
+    p.add_argument("old", metavar="PERSON")
+    p.add_argument("new", nargs="+", metavar="NEW_NAME")
+    p = add_command(subparsers, "merge", run_merge, "merge person A into person B (A disappears)")
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    p = add_command(subparsers, "hide", run_hide, "hide a person from the people list")
+    p.add_argument("person", metavar="PERSON")
+    p.add_argument("--show", action="store_true", help="show the person again")
+
+
+def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from core.library.people import NameTakenError, NotFoundError
+        from core.library.undo import UndoConflictError
+
+        try:
+            return func(args)
+        except CliError as exc:
+            print(f"faceorg: {exc}", file=sys.stderr)
+            return exc.code
+        except (NotFoundError, NameTakenError, UndoConflictError, ValueError) as exc:
+            print(f"faceorg: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+@contextmanager
+def open_library_cli(args: argparse.Namespace, *, write: bool) -> Iterator[Library]:
+    """``args.library`` opened for writing (the writer lock) or read-only; refusals as CliError."""
+    from core.paths import default_library_path
+    from core.storage.engine import LibraryVersionError, open_library
+    from core.storage.lock import LibraryLockedError
+
+    try:
+        library = open_library(args.library, read_only=not write)
+    except FileNotFoundError:
+        raise CliError(f"no library at {args.library or default_library_path()}") from None
+    except (LibraryLockedError, LibraryVersionError) as exc:
+        raise CliError(str(exc), 2) from None
+    with library:
+        yield library
+
+
+@contextmanager
+def open_session(args: argparse.Namespace, *, write: bool = True) -> Iterator[Session]:
+    """One Session (one unit of work, committed at the end) on ``args.library``."""
+    with open_library_cli(args, write=write) as library, library.session() as session:
+        yield session
+
+
+def resolve_person(session: Session, text: str) -> tuple[int, str]:
+    """(id, name) of the person called ``text`` (any case), or ``p<id>``."""
+    from core.library.people import find_person
+    from core.storage.models import Person
+
+    found = find_person(session, text)
+    if found is not None:
+        return found.id, found.name
+    match = re.fullmatch(r"[pP](\d+)", text.strip())
+    person = session.get(Person, int(match.group(1))) if match else None
+    if person is None:
+        raise CliError(f'no person called "{text}"')
+    return person.id, person.name
+
+
+def resolve_cluster(session: Session, text: str) -> int:
+    """The id of the active cluster ``c<id>`` or ``<id>``."""
+    from core.storage.models import Cluster
+
+    match = re.fullmatch(r"[cC]?(\d+)", text.strip())
+    cluster = session.get(Cluster, int(match.group(1))) if match else None
+    if cluster is None or not cluster.active:
+        raise CliError(f"no group {text} (see faceorg groups)")
+    return cluster.id
+
+
+def is_tty() -> bool:
+    """Whether stdin is a terminal (questions may be asked)."""
+    return bool(getattr(sys.stdin, "isatty", lambda: False)())
+
+
+def ask(question: str) -> str:
+    """Print ``question`` and read one answer line from stdin (lower case, stripped)."""
+    print(question, end=" ", flush=True)
+    line = sys.stdin.readline()
+    return line.strip().lower()
+
+
+def print_json(data: Any) -> None:
+    """One JSON object on one line."""
+    print(json.dumps(data, ensure_ascii=False))
+
+
+def _people_json(people: list) -> list[dict]:
+    return [{"id": p.id, "name": p.name, "faces": p.face_count, "hidden": p.hidden,
+             "cover_face_id": p.cover_face_id} for p in people]
+
+
+def _groups_json(groups: list) -> list[dict]:
+    return [{"id": g.id, "label": f"c{g.id}", "faces": g.face_count, "cover_face_id": g.cover_face_id}
+            for g in groups]
+
+
+def run_people(args: argparse.Namespace) -> int:
+    from core.library import queries
+
+    with open_session(args, write=False) as session:
+        people = queries.list_people(session, include_hidden=args.all)
+        groups = queries.list_clusters(session) if args.all else []
+    if args.json:
+        out: dict[str, Any] = {"people": _people_json(people)}
+        if args.all:
+            out["groups"] = _groups_json(groups)
+        print_json(out)
+        return 0
+    for p in people:
+        print(f"{p.face_count:6d}  {p.name}{'  (hidden)' if p.hidden else ''}")
+    if not people:
+        print("No named people yet: see faceorg groups, then faceorg name CLUSTER NAME")
+    for g in groups:
+        print(f"{g.face_count:6d}  c{g.id} (unnamed)")
+    return 0
+
+
+def run_groups(args: argparse.Namespace) -> int:
+    from core.library import queries
+
+    with open_session(args, write=False) as session:
+        groups = queries.list_clusters(session, min_size=args.min_size)
+    if args.json:
+        print_json({"groups": _groups_json(groups)})
+        return 0
+    for g in groups:
+        print(f"{g.face_count:6d}  c{g.id}")
+    if not groups:
+        print("No groups: run faceorg cluster after importing photos")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from core.library import queries
+    from core.library.people import find_person
+
+    with open_session(args, write=False) as session:
+        found = find_person(session, args.target)
+        if found is None and re.fullmatch(r"[pP]\d+", args.target.strip()):
+            found_id, name = resolve_person(session, args.target)
+        elif found is not None:
+            found_id, name = found.id, found.name
+        else:
+            found_id, name = None, None
+        if found_id is not None:
+            kind, ident = "person", found_id
+            faces = queries.faces_of_person(session, found_id, limit=args.limit)
+        else:
+            kind, ident = "cluster", resolve_cluster(session, args.target)
+            name = f"c{ident}"
+            faces = queries.faces_of_cluster(session, ident, limit=args.limit)
+    if args.json:
+        print_json({"kind": kind, "id": ident, "name": name, "faces": [
+            {"id": f.id, "photo_id": f.photo_id, "photo": f.photo_path, "box": [round(v, 1) for v in f.box],
+             "source": f.source, "confidence": f.confidence} for f in faces]})
+        return 0
+    print(f"{name}: {len(faces)} face(s)")
+    for f in faces:
+        x, y, w, h = f.box
+        print(f"  face {f.id}  {f.photo_path}  box=({x:.0f}, {y:.0f}, {w:.0f}, {h:.0f})  {f.source or ''}")
+    return 0
+
+
+def run_name(args: argparse.Namespace) -> int:
+    from core.library.people import find_person, name_cluster, normalize_name
+
+    name = normalize_name(" ".join(args.name))
+    with open_session(args) as session:
+        cluster = resolve_cluster(session, args.cluster)
+        existing = find_person(session, name)
+        if existing is not None and not args.yes:
+            if not is_tty():
+                raise CliError(f'"{existing.name}" already exists; use --yes to add group c{cluster} to them')
+            if ask(f'"{existing.name}" already exists. Add group c{cluster} to them? [y/N]') not in ("y", "yes"):
+                raise CliError("nothing changed")
+        ref = name_cluster(session, cluster, name)
+    print(f'{"Added" if ref.merged else "Named"} group c{cluster} {"to" if ref.merged else "as"} "{ref.name}"')
+    return 0
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    from core.library.people import rename_person
+
+    with open_session(args) as session:
+        person_id, old = resolve_person(session, args.old)
+        ref = rename_person(session, person_id, " ".join(args.new))
+    print(f'Renamed "{old}" to "{ref.name}"')
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from core.library.people import merge_people
+
+    with open_session(args) as session:
+        (src, src_name), (dst, _) = resolve_person(session, args.a), resolve_person(session, args.b)
+        ref = merge_people(session, src, dst)
+    print(f'Merged "{src_name}" into "{ref.name}"')
+    return 0
+
+
+def run_hide(args: argparse.Namespace) -> int:
+    from core.library.people import hide_person
+
+    with open_session(args) as session:
+        person_id, name = resolve_person(session, args.person)
+        hide_person(session, person_id, not args.show)
+    print(f'{"Showing" if args.show else "Hid"} "{name}"')
+    return 0
+
+
