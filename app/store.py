@@ -46,14 +46,23 @@ class LibraryStore(QObject):
     def is_open(self) -> bool:
         return self.library is not None
 
+    @property
+    def read_only(self) -> bool:
+        return self.library is not None and self.library.read_only
+
     def open(self, path: Path | str) -> Task:
-        """Open (creating or upgrading) the library at ``path`` on a worker thread."""
+        """Open (creating or upgrading) the library at ``path`` on a worker thread; read-only
+        when another process is writing to it."""
         self.close()
 
         def work() -> Library:
             from core.storage.engine import open_library
+            from core.storage.lock import LibraryLockedError
 
-            return open_library(Path(path))
+            try:
+                return open_library(Path(path))
+            except LibraryLockedError:  # another window or `faceorg import` has it: browse only
+                return open_library(Path(path), read_only=True)
 
         return self.runner.submit(work, name="open library", on_done=self._on_opened,
                                   on_error=lambda exc: self.openFailed.emit(str(exc)))

@@ -111,7 +111,8 @@ class MainWindow(WindowCommands, QMainWindow):
         self.ctx.store.open(path)
 
     def _opened(self, path: str) -> None:
-        self.setWindowTitle(f"FaceNet Organizer — {Path(path).stem}")
+        locked = " (read-only: open in another window)" if self.ctx.store.read_only else ""
+        self.setWindowTitle(f"FaceNet Organizer — {Path(path).stem}{locked}")
         self.pages["folders"].set_folders(self.ctx.settings.folders(Path(path)))  # type: ignore[attr-defined]
         self.refresh(all_pages=True)
         if self.ctx.imports.queue:

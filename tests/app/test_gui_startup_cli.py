@@ -87,3 +87,15 @@ def test_qt_calls_cannot_exhaust_the_references_to_none(qapp: Any) -> None:
     if sys.version_info < (3, 12):
         assert sys.getrefcount(None) > 1 << 39
     assert sys.getrefcount(None) >= before - 5000
+
+
+def test_a_library_open_elsewhere_opens_read_only(qtbot: Any, make_window: Any, lib_path: Path,
+                                                  factory: Any) -> None:
+    from core.storage.engine import open_library
+
+    seed(lib_path, lambda s: factory.cluster(s, factory.faces(s, 2)))
+    with open_library(lib_path):  # another process would hold the writer lock like this
+        window = make_window()
+        assert window.ctx.store.read_only
+        assert "read-only" in window.windowTitle()
+        assert window.groups_model.rowCount() == 1
