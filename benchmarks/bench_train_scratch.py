@@ -11,7 +11,8 @@ training, per-epoch validation, evaluation) and this process's CPU time (steadie
 Defaults (ScratchConfig): SeedCNN 32-64-128-128, semi-hard mining, margin 0.2, Adam lr 1e-3 with a cosine
 schedule, 20 epochs x 15 steps of P=16 x K=4, "light" augmentation (horizontal flip, colour jitter 0.1),
 faces = centre 128 px of 250 -> 60 px, best epoch on validation kept. Result on the 2-core CPU
-(2026-11-28, torch 2.14.1, 2 threads, machine shared, load 3-10): 71.3 % test (k=5), 645 s CPU, 1224 s wall.
+(2026-11-28, torch 2.14.1, 2 threads, machine shared with others, load 7-10): 73.5 % test (k=1; val 75.8 %,
+best epoch 19), 486 s CPU, 1069 s wall. Per-epoch validation is about a quarter of the compute.
 
 How the defaults were chosen: a sweep on one H200 (same code, device cuda; 40 epochs x 20 steps = 800
 steps unless noted; test accuracy):
