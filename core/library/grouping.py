@@ -133,8 +133,9 @@ def _make_plan(session: Session, model: str, th: GroupingThresholds, strictness:
     photo = {f: p for f, p, *_ in faces}
     queries = [f for f, _, person, cluster, source in faces
                if f in row_of and person is None and not (cluster is not None and source == "user")]
-    user_cluster = {f: c for f, _, _, c, source in faces if f in row_of and c is not None and source == "user"}
-    plan.old_cluster = {f: c for f, _, person, c, _ in faces if f in row_of and c is not None}
+    active = set(session.scalars(select(Cluster.id).where(Cluster.active.is_(True))))
+    user_cluster = {f: c for f, _, _, c, source in faces if f in row_of and c in active and source == "user"}
+    plan.old_cluster = {f: c for f, _, _, c, _ in faces if f in row_of and c in active}
     g_ids, g_person = gallery_faces(session, th.grow_max)
     keep = np.array([int(f) in row_of for f in g_ids], dtype=bool)
     g_ids, g_person = g_ids[keep], g_person[keep]
@@ -143,7 +144,7 @@ def _make_plan(session: Session, model: str, th: GroupingThresholds, strictness:
     banned = not_person_map(session, queries)
     exclude = {i: banned[f] for i, f in enumerate(queries) if f in banned}
     rec = recognize_growing(_rows(x, row_of, q), _rows(x, row_of, g_ids), g_person, th.recognition,
-                            exclude=exclude, grow_max=th.grow_max, cancel=cancel)
+                            exclude=exclude, grow_max=th.grow_max, progress=progress, cancel=cancel)
     plan.face_ids, plan.recognition = q, rec
     named = set(q[rec.decision == AUTO].tolist())
     pool = [f for f in queries if f not in named] + sorted(user_cluster)
@@ -222,11 +223,10 @@ def _write(session: Session, plan: _Plan) -> _Written:
     drop_reviews_except(session, reviewed.tolist())
     ids = dict(plan.label_to_id)
     new_labels = sorted({lab for lab in plan.cluster_of.values() if lab is not None and lab not in ids})
-    for lab in new_labels:
-        cluster = Cluster()
-        session.add(cluster)
-        session.flush()
-        ids[lab] = cluster.id
+    if new_labels:
+        stmt = insert(Cluster).returning(Cluster.id, sort_by_parameter_order=True)
+        created = session.scalars(stmt, [{"active": True} for _ in new_labels]).all()
+        ids.update(zip(new_labels, created, strict=True))
     rows, drop = [], []
     for f, lab in plan.cluster_of.items():
         if f in plan.user_faces:
