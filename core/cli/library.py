@@ -20,7 +20,9 @@ from core.cli.progressbar import ProgressBar, format_duration
 from core.progress import CancelToken
 
 if TYPE_CHECKING:
+    from core.library.grouping import GroupingResult
     from core.library.importer import ImportReport
+    from core.storage.engine import Library
 
 MAX_LISTED_ERRORS = 20
 
@@ -32,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--detector", default="yunet", choices=["yunet", "mtcnn"])
     p.add_argument("--json", action="store_true", help="print the report as one JSON object (stable keys)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--no-group", action="store_true", help="skip recognising and grouping faces afterwards")
     p.set_defaults(func=run_import)
 
     s = subparsers.add_parser("status", help="library counts and the files that could not be imported")
@@ -82,11 +85,28 @@ def run_import(args: argparse.Namespace) -> int:
         finally:
             if bar is not None:
                 bar.close()
+        grouping = None if result.cancelled or args.no_group else _regroup(library, token)
     if args.json:
         print(json.dumps({"library": str(library.path), **result.to_json()}))
     else:
         _print_import_summary(result)
+        if grouping is not None:
+            print(f"  grouped: {grouping.recognized} faces recognised, {grouping.suggested} to review, "
+                  f"{grouping.clusters_total} groups")
     return 130 if result.cancelled else 0
+
+
+def _regroup(library: Library, token: CancelToken) -> GroupingResult | None:
+    """Recognise and group the faces after an import (the library's last strictness)."""
+    from core.library.grouping import last_strictness, regroup
+    from core.progress import Cancelled
+
+    with library.session() as session:
+        strictness = last_strictness(session)
+    try:
+        return regroup(library, strictness, cancel=token)
+    except Cancelled:
+        return None
 
 
 def _print_import_summary(r: ImportReport) -> None:
