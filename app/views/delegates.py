@@ -103,6 +103,7 @@ class CardDelegate(QStyledItemDelegate):
         self.colors = colors
         self.completer = names
         self.drop_row = -1  # card under a dragged card (merge target), drawn highlighted
+        self._cards: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         return cell_size(option, QSize(self.WIDTH, self.HEIGHT))
@@ -115,13 +116,42 @@ class CardDelegate(QStyledItemDelegate):
         return QRect(card.left() + 8, card.top() + 16 + self.FACE + 8, card.width() - 16, 24)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        """Blit the card from a cache: scrolling repaints every visible card on each step,
+        and one drawPixmap is far cheaper than drawing shapes and text again."""
+        name = str(roles.get(index, Qt.ItemDataRole.EditRole) or "")
+        pixmap = roles.get(index, roles.PIXMAP)
+        hidden = bool(roles.get(index, roles.HIDDEN))
+        subtitle = str(roles.get(index, roles.SUBTITLE) or "") + (" · hidden" if hidden else "")
+        state = (bool(option.state & QStyle.StateFlag.State_Selected),
+                 bool(option.state & QStyle.StateFlag.State_MouseOver), index.row() == self.drop_row)
+        ratio = painter.device().devicePixelRatioF()
+        size = option.rect.size()
+        cover_key = pixmap.cacheKey() if isinstance(pixmap, QPixmap) and not pixmap.isNull() else 0
+        key = (name, subtitle, hidden, state, cover_key, size.width(), size.height(), ratio, self.colors.dark,
+               option.font.key())
+        card = self._cards.get(key)
+        if card is None:
+            card = QPixmap(round(size.width() * ratio), round(size.height() * ratio))
+            card.setDevicePixelRatio(ratio)
+            card.fill(Qt.GlobalColor.transparent)
+            local = QStyleOptionViewItem(option)
+            local.rect = QRect(QPoint(0, 0), size)
+            card_painter = QPainter(card)
+            self._draw(card_painter, local, name, subtitle, hidden, state, pixmap)
+            card_painter.end()
+            self._cards[key] = card
+            while len(self._cards) > 400:
+                self._cards.popitem(last=False)
+        else:
+            self._cards.move_to_end(key)
+        painter.drawPixmap(option.rect.topLeft(), card)
+
+    def _draw(self, painter: QPainter, option: QStyleOptionViewItem, name: str, subtitle: str, hidden: bool,
+              state: tuple[bool, bool, bool], pixmap: QPixmap | None) -> None:
         c = self.colors
-        painter.save()
+        selected, hover, target = state
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         card = self._card(option)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        target = index.row() == self.drop_row
         fill = QColor(c.accent if selected else (c.card_hover if hover else c.card))
         if selected:
             fill.setAlpha(40 if c.dark else 28)
@@ -129,10 +159,8 @@ class CardDelegate(QStyledItemDelegate):
         painter.setBrush(fill)
         painter.drawRoundedRect(QRectF(card).adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
         face = QRect(card.center().x() - self.FACE // 2, card.top() + 16, self.FACE, self.FACE)
-        name = str(roles.get(index, Qt.ItemDataRole.EditRole) or "")
-        draw_cover(painter, face, roles.get(index, roles.PIXMAP), c, circle=True,
-                   label=_initials(name) if name else "")
-        if roles.get(index, roles.HIDDEN):
+        draw_cover(painter, face, pixmap, c, circle=True, label=_initials(name) if name else "")
+        if hidden:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(0, 0, 0, 110))
             painter.drawEllipse(QRectF(face))
@@ -149,11 +177,7 @@ class CardDelegate(QStyledItemDelegate):
         small.setPointSizeF(option.font.pointSizeF() * 0.92)
         painter.setFont(small)
         painter.setPen(QColor(c.muted))
-        sub = str(roles.get(index, roles.SUBTITLE) or "")
-        if roles.get(index, roles.HIDDEN):
-            sub += " · hidden"
-        painter.drawText(rect.translated(0, 22), Qt.AlignmentFlag.AlignCenter, sub)
-        painter.restore()
+        painter.drawText(rect.translated(0, 22), Qt.AlignmentFlag.AlignCenter, subtitle)
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         editor = QLineEdit(parent)

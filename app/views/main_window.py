@@ -132,7 +132,7 @@ class MainWindow(WindowCommands, QMainWindow):
         current = self.current_page()
         if all_pages or current == "photos" or self.photos_model.has_loaded:
             self.photos_model.reload()
-        if all_pages or current == "review":
+        if all_pages:  # the Review page reloads when shown and when its queue runs out
             self.pages["review"].reload()  # type: ignore[attr-defined]
         self._refresh_counts()
 

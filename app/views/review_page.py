@@ -1,7 +1,7 @@
 """Review: "Is this NAME?" one face at a time, answered with Y / N / S, most uncertain first.
 
-Suggestions come from ``core.library.grouping.review_queue``. "Yes" assigns the face to the
-person and "No" says it is not them (core people operations, so both can be undone)."""
+Suggestions come from ``core.library.grouping.review_queue``; answers go to
+``answer_review`` (it assigns the face, or says it is not that person: undoable)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class ReviewPage(QWidget):
         self.faces: dict[int, FaceInfo] = {}
         self.position = 0
         self.loaded = False
+        self.seen: set[tuple[int, int]] = set()  # (face, person) answered or skipped this session
         self.header = PageHeader("Review")
         self.face = QLabel()
         self.face.setFixedSize(BIG, BIG)
@@ -119,7 +120,8 @@ class ReviewPage(QWidget):
         self.store.read(fetch, self._arrived, on_error=self._unavailable, name="review queue")
 
     def _arrived(self, result: tuple[list[Any], dict[int, FaceInfo]]) -> None:
-        self.queue, self.faces = result
+        queue, self.faces = result
+        self.queue = [s for s in queue if (s.face_id, s.person_id) not in self.seen]
         self.position = 0
         self.loaded = True
         self._show_current()
@@ -166,11 +168,12 @@ class ReviewPage(QWidget):
         item = self.current()
         if item is None or not self.isVisible():
             return
-        if what == "yes":
-            self.ops.move_faces([item.face_id], item.person_id)
-        elif what == "no":
-            self.ops.not_this_person(item.person_id, [item.face_id])
+        if what in ("yes", "no"):
+            self.ops.answer_review(item.face_id, item.person_id, what == "yes")
+        self.seen.add((item.face_id, item.person_id))
         self.position += 1
         self._show_current()
         self.answered.emit(what)
+        if self.position >= len(self.queue):
+            self.reload()  # more may be waiting beyond the first QUEUE_LIMIT
 

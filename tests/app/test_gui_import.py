@@ -91,14 +91,14 @@ def test_cancel_an_import_then_import_again_resumes(qtbot: Any, make_window: Any
     window = make_window(pipeline=True)
     outcomes = _finished(window)
 
-    def cancel_after_first(status: Any) -> None:
-        if status.phase == "import" and status.done >= 1 and window.ctx.imports.task is not None:
-            window.import_status.cancel_button.click()
+    def cancel_at_once(_paths: list[str]) -> None:
+        assert window.import_status.cancel_button.isVisible()
+        window.import_status.cancel_button.click()
 
-    window.ctx.imports.progress.connect(cancel_after_first)
+    window.ctx.imports.started.connect(cancel_at_once)
     assert drop(window, [folder])
     qtbot.waitUntil(lambda: bool(outcomes), timeout=IMPORT_WAIT_MS)
-    window.ctx.imports.progress.disconnect(cancel_after_first)
+    window.ctx.imports.started.disconnect(cancel_at_once)
     assert outcomes[0].cancelled
     assert "cancelled" in window.import_status.label.text()
     first = read(window, queries.status)
