@@ -30,13 +30,12 @@ from core.clustering.constraints import (
     same_photo_pairs,
 )
 from core.clustering.exact_linkage import Merges, exact_average_linkage
-from core.clustering.graph_linkage import graph_average_linkage, slot_edges
-from core.clustering.knn import knn_graph
+from core.clustering.scale_mode import graph_mode_merges
 from core.clustering.stable_ids import match_cluster_ids  # noqa: F401  (public API lives here too)
 from core.progress import CancelToken, ProgressFn, report
 
 EXACT_MAX_FACES = 12_000
-DEFAULT_KNN = 15
+DEFAULT_KNN = 10
 
 # calibrated_thresholds: normal = NORMAL_FACTOR * LFW verification threshold, strict/loose scale it.
 NORMAL_FACTOR = 1.0
@@ -68,7 +67,7 @@ def calibrated_thresholds(verification_threshold: float) -> dict[str, float]:
     t_v`` (fewer wrong merges), ``loose = LOOSE_FACTOR * t_v`` (fewer split people), clipped to
     [0, 4]. Average linkage compares a cluster pair's *mean* distance to the threshold, so t_v is
     a natural centre. The factors are provisional: recalibrate them for BCubed F1 on real
-    embeddings (e.g. with :func:`core.evaluation.clustering_sweep.threshold_sweep`)."""
+    embeddings (e.g. with :func:`core.evaluation.clustering.threshold_sweep`)."""
     t = float(verification_threshold)
     return {name: float(np.clip(f * t, 0.0, 4.0))
             for name, f in (("strict", STRICT_FACTOR), ("normal", NORMAL_FACTOR), ("loose", LOOSE_FACTOR))}
@@ -117,13 +116,15 @@ def labels_from_merges(n_slots: int, a: np.ndarray, b: np.ndarray, slot_of_face:
 
 
 def _slot_stats(x: np.ndarray, slots: Slots) -> tuple[np.ndarray, np.ndarray]:
-    """Per slot: sum of vectors (float64) and sum of squared norms."""
+    """Per slot: mean vector (float32) and mean squared norm (float64)."""
     sq = (x * x).sum(1, dtype=np.float64)
     if slots.all_singletons:
-        return x.astype(np.float64), sq
+        return x.copy(), sq
     sums = np.zeros((slots.n_slots, x.shape[1]), dtype=np.float64)
     np.add.at(sums, slots.slot_of_face, x)
-    return sums, np.bincount(slots.slot_of_face, weights=sq, minlength=slots.n_slots)
+    size = slots.sizes.astype(np.float64)
+    msq = np.bincount(slots.slot_of_face, weights=sq, minlength=slots.n_slots) / size
+    return (sums / size[:, None]).astype(np.float32), msq
 
 
 def cluster_faces(embeddings: np.ndarray, threshold: float, *, linkage: str = "average",
@@ -131,14 +132,18 @@ def cluster_faces(embeddings: np.ndarray, threshold: float, *, linkage: str = "a
                   cannot_link: Iterable[CannotLink] | None = None,
                   must_link: Iterable[Sequence[int]] | None = None,
                   mode: Literal["auto", "exact", "graph"] = "auto", knn: int | None = None,
-                  progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> ClusterResult:
+                  knn_method: Literal["auto", "exact", "ivf"] = "auto", rounds: bool = True,
+                  progress: ProgressFn | None = None,
+                  cancel: CancelToken | None = None) -> ClusterResult:
     """Cluster faces by constrained average linkage at ``threshold`` (squared L2, see module doc).
 
     ``photo_ids``: faces with equal ids are never clustered together. ``cannot_link``: pairs
     ``(face, face)`` or ``(face, [faces])`` that never share a cluster. ``must_link``: groups kept
     together (merged before anything else; they win over conflicting cannot-links).
     ``mode="auto"`` picks ``exact`` up to ``EXACT_MAX_FACES`` faces (and when ``knn`` is None),
-    else ``graph`` with ``knn`` neighbours (default ``DEFAULT_KNN``)."""
+    else ``graph`` with ``knn`` neighbours (default ``DEFAULT_KNN``) found by ``knn_method``
+    (:func:`core.clustering.knn.knn_graph`); ``rounds=False`` skips graph mode's vectorised first
+    phase (slower; for checks)."""
     if linkage != "average":
         raise ValueError("only linkage='average' is supported")
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
@@ -157,33 +162,20 @@ def cluster_faces(embeddings: np.ndarray, threshold: float, *, linkage: str = "a
     elif mode == "exact":
         photo_pairs, ignored_photo = same_photo_pairs(None if photo_ids is None else np.asarray(photo_ids), slots)
         ignored += ignored_photo
-        sums, sqsum = _slot_stats(x, slots)
-        size = slots.sizes.astype(np.float64)
+        means, msq = _slot_stats(x, slots)
         forbidden = np.concatenate([cl_pairs, photo_pairs]) if len(photo_pairs) else cl_pairs
-        merges = exact_average_linkage(sums / size[:, None], sqsum / size, size, forbidden, threshold,
+        merges = exact_average_linkage(means, msq, slots.sizes, forbidden, threshold,
                                        progress=progress, cancel=cancel)
     else:
-        graph = knn_graph(x, knn or DEFAULT_KNN, progress=progress, cancel=cancel)
-        edges, edge_dist = slot_edges(graph.indices, graph.distances, slots.slot_of_face)
-        del graph
-        single = slots.sizes == 1
-        edge_dist[~(single[edges[:, 0]] & single[edges[:, 1]])] = np.nan
-        sums, sqsum = _slot_stats(x, slots)
+        means, msq = _slot_stats(x, slots)
         codes = photo_codes(None if photo_ids is None else np.asarray(photo_ids), n)
-        photos = None
         if codes is not None:
-            photos = [set() for _ in range(slots.n_slots)]
-            for s, p in zip(slots.slot_of_face.tolist(), codes.tolist(), strict=True):
-                photos[s].add(p)
             _, per_slot_photo = np.unique(slots.slot_of_face * (n + 1) + codes, return_counts=True)
             ignored += int((per_slot_photo * (per_slot_photo - 1) // 2).sum())
-        cannot: dict[int, set[int]] = {}
-        for a, b in cl_pairs.tolist():
-            cannot.setdefault(a, set()).add(b)
-            cannot.setdefault(b, set()).add(a)
-        res = graph_average_linkage(sums, slots.sizes, sqsum, edges, threshold, edge_dist=edge_dist,
-                                    photos=photos,
-                                    cannot=cannot, progress=progress, cancel=cancel)
+        res = graph_mode_merges(x, means, msq, slots.slot_of_face, slots.sizes, threshold,
+                                knn=knn or DEFAULT_KNN, knn_method=knn_method, photo=codes,
+                                cannot_pairs=cl_pairs,
+                                rounds=rounds, progress=progress, cancel=cancel)
         merges, refused = res.merges, res.refused
     labels = labels_from_merges(slots.n_slots, merges.a, merges.b, slots.slot_of_face)
     report(progress, 1, 1, "done")

@@ -8,9 +8,12 @@ Every label value is a cluster, including -1: turn noise into singletons before 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from core.progress import CancelToken, ProgressFn, report
 
 
 @dataclass(frozen=True)
@@ -84,3 +87,34 @@ def score_clustering(labels_true: np.ndarray, labels_pred: np.ndarray) -> Cluste
                            n_clusters=len(np.unique(labels_pred)), n_people=len(np.unique(labels_true)),
                            bcubed_precision=bp, bcubed_recall=br, bcubed_f1=bf,
                            pairwise_precision=pp, pairwise_recall=pr, pairwise_f1=pf)
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    threshold: float
+    score: ClusteringScore
+
+
+def threshold_sweep(embeddings: np.ndarray, labels_true: np.ndarray, thresholds: Sequence[float], *,
+                    photo_ids: np.ndarray | None = None, mode: str = "auto",
+                    progress: ProgressFn | None = None,
+                    cancel: CancelToken | None = None) -> list[SweepPoint]:
+    """Score :func:`core.clustering.agglomerative.cluster_faces` at each threshold (ascending).
+    Exact mode clusters once at the largest threshold and cuts its (monotone) merge heights for
+    the others, which equals rerunning; graph mode reruns per threshold."""
+    from core.clustering.agglomerative import EXACT_MAX_FACES, cluster_faces
+
+    ts = sorted(float(t) for t in thresholds)
+    if not ts:
+        return []
+    exact = mode == "exact" or (mode == "auto" and len(embeddings) <= EXACT_MAX_FACES)
+    out: list[SweepPoint] = []
+    if exact:
+        top = cluster_faces(embeddings, ts[-1], photo_ids=photo_ids, mode="exact", progress=progress,
+                            cancel=cancel)
+        return [SweepPoint(t, score_clustering(labels_true, top.cut(t))) for t in ts]
+    for i, t in enumerate(ts):
+        report(progress, i, len(ts), f"threshold {t:.3f}")
+        res = cluster_faces(embeddings, t, photo_ids=photo_ids, mode="graph", cancel=cancel)
+        out.append(SweepPoint(t, score_clustering(labels_true, res.labels)))
+    return out

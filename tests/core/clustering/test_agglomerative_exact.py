@@ -94,7 +94,7 @@ def _random_constraints(n, rng):
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("mode", ["exact", "graph"])
+@pytest.mark.parametrize("mode", ["exact", "graph", "graph-heap-only"])
 def test_constraints_against_greedy_loop(seed, mode):
     rng = np.random.default_rng(seed)
     x, _ = blobs(n_people=6, per=7, dim=12, noise=1.0, seed=seed)
@@ -106,9 +106,10 @@ def test_constraints_against_greedy_loop(seed, mode):
     cannot = [(a, b) for a, b in cannot if not ({a, b} <= must_faces)]
     forbidden = [(i, j) for i in range(n) for j in range(i + 1, n) if photo[i] == photo[j]]
     forbidden += cannot + [(gf, j) for j in group]
-    knn = n - 1 if mode == "graph" else None  # complete graph: graph mode is exact greedy
+    knn = n - 1 if mode != "exact" else None  # complete graph: graph mode is exact greedy
     for t in (0.8, 1.2, 1.6):
-        res = cluster_faces(x, t, mode=mode, knn=knn, photo_ids=photo,
+        res = cluster_faces(x, t, mode="exact" if mode == "exact" else "graph", knn=knn,
+                            rounds=mode == "graph", photo_ids=photo,
                             cannot_link=cannot + [(gf, group)], must_link=must)
         np.testing.assert_array_equal(res.labels, loop_greedy(x, t, forbidden, must))
         lab = res.labels

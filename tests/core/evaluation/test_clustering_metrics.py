@@ -74,3 +74,19 @@ def test_large_input_is_fast_and_exact():
     # Relabelling predicted clusters changes nothing.
     perm = rng.permutation(20_000)
     assert bcubed(t, perm[p]) == pytest.approx((bp, br, bf))
+
+
+def test_threshold_sweep_cut_equals_rerun():
+    from core.clustering.agglomerative import cluster_faces
+    from core.evaluation.clustering import threshold_sweep
+    from core.evaluation.synthetic import synthetic_faces
+
+    data = synthetic_faces(600, seed=4, dim=64)
+    ts = [1.2, 1.0, 1.4]
+    sweep = threshold_sweep(data.embeddings, data.labels, ts)
+    assert [p.threshold for p in sweep] == sorted(ts)
+    for p in sweep:
+        rerun = cluster_faces(data.embeddings, p.threshold, mode="exact").labels
+        assert p.score == score_clustering(data.labels, rerun)
+    graph = threshold_sweep(data.embeddings, data.labels, [1.2], mode="graph")
+    assert abs(graph[0].score.bcubed_f1 - sweep[1].score.bcubed_f1) < 0.02
