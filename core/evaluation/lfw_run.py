@@ -4,6 +4,7 @@ or a centre crop when no face is found. Used by ``faceorg evaluate`` and the ben
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -94,26 +95,47 @@ def _embed(embedder, futures, fallback: list[bool]) -> np.ndarray:  # noqa: ANN0
     return embedder.embed(np.stack([crop for crop, _ in results]))
 
 
-def cached_embed_lfw(root: str | Path, rel_paths: Sequence[str], pipeline: FacePipeline | None = None, *,
-                     progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> LfwEmbeddings:
-    """``embed_lfw_images`` memoised on disk by (paths, model, pipeline settings)."""
-    pipeline = pipeline or FacePipeline()
-    key_src = repr((sorted(rel_paths), pipeline.model_id, asdict(pipeline.settings))).encode()
-    key = hashlib.sha256(key_src).hexdigest()[:20]
+def _store_file(pipeline: FacePipeline) -> Path:
+    key_src = repr((pipeline.model_id, asdict(pipeline.settings))).encode()
     folder = cache_dir() / "lfw_embeddings"
     folder.mkdir(parents=True, exist_ok=True)
-    file = folder / f"{key}.npz"
-    if file.is_file():
+    return folder / f"store-{hashlib.sha256(key_src).hexdigest()[:20]}.npz"
+
+
+def _read_store(file: Path) -> dict[str, tuple[np.ndarray, bool]]:
+    if not file.is_file():
+        return {}
+    try:
         data = np.load(file, allow_pickle=False)
-        paths = [str(p) for p in data["paths"]]
-        if paths == list(rel_paths):
-            return LfwEmbeddings(paths, data["embeddings"], data["fallback"], str(data["model_id"]), 0.0)
-    result = embed_lfw_images(root, rel_paths, pipeline, progress=progress, cancel=cancel)
-    tmp = file.with_suffix(".tmp.npz")
-    np.savez(tmp, paths=np.array(result.paths), embeddings=result.embeddings, fallback=result.fallback,
-             model_id=np.array(result.model_id))
-    tmp.replace(file)
-    return result
+        return {str(p): (e, bool(f)) for p, e, f in zip(data["paths"], data["embeddings"], data["fallback"],
+                                                         strict=True)}
+    except (OSError, ValueError, KeyError):
+        return {}  # a damaged store is rebuilt
+
+
+def cached_embed_lfw(root: str | Path, rel_paths: Sequence[str], pipeline: FacePipeline | None = None, *,
+                     progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> LfwEmbeddings:
+    """``embed_lfw_images`` memoised per image on disk, keyed by (model, pipeline settings): a request
+    embeds only the images no earlier request (of any subset of LFW) has embedded."""
+    pipeline = pipeline or FacePipeline()
+    if not rel_paths:
+        return LfwEmbeddings([], np.zeros((0, 512), np.float32), np.zeros(0, bool), pipeline.model_id, 0.0)
+    file = _store_file(pipeline)
+    store = _read_store(file)
+    missing = [p for p in dict.fromkeys(rel_paths) if p not in store]
+    elapsed = 0.0
+    if missing:
+        fresh = embed_lfw_images(root, missing, pipeline, progress=progress, cancel=cancel)
+        elapsed = fresh.elapsed_s
+        store = _read_store(file) | {p: (e, bool(f)) for p, e, f in zip(fresh.paths, fresh.embeddings,
+                                                                          fresh.fallback, strict=True)}
+        paths = sorted(store)
+        tmp = file.with_name(f"{file.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, paths=np.array(paths), embeddings=np.stack([store[p][0] for p in paths]),
+                 fallback=np.array([store[p][1] for p in paths]), model_id=np.array(pipeline.model_id))
+        os.replace(tmp, file)
+    return LfwEmbeddings(list(rel_paths), np.stack([store[p][0] for p in rel_paths]).astype(np.float32),
+                         np.array([store[p][1] for p in rel_paths], dtype=bool), pipeline.model_id, elapsed)
 
 
 @dataclass
