@@ -63,7 +63,7 @@ def test_graph_mode_close_to_exact(faces, threshold, knn_method):
 
 
 @pytest.mark.skipif(os.environ.get("FACEORG_SCALE_TEST") != "1",
-                    reason="100k-face scale check: set FACEORG_SCALE_TEST=1 (about a minute, ~1 GB)")
+                    reason="100k-face scale check: set FACEORG_SCALE_TEST=1 (30-60 s, ~1 GB)")
 def test_scale_100k_under_a_minute_and_2gb():
     data = synthetic_faces(100_000, seed=7)
     photos = np.random.default_rng(0).integers(0, 60_000, len(data.labels))
