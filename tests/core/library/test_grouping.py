@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from core.clustering.recognition import GroupingThresholds
 from core.library.grouping import GroupingResult, last_strictness, preview_group_count, regroup
 from core.library.people import assign_faces, name_cluster, remove_faces
-from core.clustering.recognition import GroupingThresholds
 from core.library.review import META_KEY, save_grouping_meta
 from core.progress import Cancelled, CancelToken
 from core.storage.embeddings import save_embeddings
@@ -257,3 +257,23 @@ def test_empty_library(library):
     result = regroup(library)
     assert (result.clusters_total, result.model_id) == (0, None)
     assert preview_group_count(library, "normal") == 0
+
+
+def test_a_user_operation_during_grouping_wins(library, factory, three):
+    """The plan is made outside the write lock: a change made meanwhile makes regroup plan again."""
+    people, _, _ = three
+    seen: list[str] = []
+
+    def progress(p) -> None:
+        if p.message == "clustering faces" and not seen:
+            seen.append(p.message)
+            with library.session() as s:  # the user, meanwhile (another unit of work)
+                assign_faces(s, [people[0][0]], "Zed")
+
+    result = regroup(library, progress=progress)
+    with library.session() as s:
+        row = s.get(Assignment, people[0][0])
+        assert (s.get(Person, row.person_id).name, row.source) == ("Zed", "user")
+        others = [s.get(Assignment, f) for f in people[0][1:]]
+        assert {(a.person_id, a.source) for a in others} == {(row.person_id, "recognizer")}
+    assert (result.recognized, result.clustered, result.clusters_total) == (3, 8, 2)  # planned again
