@@ -86,7 +86,11 @@ def save_grouping_meta(session: Session, **values: object) -> None:
 
 
 def pick_model(session: Session) -> str | None:
-    """The model with the most stored embeddings (the library's active model)."""
+    """The library's active model: ``LibraryMeta["active_model"]`` (see :mod:`core.library.models`)
+    when one was chosen, else the model with the most stored embeddings."""
+    chosen = session.get(LibraryMeta, "active_model")
+    if chosen is not None and isinstance(chosen.value, dict) and chosen.value.get("model_id"):
+        return str(chosen.value["model_id"])
     row = session.execute(select(Embedding.model_id, func.count()).group_by(Embedding.model_id)
                           .order_by(func.count().desc(), Embedding.model_id).limit(1)).first()
     return None if row is None else str(row[0])
