@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "core.cli.library",
     "core.cli.people",
     "core.cli.grouping",
+    "core.cli.train",
 ]
 
 

@@ -149,8 +149,9 @@ def _fold_accuracy(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int) -
 def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str], lfw_root: str | Path,
                  pairs: Sequence[Pair], config: FinetuneConfig | None = None, *,
                  on_fold: Callable[[FoldResult], None] | None = None, progress: ProgressFn | None = None,
-                 cancel: CancelToken | None = None) -> FinetuneResult:
-    """Run the 10-fold fine-tuning on cached trunk ``features`` of ``paths`` (relative LFW paths)."""
+                 cancel: CancelToken | None = None, checkpoint_dir: str | Path | None = None) -> FinetuneResult:
+    """Run the 10-fold fine-tuning on cached trunk ``features`` of ``paths`` (relative LFW paths).
+    With ``checkpoint_dir`` each fold checkpoints in ``<dir>/fold-<k>`` and a re-run resumes it."""
     config = config or FinetuneConfig()
     people_folds = read_people(Path(lfw_root) / "people.txt")
     index = {p: i for i, p in enumerate(paths)}
@@ -179,6 +180,7 @@ def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str]
             return _fold_accuracy(head_embeddings(model, features), arrays, _fold)[0]
 
         outcome = train(head, dataset, config.train, val_fn=validate, cancel=cancel,
+                        checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir) / f"fold-{fold}",
                         progress=lambda p, _f=fold: report(progress, p.done, p.total, f"fold {_f + 1}", **p.extra))
         emb_after = head_embeddings(head, features)
         before, _ = _fold_accuracy(emb_before, arrays, fold)
