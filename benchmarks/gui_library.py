@@ -36,7 +36,8 @@ def _paths(images: Sequence[Path], n: int) -> Iterator[str]:
         if images:
             image = images[i % len(images)]
             repeat = i // len(images)
-            yield str(image.parent.parent / ("./" * repeat) / image.parent.name / image.name)
+            # pathlib would fold "./" away: build the string by hand
+            yield f"{image.parent.parent}/{'./' * repeat}{image.parent.name}/{image.name}"
         else:
             yield f"/nonexistent/photos/{i:07d}.jpg"
 

@@ -42,13 +42,14 @@ def pick_photos(lfw: Path, people: int, per_person: int, dest: Path) -> list[str
     return [f.name.replace("_", " ") for f in folders]
 
 
-def real_library(library: Path, photos: Path, named: int) -> str:
-    """Import and group with the core, then name the biggest groups (majority folder)."""
+def real_library(library: Path, photos: Path, named: int, lfw: Path, later: int) -> str:
+    """Import and group with the core, name the biggest groups after the person most of their
+    photos show (and pick a cover from that person's own photos, as a user would), then
+    import ``later`` more photos of each named person: recognised, or asked about in Review."""
     from core.library.grouping import regroup
-
     from core.library.importer import import_folders
-    from core.library.people import name_cluster
-    from core.library.queries import faces_of_cluster, list_clusters
+    from core.library.people import name_cluster, set_cover_face
+    from core.library.queries import faces_of_cluster, faces_of_person, list_clusters
     from core.storage.engine import open_library
 
     with open_library(library) as lib:
@@ -63,8 +64,23 @@ def real_library(library: Path, photos: Path, named: int) -> str:
                 name = next((n for n, _ in votes.most_common() if n not in taken), None)
                 if name:
                     taken.add(name)
-                    name_cluster(session, cluster.id, name)
-    return f"imported {report.photos_new} photos, {report.faces_new} faces, grouped by the core"
+                    person = name_cluster(session, cluster.id, name)
+                    own = [f for f in faces_of_person(session, person.id)
+                           if Path(f.photo_path).parent.name.replace("_", " ") == name]
+                    if own:
+                        set_cover_face(session, person.id, own[0].id)
+        more = photos.parent / "More"
+        for name in taken:
+            folder = lfw / "images" / name.replace(" ", "_")
+            target = more / folder.name
+            target.mkdir(parents=True, exist_ok=True)
+            known = {p.name for p in (photos / folder.name).glob("*.jpg")}
+            for image in [p for p in sorted(folder.glob("*.jpg")) if p.name not in known][:later]:
+                shutil.copy2(image, target)
+        second = import_folders(lib, [more])
+        regroup(lib)
+    return (f"imported {report.photos_new} + {second.photos_new} photos, "
+            f"{report.faces_new + second.faces_new} faces, grouped and recognised by the core")
 
 
 def demo_library(library: Path, lfw: Path, people: int, per_person: int, named: list[str]) -> str:
@@ -80,6 +96,7 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=15)
     parser.add_argument("--per-person", type=int, default=10)
     parser.add_argument("--named", type=int, default=6)
+    parser.add_argument("--later", type=int, default=4, help="photos per named person imported afterwards")
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
     args = parser.parse_args()
     lfw = lfw_default()
@@ -90,7 +107,7 @@ def main() -> int:
     names = pick_photos(lfw, args.people, args.per_person, work / "Photos")
     library = work / "Demo Library.sqlite"
     if importlib.util.find_spec("core.library.grouping") is not None:
-        how = real_library(library, work / "Photos", args.named)
+        how = real_library(library, work / "Photos", args.named, lfw, args.later)
     else:
         how = demo_library(library, lfw, args.people, args.per_person, names[:args.named])
     print(how)
