@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QKeySequence
 
 from app.views.sidebar import PAGES
+from app.views.train_dialog import open_train_dialog
 
 if TYPE_CHECKING:
     from app.views.main_window import MainWindow
@@ -92,6 +93,11 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
                                  "Recognise named people in new faces and group the rest again")
     people.addAction(actions["review"])
     people.addAction(actions["regroup"])
+
+    train = bar.addMenu("&Train")
+    actions["train"] = _action(window, "&Train a Model…", lambda: open_train_dialog(window), None, None,
+                               "Learn from the people you named, or fine-tune FaceNet, and switch models")
+    train.addAction(actions["train"])
 
     help_menu = bar.addMenu("&Help")
     actions["about"] = _action(window, "&About FaceNet Organizer", window.show_about)

@@ -1,0 +1,178 @@
+"""Training a model and switching the library to it, on the heavy worker thread (core training and
+:mod:`core.library.models`), with progress, cancel and the outcome brought back by signals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.store import LibraryStore
+from app.tasks import Task
+
+MODES = ("personal", "finetune", "scratch")
+
+
+@dataclass
+class TrainStatus:
+    """One progress update: the phase message, steps done/total and the latest loss (if any)."""
+
+    message: str
+    done: int = 0
+    total: int | None = None
+    loss: float | None = None
+
+
+@dataclass
+class TrainOutcome:
+    """What a training run gave: metrics before/after (``metric`` names them), whether the model is worth
+    using and why, the saved model (core ``ModelInfo``) and the full loss curve."""
+
+    mode: str
+    metric: str
+    before: float | None
+    after: float | None
+    adopted: bool
+    reason: str
+    model: Any = None
+    losses: list[float] = field(default_factory=list)
+
+
+def _status(p: Any) -> TrainStatus:
+    extra = dict(getattr(p, "extra", {}) or {})
+    loss = extra.get("loss")
+    return TrainStatus(str(getattr(p, "message", "")), int(getattr(p, "done", 0)), getattr(p, "total", None),
+                       None if loss is None else float(loss))
+
+
+def _personal(library: Any, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
+    import dataclasses
+
+    from core.training.personal import PersonalConfig, train_personal
+
+    cfg = PersonalConfig()
+    if epochs:
+        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
+    res = train_personal(library, cfg, progress=progress, cancel=cancel)
+    return TrainOutcome("personal", f"Recognition of held-out faces ({res.n_test} faces, {res.n_people} people)",
+                        res.accuracy_before, res.accuracy_after, res.adopted, res.reason, res.model, res.losses)
+
+
+def _finetune(data: Path, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
+    import dataclasses
+
+    from core.paths import cache_dir
+    from core.training.lfw_finetune import default_train_config, run_folds, train_final
+    from core.training.registry import new_model_name
+
+    cfg = default_train_config()
+    if epochs:
+        cfg = dataclasses.replace(cfg, epochs=epochs)
+    work = cache_dir() / "training" / "app-finetune"
+    folds = run_folds(data, work / "folds", folds=(0,), config=cfg, progress=progress, cancel=cancel)
+    final = train_final(data, new_model_name("finetuned"), config=cfg, checkpoint_dir=work / "final",
+                        progress=progress, cancel=cancel)
+    better = folds.mean_after > folds.mean_before
+    reason = (f"LFW fold 0 verification {folds.mean_before:.2%} -> {folds.mean_after:.2%}; "
+              f"{'better' if better else 'not better'} than the pretrained model")
+    return TrainOutcome("finetune", "LFW verification (fold 0)", folds.mean_before, folds.mean_after, better,
+                        reason, final.model, list(final.train.losses))
+
+
+def _scratch(data: Path, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
+    import dataclasses
+
+    from core.paths import cache_dir
+    from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig, train_scratch
+
+    cfg = ScratchConfig()
+    if epochs:
+        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
+    res = train_scratch(data, config=cfg, progress=progress, cancel=cancel,
+                        out_dir=cache_dir() / "training" / "app-scratch")
+    reason = "a 60x60 research model: it cannot embed the library's faces"
+    return TrainOutcome("scratch", "62-way identification (seed notebook vs this CNN)", SEED_NOTEBOOK_ACCURACY,
+                        res.test_accuracy, False, reason, None, list(res.train.losses))
+
+
+class TrainingController(QObject):
+    """Runs one training (or one model switch) at a time on the heavy pool."""
+
+    progress = Signal(object)  # TrainStatus
+    finished = Signal(object)  # TrainOutcome
+    switched = Signal(object)  # core ReembedReport
+    cancelled = Signal()
+    failed = Signal(str)
+
+    def __init__(self, store: LibraryStore, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.task: Task | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None
+
+    def start(self, mode: str, data: Path | None = None, epochs: int | None = None) -> bool:
+        """Train in the background; False if something runs already or the inputs are missing."""
+        if self.running or mode not in MODES:
+            return False
+        library = self.store.library
+        if mode == "personal" and library is None:
+            return False
+        if mode != "personal" and (data is None or not Path(data).is_dir()):
+            return False
+
+        def work(progress: Any, cancel: Any) -> TrainOutcome:
+            def report(p: Any) -> None:
+                progress(_status(p))
+
+            if mode == "personal":
+                return _personal(library, epochs, report, cancel)
+            run = _finetune if mode == "finetune" else _scratch
+            return run(Path(data), epochs, report, cancel)  # type: ignore[arg-type]
+
+        self.task = self.store.runner.submit(work, pool="heavy", name=f"train {mode}", on_done=self._done,
+                                             on_error=self._failed, on_progress=self.progress.emit,
+                                             on_cancelled=self._cancelled, cancellable=True)
+        return True
+
+    def use(self, model: Any) -> bool:
+        """Make ``model`` (core ``ModelInfo``) the library's model, re-embedding what is missing."""
+        library = self.store.library
+        if self.running or library is None or library.read_only:
+            return False
+
+        def work(progress: Any, cancel: Any) -> Any:
+            from core.library.models import use_model
+
+            return use_model(library, model, progress=lambda p: progress(_status(p)), cancel=cancel)
+
+        self.task = self.store.runner.submit(work, pool="heavy", name="use model", on_done=self._switched,
+                                             on_error=self._failed, on_progress=self.progress.emit,
+                                             on_cancelled=self._cancelled, cancellable=True)
+        return True
+
+    def cancel(self) -> None:
+        """Stop at the next check (training keeps its checkpoints; re-embedding keeps its batches)."""
+        if self.task is not None:
+            self.task.cancel()
+
+    def _done(self, outcome: TrainOutcome) -> None:
+        self.task = None
+        self.finished.emit(outcome)
+
+    def _switched(self, report: Any) -> None:
+        self.task = None
+        self.switched.emit(report)
+        self.store.changed.emit()
+
+    def _cancelled(self) -> None:
+        self.task = None
+        self.cancelled.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.task = None
+        self.failed.emit(str(exc) or type(exc).__name__)
