@@ -1,5 +1,5 @@
-"""People and Groups as cards: a list model over PersonSummary / ClusterSummary rows,
-a sort/search proxy, and drag-and-drop of cards onto cards (merge)."""
+"""People and Groups as cards: a list model over PersonSummary / ClusterSummary rows, sorted
+by face count or name, with drag-and-drop of cards onto cards (merge)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -288,19 +287,3 @@ class CardsModel(QAbstractListModel):
         sources = [s for s in self.dropped(mime) if s != (self.kind, target_id)]
         self.mergeRequested.emit(sources, self.kind, target_id)
         return False  # the merge itself reloads the model; nothing for the view to remove
-
-
-class CardsProxy(QSortFilterProxyModel):
-    """Filters cards by a name search (case-insensitive); the source model sorts."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setDynamicSortFilter(True)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterRole(Qt.ItemDataRole.EditRole)
-
-    def set_sort(self, by: str) -> None:
-        """"count" (most faces first) or "name" (A to Z)."""
-        source = self.sourceModel()
-        if isinstance(source, CardsModel):
-            source.set_sort(by)

@@ -6,7 +6,8 @@ from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from app.models import roles
-from app.models.cards import CardsModel, CardsProxy
+from app.models.cards import CardsModel
+from app.models.cards_proxy import CardsProxy
 from app.operations import Operations
 from app.theme import Theme
 from app.views.delegates import CardDelegate
