@@ -60,9 +60,22 @@ def _crop(pipeline: FacePipeline, root: Path, rel: str) -> np.ndarray:
     return center_crop(image) if det is None else face_input(image, det, pipeline.settings.align)
 
 
-def _key(paths: Sequence[str], settings: PipelineSettings) -> str:
+def _digest(value: object, n: int = 20) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:n]
+
+
+def _chunk_files(paths: Sequence[str], settings: PipelineSettings) -> list[tuple[Path, list[str]]]:
+    """Cache files of ``paths`` in chunks of CHUNK: the folder is keyed by the model and the detector and
+    alignment settings, each file by its image list (so runs over a prefix of LFW share chunks)."""
     s = (settings.detector, settings.min_face, settings.crop_max_side, dataclasses.asdict(settings.align))
-    return hashlib.sha256(repr((sorted(paths), PRETRAINED_ID, s)).encode()).hexdigest()[:20]
+    folder = cache_dir() / "lfw_trunk" / _digest((PRETRAINED_ID, s))
+    chunks = [list(paths[i:i + CHUNK]) for i in range(0, len(paths), CHUNK)]
+    return [(folder / f"{_digest(c, 16)}.pt", c) for c in chunks]
+
+
+def trunk_cache_complete(paths: Sequence[str], settings: PipelineSettings | None = None) -> bool:
+    """Whether :func:`cached_trunk_features` of ``paths`` would compute nothing."""
+    return all(f.is_file() for f, _ in _chunk_files(paths, settings or PipelineSettings()))
 
 
 def cached_trunk_features(root: str | Path, paths: Sequence[str], pipeline: FacePipeline | None = None, *,
@@ -74,13 +87,10 @@ def cached_trunk_features(root: str | Path, paths: Sequence[str], pipeline: Face
 
     root = Path(root)
     pipeline = pipeline or FacePipeline()
-    folder = cache_dir() / "lfw_trunk" / _key(paths, pipeline.settings)
-    folder.mkdir(parents=True, exist_ok=True)
     parts = []
-    for c, s in enumerate(range(0, len(paths), CHUNK)):
+    for c, (file, chunk) in enumerate(_chunk_files(paths, pipeline.settings)):
         check(cancel)
-        file = folder / f"chunk-{c:05d}.pt"
-        chunk = list(paths[s:s + CHUNK])
+        s = c * CHUNK
         if file.is_file():
             parts.append(torch.load(file, weights_only=True))
         else:
