@@ -44,6 +44,7 @@ class MainWindow(WindowCommands, QMainWindow):
         self.groups_model = CardsModel("cluster", ctx.store, ctx.thumbs, self)
         self.photos_model = PhotosModel(ctx.store, ctx.thumbs, self)
         self.faces_model = FacesModel(ctx.store, ctx.thumbs, self)
+        self.sidebar = Sidebar(ctx.theme)  # first in the Tab order, then the page's tools and grid
         self.pages: dict[str, QWidget] = {
             "people": CardsPage("person", self.people_model, self.ops, ctx.theme),
             "groups": CardsPage("cluster", self.groups_model, self.ops, ctx.theme),
@@ -56,7 +57,6 @@ class MainWindow(WindowCommands, QMainWindow):
         self.stack = QStackedWidget()
         for page in self.pages.values():
             self.stack.addWidget(page)
-        self.sidebar = Sidebar(ctx.theme)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -99,3 +99,17 @@ def test_a_library_open_elsewhere_opens_read_only(qtbot: Any, make_window: Any, 
         assert window.ctx.store.read_only
         assert "read-only" in window.windowTitle()
         assert window.groups_model.rowCount() == 1
+
+
+def test_keyboard_reaches_every_page_and_menu_item(qtbot: Any, make_window: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    window = make_window()
+    for number, page in enumerate(("people", "groups", "review", "photos", "folders"), start=1):
+        qtbot.keyClick(window, Qt.Key(Qt.Key.Key_0 + number), Qt.KeyboardModifier.ControlModifier)
+        assert window.current_page() == page
+    for menu in window.menuBar().actions():
+        assert "&" in menu.text(), f"menu {menu.text()} has no mnemonic"
+        for action in menu.menu().actions():
+            if not action.isSeparator():
+                assert "&" in action.text(), f"{action.text()} has no mnemonic"
