@@ -82,7 +82,8 @@ def main() -> int:
         t = time.perf_counter()
         opencv_pass()
         cv_rates.append(len(crops) / (time.perf_counter() - t))
-    flip = Embedder(model=embedder.model, settings=EmbedderSettings(flip=True, batch_size=args.batch, device="cpu"))
+    flip = Embedder(model=embedder.model, settings=EmbedderSettings(flip=True, batch_size=args.batch, device="cpu",
+                                                                    threads=args.threads or None))
     t = time.perf_counter()
     flip.embed(crops)
     flip_rate = len(crops) / (time.perf_counter() - t)
