@@ -183,6 +183,7 @@ def train_final(root: str | Path, name: str, *, config: TrainConfig | None = Non
                 models_directory: str | Path | None = None, progress: ProgressFn | None = None,
                 cancel: CancelToken | None = None) -> FinalModel:
     """Fine-tune the head on all LFW people with ``min_images`` or more images; save the whole network."""
+    import core.embedding.models  # noqa: F401 - registers the "facenet" architecture with save_model
     from core.embedding.weights import pretrained_facenet
     from core.training.datasets import TensorFaces
 
