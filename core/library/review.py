@@ -1,8 +1,8 @@
 """Recognition results in the library: automatic names, "is this X?" suggestions, the user's answers.
 
 * :func:`review_queue`: pending suggestions, most uncertain first: ordered by how close the
-  distance is to the library's verification threshold (where "same" and "different" are about
-  equally likely), then by face id.
+  distance is to the middle of the review band (between the automatic-naming and the review
+  thresholds; on LFW about half of the suggestions there are right), then by face id.
 * :func:`answer_review`: "yes" assigns the face (source "user"), "no" records "not this
   person"; both go through :mod:`core.library.people`, so both are undoable.
 * :func:`store_recognition`: writes what :func:`core.clustering.recognition.recognize` decided
@@ -106,8 +106,7 @@ def load_thresholds(session: Session) -> GroupingThresholds:
 def review_queue(session: Session, limit: int | None = 50) -> list[ReviewSuggestion]:
     """Pending suggestions for faces that belong to no person and are not ignored, most
     uncertain first (see the module doc); at most ``limit`` (None: all)."""
-    stored = stored_thresholds(session)
-    pivot = stored.verification if stored is not None else GroupingThresholds.calibrated().verification
+    pivot = load_thresholds(session).recognition.pivot()
     stmt = (select(ReviewItem.face_id, ReviewItem.person_id, Person.name, ReviewItem.distance, Face.photo_id)
             .join(Person, Person.id == ReviewItem.person_id)
             .join(Face, Face.id == ReviewItem.face_id)

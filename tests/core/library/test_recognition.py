@@ -108,12 +108,16 @@ def test_growing_gallery_equals_a_fresh_run_on_its_result():
 
 
 def test_thresholds_from_the_verification_threshold():
-    th = GroupingThresholds.calibrated(1.0, {"normal": 0.9}, {"accept": 0.6}, k=7)
+    th = GroupingThresholds.calibrated(1.0, {"normal": 0.9, "loose": 1.1}, {"accept": 0.6}, k=7)
     assert th.clustering["normal"] == pytest.approx(0.9)
     assert th.clustering["strict"] < th.clustering["normal"] < th.clustering["loose"]
     assert (th.recognition.accept, th.recognition.k) == (pytest.approx(0.6), 7)
     assert th.recognition.accept < th.recognition.review
     assert GroupingThresholds.from_json(th.to_json()) == th
+    default = GroupingThresholds.calibrated()
+    assert default.clustering["strict"] < default.clustering["normal"] < default.clustering["loose"]
+    assert default.recognition.accept < default.recognition.pivot() < default.recognition.review
+    assert default.grow_max <= default.recognition.accept
     scaled = GroupingThresholds.calibrated(1.1)
     assert scaled.recognition.accept == pytest.approx(1.1 * GroupingThresholds.calibrated(1.0).recognition.accept)
 

@@ -33,7 +33,7 @@ def test_queue_is_ordered_by_uncertainty(library, suggested):
     ann, faces = suggested
     with library.session() as s:
         queue = review_queue(s, 10)
-        pivot = load_thresholds(s).verification
+        pivot = load_thresholds(s).recognition.pivot()
         assert all(isinstance(q, ReviewSuggestion) for q in queue)
         assert {q.face_id for q in queue} == set(faces)
         assert {(q.person_id, q.person_name) for q in queue} == {(ann.id, "Ann")}
