@@ -18,11 +18,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import cv2
-import numpy as np
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import core  # noqa: E402, F401, I001  (sets the OpenMP wait policy before torch loads)
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
 from core.alignment import AlignSettings, face_input, standardize  # noqa: E402
 from core.detection import make_detector  # noqa: E402
 from core.embedding.embedder import Embedder, EmbedderSettings  # noqa: E402
