@@ -5,7 +5,8 @@ showed them: docs/scatter_before_after.png.
 
 People: 10 of the seed split's 62 (every 6th in sorted order), their first 20 images each. Panels:
 * the SeedCNN untrained (random weights) and, when a saved scratch model exists (``faceorg train --mode
-  scratch``), trained from scratch -- the seed notebook's before/after, 60x60 centre crops;
+  scratch``), trained from scratch -- the seed notebook's before/after, 60x60 centre crops (the plotted people
+  are among its 62 training people and the first 10 of each one's 20 images were its training images);
 * the pretrained FaceNet (pipeline embeddings from the LFW cache) and FaceNet + a metric head trained, as the
   personal training does, on stored embeddings of LFW people with >= 10 images *excluding the plotted
   images*.
@@ -74,8 +75,8 @@ def main() -> int:
     panels.append(ScatterPanel("SeedCNN, untrained (random weights)", embed_60(SeedCNN(), files), labels))
     scratch = _scratch_model(args.scratch_model)
     if scratch is not None:
-        panels.append(ScatterPanel(f"SeedCNN trained from scratch ({scratch[1].stem})", embed_60(scratch[0], files),
-                                   labels))
+        panels.append(ScatterPanel(f"SeedCNN from scratch ({scratch[1].stem}; 10 of 20 were training images)",
+                                   embed_60(scratch[0], files), labels))
     panels.append(ScatterPanel("Pretrained FaceNet", before, labels))
     panels.append(ScatterPanel("FaceNet + metric head (trained on other images)", after, labels))
     res = scatter_png(panels, args.out, title=f"{len(chosen)} LFW people, {args.images} images each (PCA)")
