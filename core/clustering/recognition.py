@@ -27,6 +27,7 @@ import numpy as np
 from core.progress import CancelToken, ProgressFn, check, report
 
 NONE, REVIEW, AUTO = 0, 1, 2
+MAX_BLOCK_VALUES = 32_000_000  # float32 distances held at once per block of queries
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,10 @@ def recognize(queries: np.ndarray, gallery: np.ndarray, gallery_labels: np.ndarr
     k = max(1, min(settings.k, len(g.x)))
     q_sq = (q * q).sum(1)
     banned_rows = np.array(sorted(i for i, b in (exclude or {}).items() if b), dtype=np.int64)
-    for lo in range(0, m, settings.block):
+    block = max(16, min(settings.block, MAX_BLOCK_VALUES // max(1, len(g.x))))  # ~128 MB of distances
+    for lo in range(0, m, block):
         check(cancel)
-        hi = min(lo + settings.block, m)
+        hi = min(lo + block, m)
         d = q[lo:hi] @ g.x.T
         d *= -2.0
         d += q_sq[lo:hi, None]

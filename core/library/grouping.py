@@ -17,7 +17,8 @@ if no user operation happened meanwhile (else planned again, finally under the w
 Running it twice with nothing new changes nothing.
 
 Thresholds (squared L2, :class:`core.clustering.recognition.GroupingThresholds`) are stored in
-``LibraryMeta["grouping"]`` on first use, so a library keeps its calibration.
+``LibraryMeta["grouping"]`` with the model and the strictness of the last run; a library keeps
+its thresholds until a newer calibration version of the code replaces them.
 """
 
 from __future__ import annotations
