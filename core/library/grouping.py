@@ -32,7 +32,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.clustering.agglomerative import cluster_faces
-from core.clustering.recognition import AUTO, REVIEW, GroupingThresholds, Recognition, recognize_growing
+from core.clustering.recognition import AUTO, REVIEW, GroupingThresholds, Recognition, recognize_growing, take
 from core.clustering.stable_ids import match_cluster_ids
 from core.library.review import (  # the GUI imports the review API from here too
     META_KEY,
@@ -123,6 +123,8 @@ def _fingerprint(session: Session) -> tuple:
 
 def _make_plan(session: Session, model: str, th: GroupingThresholds, strictness: str,
                progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> _Plan:
+    """Cluster every face no user named (the context), recognise the unnamed ones with their
+    cluster as evidence, and keep as unnamed clusters what stays unnamed."""
     plan = _Plan(threshold=th.clustering[strictness])
     ids, x = load_matrix(session, model, skip_ignored=True)
     if len(ids) == 0:
@@ -131,31 +133,35 @@ def _make_plan(session: Session, model: str, th: GroupingThresholds, strictness:
     faces = session.execute(select(Face.id, Face.photo_id, Assignment.person_id, Assignment.cluster_id,
                                    Assignment.source).outerjoin(Assignment, Assignment.face_id == Face.id)
                             .where(Face.ignored.is_(False)).order_by(Face.id)).all()
+    faces = [row for row in faces if row[0] in row_of]
     photo = {f: p for f, p, *_ in faces}
-    queries = [f for f, _, person, cluster, source in faces
-               if f in row_of and person is None and not (cluster is not None and source == "user")]
     active = set(session.scalars(select(Cluster.id).where(Cluster.active.is_(True))))
-    user_cluster = {f: c for f, _, _, c, source in faces if f in row_of and c in active and source == "user"}
-    plan.old_cluster = {f: c for f, _, _, c, _ in faces if f in row_of and c in active}
+    user_cluster = {f: c for f, _, _, c, source in faces if c in active and source == "user"}
+    plan.old_cluster = {f: c for f, _, _, c, _ in faces if c in active}
+    pool = [f for f, _, person, _, source in faces if not (person is not None and source == "user")]
+    unnamed = np.array([person is None and f not in user_cluster for f, _, person, _, source in faces
+                        if not (person is not None and source == "user")], dtype=bool)
+    check(cancel)
+    labels = _cluster(session, pool, x, row_of, photo, user_cluster, plan, progress, cancel)
     g_ids, g_person = gallery_faces(session, th.grow_max)
     keep = np.array([int(f) in row_of for f in g_ids], dtype=bool)
     g_ids, g_person = g_ids[keep], g_person[keep]
-    q = np.array(queries, dtype=np.int64)
-    report(progress, 0, len(q), "recognising faces")
-    banned = not_person_map(session, queries)
-    exclude = {i: banned[f] for i, f in enumerate(queries) if f in banned}
-    rec = recognize_growing(_rows(x, row_of, q), _rows(x, row_of, g_ids), g_person, th.recognition,
-                            exclude=exclude, grow_max=th.grow_max, progress=progress, cancel=cancel)
-    plan.face_ids, plan.recognition = q, rec
-    named = set(q[rec.decision == AUTO].tolist())
-    pool = [f for f in queries if f not in named] + sorted(user_cluster)
-    pool = sorted(set(pool))
-    check(cancel)
-    labels = _cluster(session, pool, x, row_of, photo, user_cluster, plan, progress, cancel)
-    sizes = np.bincount(labels) if len(labels) else np.zeros(0, np.int64)
-    forced = {int(labels[i]): user_cluster[f] for i, f in enumerate(pool) if f in user_cluster}
+    report(progress, 0, len(pool), "recognising faces")
+    banned = not_person_map(session, [f for f, u in zip(pool, unnamed, strict=True) if u])
+    exclude = {i: banned[f] for i, f in enumerate(pool) if f in banned}
+    rec = recognize_growing(_rows(x, row_of, pool), _rows(x, row_of, g_ids), g_person, th.recognition,
+                            groups=labels, candidates=unnamed, exclude=exclude, grow_max=th.grow_max,
+                            progress=progress, cancel=cancel)
+    pool_ids = np.array(pool, dtype=np.int64)
+    plan.face_ids, plan.recognition = pool_ids[unnamed], take(rec, unnamed)
+    stays = (unnamed & (rec.decision != AUTO)) | np.isin(pool_ids, list(user_cluster))
+    rest, rest_labels = pool_ids[stays], labels[stays]
+    sizes = np.bincount(rest_labels, minlength=int(labels.max()) + 1 if len(labels) else 0)
+    forced = {int(lab): user_cluster[int(f)] for f, lab in zip(rest, rest_labels, strict=True)
+              if int(f) in user_cluster}
     kept = {lab for lab in range(len(sizes)) if sizes[lab] >= th.min_cluster_size or lab in forced}
-    plan.cluster_of = {f: (int(labels[i]) if int(labels[i]) in kept else None) for i, f in enumerate(pool)}
+    plan.cluster_of = {int(f): (int(lab) if int(lab) in kept else None) for f, lab in zip(rest, rest_labels,
+                                                                                           strict=True)}
     plan.user_faces = set(user_cluster)
     old = {f: c for f, c in plan.old_cluster.items() if f in plan.cluster_of and c not in forced.values()}
     new = {f: lab for f, lab in plan.cluster_of.items() if lab is not None and lab not in forced}

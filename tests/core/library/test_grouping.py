@@ -277,3 +277,22 @@ def test_a_user_operation_during_grouping_wins(library, factory, three):
         others = [s.get(Assignment, f) for f in people[0][1:]]
         assert {(a.person_id, a.source) for a in others} == {(row.person_id, "recognizer")}
     assert (result.recognized, result.clustered, result.clusters_total) == (3, 8, 2)  # planned again
+
+
+def test_default_thresholds_name_a_group_of_new_faces(library, factory, three):
+    """With the calibrated defaults (group evidence on): new photos of a named person are named;
+    a stranger's photos stay unnamed."""
+    people, _, c = three
+    with library.session() as s:
+        save_grouping_meta(s, thresholds=GroupingThresholds.calibrated().to_json())
+    regroup(library)
+    with library.session() as s:
+        ann = name_cluster(s, cluster_of(s, people[0])[0], "Ann")
+        new = add_faces(s, factory, samples(c[0], 3, seed=70))
+        stranger = add_faces(s, factory, samples(centres(1, seed=71)[0], 3, seed=72))
+    result = regroup(library)
+    with library.session() as s:
+        assert [s.get(Assignment, f).person_id for f in new] == [ann.id] * 3
+        assert all(s.get(Assignment, f).person_id is None for f in stranger)
+        assert len(set(cluster_of(s, stranger))) == 1
+    assert (result.recognized, result.clusters_total) == (3, 3)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from test_grouping import blend, centres, samples, unit
 
+from core.clustering.agglomerative import cluster_faces
 from core.clustering.recognition import (
     AUTO,
     NONE,
@@ -56,6 +57,25 @@ def test_agreement_among_neighbours_is_required():
     assert rec.agree[0] < 0.8 and rec.decision[0] != AUTO
 
 
+def test_a_group_far_from_the_person_is_not_named(gallery):
+    """One face of a stranger's group happens to be near person 10: alone it would be named, but
+    its group as a whole is far from person 10, so it is only suggested."""
+    c, g, labels = gallery
+    settings = RecognitionSettings(accept=0.75, review=1.05, margin=0.1, group_accept=0.75, group_margin=0.1, cap=1.5)
+    lucky = samples(c[0], 1, seed=9)
+    others = samples(c[3], 3, seed=10)
+    rows = np.concatenate([lucky, others])
+    alone = recognize(rows, g, labels, settings)
+    assert alone.decision[0] == AUTO and alone.group_distance[0] == pytest.approx(alone.distance[0])
+    grouped = recognize(rows, g, labels, settings, groups=np.array([7, 7, 7, 7]))
+    assert grouped.person[0] == 10 and grouped.decision[0] == REVIEW
+    assert grouped.group_distance[0] == pytest.approx((alone.distance[0] + 3 * 1.5) / 4, rel=1e-4)
+    friends = np.concatenate([lucky, samples(c[0], 3, seed=11)])  # a group of person 10's faces
+    together = recognize(friends, g, labels, settings, groups=np.array([1, 1, 1, 1]))
+    assert (together.decision == AUTO).all() and (together.person == 10).all()
+    assert (together.group_second > 1.4).all()
+
+
 def test_exclusions_and_empty_gallery(gallery):
     c, g, labels = gallery
     q = samples(c[0], 2, seed=4)
@@ -80,9 +100,10 @@ def test_block_size_does_not_matter():
         np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-5, atol=1e-5)
 
 
-def test_growing_gallery_equals_a_fresh_run_on_its_result():
-    """What the next regroup sees: recognising the faces still unnamed against the grown gallery
-    names nobody new and gives the same decisions (idempotence)."""
+@pytest.mark.parametrize("grouped", [False, True])
+def test_growing_gallery_equals_a_fresh_run_on_its_result(grouped):
+    """What the next regroup sees: recognising every row again against the grown gallery (the
+    named rows now context only) names nobody new and gives the same decisions (idempotence)."""
     data = synthetic_faces(3000, seed=11)
     x, y = data.embeddings, data.labels
     rng = np.random.default_rng(0)
@@ -91,20 +112,25 @@ def test_growing_gallery_equals_a_fresh_run_on_its_result():
         members = np.flatnonzero(y == person)
         known[rng.choice(members, size=max(1, len(members) // 4), replace=False)] = True
     q = x[~known]
-    rec = recognize_growing(q, x[known], y[known], SETTINGS, grow_max=0.6)
-    first = recognize(q, x[known], y[known], SETTINGS)
+    groups = cluster_faces(q, 0.9).labels if grouped else None
+    settings = RecognitionSettings(accept=0.75, review=1.05, margin=0.1, group_accept=0.8 if grouped else None,
+                                   group_margin=0.1, cap=1.2)
+    rec = recognize_growing(q, x[known], y[known], settings, groups=groups, grow_max=0.6)
+    first = recognize(q, x[known], y[known], settings, groups=groups)
     assert (rec.decision == AUTO).sum() >= (first.decision == AUTO).sum() > 0
     named = rec.decision == AUTO
     grown = named & (rec.distance <= 0.6)
     g = np.concatenate([x[known], q[grown]])
     labels = np.concatenate([y[known], rec.person[grown]])
-    again = recognize(q[~named], g, labels, SETTINGS)
-    assert (again.decision == AUTO).sum() == 0
-    np.testing.assert_array_equal(again.decision, rec.decision[~named])
+    again = recognize(q, g, labels, settings, groups=groups)
+    assert (again.decision[~named] == AUTO).sum() == 0
+    np.testing.assert_array_equal(again.decision[~named], rec.decision[~named])
     review = again.decision == REVIEW
-    np.testing.assert_array_equal(again.person[review], rec.person[~named][review])
+    np.testing.assert_array_equal(again.person[review & ~named], rec.person[review & ~named])
     precision = np.mean(rec.person[named] == y[~known][named])
     assert precision > 0.97
+    run2 = recognize_growing(q, g, labels, settings, groups=groups, grow_max=0.6, candidates=~named)
+    assert not (run2.decision[~named] == AUTO).any()  # the next run: the named rows are context only
 
 
 def test_thresholds_from_the_verification_threshold():
