@@ -217,34 +217,6 @@ class MainWindow(WindowCommands, QMainWindow):
         self.pages["viewer"].show_photo(photo_id, face.photo_path, neighbour)  # type: ignore[attr-defined]
         self.show_page("viewer")
 
-    # -- commands for the menus ----------------------------------------------------------------
-
-    def _cards(self) -> Any:
-        page = self.pages.get(self.current_page())
-        return page if isinstance(page, CardsPage) else None
-
-    def name_current(self) -> None:
-        if self._cards() is not None:
-            self._cards().edit_current()
-        elif self.current_page() == "detail":
-            self.pages["detail"].rename()  # type: ignore[attr-defined]
-
-    def merge_current(self) -> None:
-        if self._cards() is not None:
-            self._cards().merge_selected()
-
-    def hide_current(self) -> None:
-        if self._cards() is not None:
-            self._cards().hide_selected()
-
-    def find_person(self) -> None:
-        self.show_page("people")
-        self.pages["people"].focus_search()  # type: ignore[attr-defined]
-
-    def set_show_hidden(self, on: bool) -> None:
-        self.people_model.include_hidden = on
-        self.people_model.reload()
-
     def closeEvent(self, event: QCloseEvent) -> None:
         self.ctx.settings.q.setValue("window/geometry", self.saveGeometry())
         self.ctx.shutdown()
