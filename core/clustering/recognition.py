@@ -20,7 +20,8 @@ block). Per row (face):
 A face is named automatically (``AUTO``) only when ``distance <= accept``, ``second - distance >=
 margin``, ``agree >= min_agree``, and (if set) ``group_distance <= group_accept``, ``group_second -
 group_distance >= group_margin`` and ``centroid <= centroid_accept``; otherwise it is a suggestion
-to review (``REVIEW``) when ``distance <= review``, else ``NONE`` (left for clustering).
+to review (``REVIEW``) when ``distance <= review`` (and ``group_distance <= group_review`` if set),
+else ``NONE`` (left for clustering).
 ``exclude`` removes people per row (a user's "not this person").
 """
 
@@ -47,6 +48,7 @@ class RecognitionSettings:
     margin: float
     group_accept: float | None = None
     group_margin: float = 0.0
+    group_review: float | None = None
     cap: float = 4.0
     k: int = 5
     min_agree: float = 0.8
@@ -59,7 +61,8 @@ class RecognitionSettings:
 
     def reach(self) -> float:
         """No gallery face farther than this from every row of a group changes the group's decisions."""
-        return max(self.review, self.accept + self.margin, self.cap if self.group_accept is not None else 0.0)
+        grouped = self.group_accept is not None or self.group_review is not None
+        return max(self.review, self.accept + self.margin, self.cap if grouped else 0.0)
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,10 @@ def decide(rec: Recognition, settings: RecognitionSettings) -> np.ndarray:
             auto &= rec.group_second - rec.group_distance >= settings.group_margin
     if settings.centroid_accept is not None:
         auto &= rec.centroid <= settings.centroid_accept
-    out = np.where(rec.distance <= settings.review, REVIEW, NONE).astype(np.int8)
+    review = rec.distance <= settings.review
+    if settings.group_review is not None:
+        review &= rec.group_distance <= settings.group_review
+    out = np.where(review, REVIEW, NONE).astype(np.int8)
     out[auto] = AUTO
     return out
 
@@ -278,9 +284,11 @@ CALIBRATION_VERSION = 3
 # (normal), 0.915 / 0.83 / 0.87 (loose; best F1 0.871); see benchmarks/results/clustering-lfw.json.
 CLUSTER_FACTORS: dict[str, float] = {"strict": 0.50, "normal": 0.625, "loose": 0.725}
 # Recognition: LFW, 50 people named by one cluster each, every other face of the library a query
-# (benchmarks/results/recognition-lfw.json): automatic naming precision >= 99.5% (see there for recall).
-RECOGNITION_FACTORS: dict[str, float] = {"accept": 0.50, "review": 0.65, "margin": 0.20, "group_accept": 0.50,
-                                         "group_margin": 0.15, "cap": 1.00, "grow": 0.45}
+# (benchmarks/results/recognition-lfw.json): automatic naming precision 0.999, recall 0.75. With only
+# half of them named, unnamed look-alikes of named people (to this model) bring precision to ~0.97:
+# hence a strict accept and a gallery that grows only with very close faces (choose_robust there).
+RECOGNITION_FACTORS: dict[str, float] = {"accept": 0.45, "review": 0.65, "margin": 0.20, "group_accept": 0.50,
+                                         "group_margin": 0.15, "group_review": 0.60, "cap": 1.00, "grow": 0.30}
 MIN_CLUSTER_SIZE = 2
 
 
@@ -309,6 +317,7 @@ class GroupingThresholds:
         rec = RecognitionSettings(accept=clip(rf["accept"]), review=clip(rf["review"]), margin=clip(rf["margin"]),
                                   group_accept=None if group is None else clip(group),
                                   group_margin=clip(rf.get("group_margin", 0.0)), cap=clip(rf.get("cap", 4.0)),
+                                  group_review=None if rf.get("group_review") is None else clip(rf["group_review"]),
                                   **settings)  # type: ignore[arg-type]
         return cls(verification=t, clustering={k: clip(v) for k, v in cf.items()}, recognition=rec,
                    grow_max=clip(rf["grow"]))

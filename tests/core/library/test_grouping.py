@@ -19,7 +19,8 @@ MODEL = "test-model"
 DIM = 512
 # Fixed thresholds, so that these tests do not move when the LFW calibration does.
 PINNED = GroupingThresholds.calibrated(1.0, {"strict": 0.8, "normal": 0.9, "loose": 1.0},
-                                       {"accept": 0.7, "review": 1.0, "margin": 0.1, "grow": 0.7})
+                                       {"accept": 0.7, "review": 1.0, "margin": 0.1, "grow": 0.7,
+                                        "group_accept": None, "group_review": None})  # type: ignore[dict-item]
 
 
 def pin_thresholds(session) -> None:

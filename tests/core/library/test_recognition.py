@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from test_grouping import blend, centres, samples, unit
@@ -70,6 +72,8 @@ def test_a_group_far_from_the_person_is_not_named(gallery):
     grouped = recognize(rows, g, labels, settings, groups=np.array([7, 7, 7, 7]))
     assert grouped.person[0] == 10 and grouped.decision[0] == REVIEW
     assert grouped.group_distance[0] == pytest.approx((alone.distance[0] + 3 * 1.5) / 4, rel=1e-4)
+    strict = dataclasses.replace(settings, group_review=1.0)  # the group is too far even to ask
+    assert recognize(rows, g, labels, strict, groups=np.array([7, 7, 7, 7])).decision[0] == NONE
     friends = np.concatenate([lucky, samples(c[0], 3, seed=11)])  # a group of person 10's faces
     together = recognize(friends, g, labels, settings, groups=np.array([1, 1, 1, 1]))
     assert (together.decision == AUTO).all() and (together.person == 10).all()
