@@ -48,9 +48,9 @@ from core.clustering.recognition import (  # noqa: E402
     AUTO,
     RECOGNITION_FACTORS,
     REVIEW,
-    GroupingThresholds,
     recognize_growing,
 )
+from core.library.review import GroupingThresholds  # noqa: E402
 
 N_PEOPLE = 50
 N_STRANGERS = 500

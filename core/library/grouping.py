@@ -1,24 +1,21 @@
 """Grouping faces: recognise the faces of named people, cluster the rest into unnamed groups.
 
-:func:`regroup` is one unit: (a) every face that belongs to no person (unassigned, or in an
-unnamed cluster) and is not ignored is recognised against the faces of named people
+:func:`regroup` is one unit of work. Every face with an embedding that no user named (unassigned,
+in an unnamed cluster, or named by the recognizer) is clustered by constrained average linkage
+(:func:`core.clustering.agglomerative.cluster_faces`); the unassigned and unnamed-cluster faces
+among them are recognised against the faces of named people with their cluster as evidence
 (:func:`core.clustering.recognition.recognize_growing`): confident matches are named (source
-"recognizer"), borderline ones become review suggestions (:mod:`core.library.review`); (b) the
-rest are clustered by constrained average linkage (:func:`core.clustering.agglomerative.cluster_faces`)
-into unnamed clusters of at least ``min_cluster_size`` faces (smaller groups stay unassigned).
-Clusters keep their ids across runs where their members mostly stay
-(:func:`core.clustering.stable_ids.match_cluster_ids`); clusters left empty become inactive.
+"recognizer"), borderline ones suggested (:mod:`core.library.review`). What stays unnamed keeps
+its cluster when the cluster has ``min_cluster_size`` such faces (else it is unassigned); clusters
+keep their ids where their members mostly stay (:func:`core.clustering.stable_ids.match_cluster_ids`)
+and become inactive when emptied.
 
 Never touched: assignments with source "user", named people, ignored faces. Respected: faces of
-one photo never share a cluster; "not this person" (never recognised as that person again);
-"not this cluster"; must-link and cannot-link statements; faces the user put in a cluster stay
-together. The plan is computed outside the write transaction and written in one transaction
-if no user operation happened meanwhile (else planned again, finally under the write lock).
-Running it twice with nothing new changes nothing.
-
-Thresholds (squared L2, :class:`core.clustering.recognition.GroupingThresholds`) are stored in
-``LibraryMeta["grouping"]`` with the model and the strictness of the last run; a library keeps
-its thresholds until a newer calibration version of the code replaces them.
+one photo never share a cluster; "not this person"; "not this cluster"; must-link and cannot-link
+statements; faces the user put in a cluster stay together. The plan is made outside the write
+transaction and written in one transaction if no user operation happened meanwhile (else made
+again, finally under the write lock). Running it twice with nothing new changes nothing.
+Thresholds: :class:`core.library.review.GroupingThresholds`, kept in ``LibraryMeta["grouping"]``.
 """
 
 from __future__ import annotations
@@ -32,35 +29,34 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.clustering.agglomerative import cluster_faces
-from core.clustering.recognition import AUTO, REVIEW, GroupingThresholds, Recognition, recognize_growing, take
+from core.clustering.recognition import AUTO, REVIEW, Recognition, recognize_growing, take
 from core.clustering.stable_ids import match_cluster_ids
 from core.library.review import (  # the GUI imports the review API from here too
-    META_KEY,
-    RecognizeOutcome,
+    STRICTNESS,
+    GroupingThresholds,
     ReviewAnswer,
     ReviewSuggestion,
     answer_review,
     drop_reviews_except,
     gallery_faces,
+    last_strictness,
     load_thresholds,
     not_person_map,
     pick_model,
-    recognize_new_faces,
     review_queue,
-    save_grouping_meta,
+    save_thresholds,
     store_recognition,
 )
 from core.library.undo import chunks
 from core.progress import CancelToken, ProgressFn, check, report
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, begin_write
-from core.storage.models import Assignment, Cluster, Face, FaceConstraint, LibraryMeta, Operation
+from core.storage.models import Assignment, Cluster, Face, FaceConstraint, Operation
 
-__all__ = ["STRICTNESS", "GroupingResult", "RecognizeOutcome", "ReviewAnswer", "ReviewSuggestion", "add_manual_face",
-           "answer_review", "last_strictness", "load_thresholds", "preview_group_count", "recognize_new_faces",
-           "regroup", "review_queue"]
+__all__ = ["STRICTNESS", "GroupingResult", "GroupingThresholds", "ReviewAnswer", "ReviewSuggestion",
+           "add_manual_face", "answer_review", "last_strictness", "load_thresholds", "preview_group_count", "regroup",
+           "review_queue"]
 
-STRICTNESS = ("strict", "normal", "loose")
 OPTIMISTIC_TRIES = 2  # plans made outside the write lock before one is made inside it
 
 
@@ -101,17 +97,6 @@ class _Plan:
 def _check_strictness(strictness: str) -> None:
     if strictness not in STRICTNESS:
         raise ValueError(f"strictness must be one of {', '.join(STRICTNESS)}, not {strictness!r}")
-
-
-def last_strictness(session: Session) -> str:
-    """The strictness of the library's last grouping ("normal" before the first)."""
-    meta = session.get(LibraryMeta, META_KEY)
-    value = meta.value.get("strictness") if meta is not None and isinstance(meta.value, dict) else None
-    return value if value in STRICTNESS else "normal"
-
-
-def _save_thresholds(session: Session, thresholds: GroupingThresholds, model_id: str, strictness: str) -> None:
-    save_grouping_meta(session, thresholds=thresholds.to_json(), model_id=model_id, strictness=strictness)
 
 
 def _fingerprint(session: Session) -> tuple:
@@ -300,7 +285,7 @@ def regroup(library: Library, strictness: str = "normal", *, model_id: str | Non
 
 
 def _save(session: Session, plan: _Plan, thresholds: GroupingThresholds, model: str, strictness: str) -> _Written:
-    _save_thresholds(session, thresholds, model, strictness)
+    save_thresholds(session, thresholds, model, strictness)
     return _write(session, plan)
 
 

@@ -9,24 +9,58 @@ recognised (named automatically, suggested for review, or left for the next grou
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from core.alignment import crop_face
+from core.clustering.recognition import recognize
 from core.imaging.loader import load_image
 from core.library.people import NotFoundError
 from core.library.quality import face_quality
-from core.library.review import recognize_new_faces
-from core.storage.embeddings import save_embeddings
+from core.library.review import gallery_faces, load_thresholds, not_person_map, pick_model, store_recognition
+from core.storage.embeddings import load_matrix, save_embeddings
 from core.storage.engine import Library, begin_write
-from core.storage.models import Face, Photo
+from core.storage.models import Assignment, Face, Photo
 
 if TYPE_CHECKING:
     from core.pipeline import FacePipeline
 
 MIN_BOX = 4.0  # px: smaller boxes are refused
+
+
+@dataclass(frozen=True)
+class RecognizeOutcome:
+    """:func:`recognize_new_faces`: faces named automatically and faces suggested for review."""
+
+    recognized: list[int]
+    suggested: list[int]
+
+
+def recognize_new_faces(session: Session, face_ids: list[int], *, model_id: str | None = None) -> RecognizeOutcome:
+    """Recognise just these faces (no clustering) in the caller's session: name them, suggest
+    them for review, or leave them. For faces added one at a time (a hand-drawn box)."""
+    begin_write(session)
+    model = model_id or pick_model(session)
+    if model is None or not face_ids:
+        return RecognizeOutcome([], [])
+    th = load_thresholds(session)
+    q_ids, q = load_matrix(session, model, face_ids, skip_ignored=True)
+    owned = set(session.scalars(select(Assignment.face_id).where(
+        Assignment.face_id.in_([int(f) for f in q_ids]), Assignment.person_id.is_not(None))))
+    keep = np.array([int(f) not in owned for f in q_ids], dtype=bool)
+    q_ids, q = q_ids[keep], q[keep]
+    g_ids, g_person = gallery_faces(session, th.grow_max)
+    g_rows, g = load_matrix(session, model, g_ids)
+    person_of = dict(zip(g_ids.tolist(), g_person.tolist(), strict=True))
+    banned = not_person_map(session, q_ids.tolist())
+    exclude = {i: banned[int(f)] for i, f in enumerate(q_ids) if int(f) in banned}
+    rec = recognize(q, g, np.array([person_of[int(f)] for f in g_rows], np.int64), th.recognition, exclude=exclude)
+    auto, review = store_recognition(session, q_ids, rec)
+    return RecognizeOutcome(auto, review)
 
 
 def _clip_box(box: tuple[float, float, float, float], width: int, height: int) -> tuple[float, float, float, float]:

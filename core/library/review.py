@@ -9,11 +9,13 @@
   for some faces (used by grouping): AUTO -> assignment with source "recognizer" and
   ``confidence`` = cosine similarity of the nearest face of that person; REVIEW -> one
   suggestion for the best person. Assignments with source "user" are never overwritten.
+* :class:`GroupingThresholds`: the library's thresholds (``LibraryMeta["grouping"]``), made from
+  the LFW verification threshold and the factor tables of :mod:`core.clustering.recognition`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,11 +23,19 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-from core.clustering.recognition import AUTO, REVIEW, GroupingThresholds, Recognition, recognize
+from core.clustering.recognition import (
+    AUTO,
+    CALIBRATION_VERSION,
+    CLUSTER_FACTORS,
+    LFW_VERIFICATION_THRESHOLD,
+    MIN_CLUSTER_SIZE,
+    RECOGNITION_FACTORS,
+    REVIEW,
+    Recognition,
+    RecognitionSettings,
+)
 from core.library.people import assign_faces, remove_faces
 from core.library.undo import chunks, peek_undo
-from core.storage.embeddings import load_matrix
-from core.storage.engine import begin_write
 from core.storage.models import (
     Assignment,
     Embedding,
@@ -38,7 +48,53 @@ from core.storage.models import (
 )
 
 META_KEY = "grouping"
+STRICTNESS = ("strict", "normal", "loose")
 _EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class GroupingThresholds:
+    """All grouping thresholds of a library (squared L2): clustering per strictness, recognition,
+    and ``grow_max`` (automatically named faces up to this distance join the gallery)."""
+
+    verification: float
+    clustering: dict[str, float]
+    recognition: RecognitionSettings
+    grow_max: float
+    min_cluster_size: int = MIN_CLUSTER_SIZE
+    version: int = CALIBRATION_VERSION
+
+    @classmethod
+    def calibrated(cls, verification: float = LFW_VERIFICATION_THRESHOLD,
+                   cluster_factors: Mapping[str, float] | None = None,
+                   recognition_factors: Mapping[str, float] | None = None, **settings: float) -> GroupingThresholds:
+        """Thresholds from ``verification`` (t_v) and the factor tables (defaults: the module's)."""
+        t = float(verification)
+        cf = {**CLUSTER_FACTORS, **(cluster_factors or {})}
+        rf = {**RECOGNITION_FACTORS, **(recognition_factors or {})}
+        clip = lambda f: float(np.clip(f * t, 0.0, 4.0))  # noqa: E731
+        group = rf.get("group_accept")
+        rec = RecognitionSettings(accept=clip(rf["accept"]), review=clip(rf["review"]), margin=clip(rf["margin"]),
+                                  group_accept=None if group is None else clip(group),
+                                  group_margin=clip(rf.get("group_margin", 0.0)), cap=clip(rf.get("cap", 4.0)),
+                                  group_review=None if rf.get("group_review") is None else clip(rf["group_review"]),
+                                  **settings)  # type: ignore[arg-type]
+        return cls(verification=t, clustering={k: clip(v) for k, v in cf.items()}, recognition=rec,
+                   grow_max=clip(rf["grow"]))
+
+    def to_json(self) -> dict:
+        """JSON-ready (stored in ``LibraryMeta["grouping"]``)."""
+        return {"version": self.version, "verification": self.verification, "clustering": dict(self.clustering),
+                "recognition": {k: getattr(self.recognition, k) for k in RecognitionSettings.__dataclass_fields__},
+                "grow_max": self.grow_max, "min_cluster_size": self.min_cluster_size}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> GroupingThresholds:
+        return cls(verification=float(data["verification"]),
+                   clustering={str(k): float(v) for k, v in data["clustering"].items()},
+                   recognition=RecognitionSettings(**data["recognition"]), grow_max=float(data["grow_max"]),
+                   min_cluster_size=int(data.get("min_cluster_size", MIN_CLUSTER_SIZE)),
+                   version=int(data.get("version", 0)))
 
 
 @dataclass(frozen=True)
@@ -83,6 +139,17 @@ def save_grouping_meta(session: Session, **values: object) -> None:
         session.add(LibraryMeta(key=META_KEY, value=new))
     elif new != old:
         meta.value = new
+
+
+def last_strictness(session: Session) -> str:
+    """The strictness of the library's last grouping ("normal" before the first)."""
+    meta = session.get(LibraryMeta, META_KEY)
+    value = meta.value.get("strictness") if meta is not None and isinstance(meta.value, dict) else None
+    return value if value in STRICTNESS else "normal"
+
+
+def save_thresholds(session: Session, thresholds: GroupingThresholds, model_id: str, strictness: str) -> None:
+    save_grouping_meta(session, thresholds=thresholds.to_json(), model_id=model_id, strictness=strictness)
 
 
 def pick_model(session: Session) -> str | None:
@@ -195,34 +262,3 @@ def drop_reviews_except(session: Session, face_ids: Sequence[int]) -> int:
     for chunk in chunks(stale):
         session.execute(delete(ReviewItem).where(ReviewItem.id.in_(chunk)))
     return len(stale)
-
-
-@dataclass(frozen=True)
-class RecognizeOutcome:
-    """:func:`recognize_new_faces`: faces named automatically and faces suggested for review."""
-
-    recognized: list[int]
-    suggested: list[int]
-
-
-def recognize_new_faces(session: Session, face_ids: list[int], *, model_id: str | None = None) -> RecognizeOutcome:
-    """Recognise just these faces (no clustering) in the caller's session: name them, suggest
-    them for review, or leave them. For faces added one at a time (a hand-drawn box)."""
-    begin_write(session)
-    model = model_id or pick_model(session)
-    if model is None or not face_ids:
-        return RecognizeOutcome([], [])
-    th = load_thresholds(session)
-    q_ids, q = load_matrix(session, model, face_ids, skip_ignored=True)
-    owned = set(session.scalars(select(Assignment.face_id).where(
-        Assignment.face_id.in_([int(f) for f in q_ids]), Assignment.person_id.is_not(None))))
-    keep = np.array([int(f) not in owned for f in q_ids], dtype=bool)
-    q_ids, q = q_ids[keep], q[keep]
-    g_ids, g_person = gallery_faces(session, th.grow_max)
-    g_rows, g = load_matrix(session, model, g_ids)
-    person_of = dict(zip(g_ids.tolist(), g_person.tolist(), strict=True))
-    banned = not_person_map(session, q_ids.tolist())
-    exclude = {i: banned[int(f)] for i, f in enumerate(q_ids) if int(f) in banned}
-    rec = recognize(q, g, np.array([person_of[int(f)] for f in g_rows], np.int64), th.recognition, exclude=exclude)
-    auto, review = store_recognition(session, q_ids, rec)
-    return RecognizeOutcome(auto, review)

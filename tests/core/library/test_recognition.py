@@ -13,12 +13,12 @@ from core.clustering.recognition import (
     AUTO,
     NONE,
     REVIEW,
-    GroupingThresholds,
     RecognitionSettings,
     recognize,
     recognize_growing,
 )
 from core.evaluation.synthetic import synthetic_faces
+from core.library.review import GroupingThresholds
 
 SETTINGS = RecognitionSettings(accept=0.75, review=1.05, margin=0.1, k=5, min_agree=0.8)
 
