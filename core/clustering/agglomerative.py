@@ -35,6 +35,7 @@ from core.clustering.constraints import (
     same_photo_pairs,
 )
 from core.clustering.exact_linkage import Merges, exact_average_linkage
+from core.clustering.recognition import CLUSTER_FACTORS
 from core.clustering.scale_mode import graph_mode_merges
 from core.clustering.stable_ids import match_cluster_ids  # noqa: F401  (public API lives here too)
 from core.progress import CancelToken, ProgressFn, report
@@ -42,12 +43,11 @@ from core.progress import CancelToken, ProgressFn, report
 EXACT_MAX_FACES = 12_000
 DEFAULT_KNN = 10
 
-# calibrated_thresholds: factor * LFW verification threshold. Kept equal to
-# core.clustering.recognition.CLUSTER_FACTORS (calibrated on LFW by benchmarks/bench_clustering.py);
-# on synthetic face-like data (core.evaluation.synthetic) 0.9 * t_v is also near the best BCubed F1.
-STRICT_FACTOR = 0.80
-NORMAL_FACTOR = 0.90
-LOOSE_FACTOR = 1.00
+# calibrated_thresholds: factor * LFW verification threshold, the factors calibrated on LFW by
+# benchmarks/bench_clustering.py (core.clustering.recognition.CLUSTER_FACTORS, the one source).
+STRICT_FACTOR = CLUSTER_FACTORS["strict"]
+NORMAL_FACTOR = CLUSTER_FACTORS["normal"]
+LOOSE_FACTOR = CLUSTER_FACTORS["loose"]
 
 
 def euclidean_to_sq(d: float) -> float:
@@ -70,9 +70,9 @@ def sq_to_cosine(d: float) -> float:
 
 def calibrated_thresholds(verification_threshold: float) -> dict[str, float]:
     """Clustering presets from the LFW 10-fold verification threshold ``t_v`` (squared L2, the
-    mean best-accuracy threshold ``VerificationResult.threshold_mean``): ``strict = 0.80 t_v``
-    (fewer wrong merges), ``normal = 0.90 t_v``, ``loose = 1.00 t_v`` (fewer split people),
-    clipped to [0, 4]. Average linkage compares a cluster pair's *mean* distance with the
+    mean best-accuracy threshold ``VerificationResult.threshold_mean``): ``strict = 0.50 t_v``
+    (BCubed precision 0.99 on LFW), ``normal = 0.625 t_v`` (precision 0.97), ``loose = 0.725 t_v``
+    (best F1), clipped to [0, 4]. Average linkage compares a cluster pair's *mean* distance with the
     threshold, and a cluster's members are mostly closer than its worst pairs, so the useful
     values sit at or a little below t_v. Recalibrate the factors (module constants) for BCubed
     F1 on real embeddings, e.g. with :func:`core.evaluation.clustering.threshold_sweep`."""
