@@ -36,8 +36,13 @@ def test_review_with_keys(qtbot: Any, make_window: Any, lib_path: Path, factory:
     qtbot.keyClick(page, Qt.Key.Key_Y)
     qtbot.waitUntil(lambda: first in {f.id for f in read(window, lambda s: queries.faces_of_person(s, person))},
                     timeout=WAIT_MS)
+    def showing_other(*seen: int) -> bool:  # the page reloads after each answer: wait until it settles
+        return page.loaded and page.current() is not None and page.current().face_id not in seen
+
+    qtbot.waitUntil(lambda: showing_other(first), timeout=WAIT_MS)
     second = page.current().face_id
     qtbot.keyClick(page, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: showing_other(first, second), timeout=WAIT_MS)
     third = page.current().face_id
     qtbot.keyClick(page, Qt.Key.Key_S)
     assert page.current() is None and page.empty.isVisible()
