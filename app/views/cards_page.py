@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QWidget
 
 from app.models import roles
 from app.models.cards import CardsModel
@@ -12,7 +12,7 @@ from app.operations import Operations
 from app.theme import Theme
 from app.views.delegates import CardDelegate
 from app.views.grid import CardsView
-from app.views.widgets import EmptyState, PageHeader, tool_button
+from app.views.widgets import EmptyState, PageHeader, stack_page, tool_button
 
 
 class CardsPage(QWidget):
@@ -76,14 +76,7 @@ class CardsPage(QWidget):
                                     "choose File ▸ Add Folder. Faces that look alike are grouped here.",
                                     "Add Folder…")
             self.empty.button.clicked.connect(self.addFolderRequested)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.view)
-        self.stack.addWidget(self.empty)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.header)
-        layout.addWidget(self.stack, 1)
+        self.stack = stack_page(self, self.header, self.view, self.empty)
 
         self.name_button.clicked.connect(self.edit_current)
         self.merge_button.clicked.connect(self.merge_selected)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from app.theme import Theme
-from app.views.widgets import EmptyState, PageHeader, tool_button
+from app.views.widgets import EmptyState, PageHeader, stack_page, tool_button
 
 
 class FoldersPage(QWidget):
@@ -38,14 +38,7 @@ class FoldersPage(QWidget):
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.empty = EmptyState("No folders yet", "Drag folders of photos onto this window, or add one.",
                                 "Add Folder…")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.list)
-        self.stack.addWidget(self.empty)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.header)
-        layout.addWidget(self.stack, 1)
+        self.stack = stack_page(self, self.header, self.list, self.empty)
         self.add_button.clicked.connect(self.addRequested)
         self.empty.button.clicked.connect(self.addRequested)
         self.rescan_button.clicked.connect(self._rescan)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSize, Signal
-from PySide6.QtWidgets import QMenu, QStackedWidget, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from app.models import roles
 from app.models.photos import PhotosModel
@@ -11,7 +11,7 @@ from app.operations import Operations
 from app.theme import Theme
 from app.views.delegates import PhotoDelegate
 from app.views.grid import GridView
-from app.views.widgets import EmptyState, PageHeader, tool_button
+from app.views.widgets import EmptyState, PageHeader, stack_page, tool_button
 
 
 class PhotosPage(QWidget):
@@ -45,14 +45,7 @@ class PhotosPage(QWidget):
         self.empty = EmptyState("No photos yet", "Drag folders of photos onto this window, or choose "
                                 "File ▸ Add Folder.", "Add Folder…")
         self.empty.button.clicked.connect(self.addFolderRequested)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.view)
-        self.stack.addWidget(self.empty)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.header)
-        layout.addWidget(self.stack, 1)
+        self.stack = stack_page(self, self.header, self.view, self.empty)
         model.loaded.connect(self._update_state)
         theme.changed.connect(lambda: (setattr(self.delegate, "colors", theme.colors), self.view.update()))
         self._update_state()

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.operations import Operations
 from app.theme import Theme
 from app.thumbnails import ThumbnailService
-from app.views.widgets import EmptyState, PageHeader
+from app.views.widgets import EmptyState, PageHeader, stack_page
 
 if TYPE_CHECKING:
     from core.library.queries import FaceInfo
@@ -80,14 +80,7 @@ class ReviewPage(QWidget):
         column.addStretch(2)
         self.empty = EmptyState("Nothing to review", "When FaceNet Organizer is unsure whether a face is "
                                 "someone you named, it asks you here.")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(card)
-        self.stack.addWidget(self.empty)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.header)
-        layout.addWidget(self.stack, 1)
+        self.stack = stack_page(self, self.header, card, self.empty)
         self.yes.clicked.connect(lambda: self.answer("yes"))
         self.no.clicked.connect(lambda: self.answer("no"))
         self.skip.clicked.connect(lambda: self.answer("skip"))

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -155,3 +156,17 @@ def confirm(parent: QWidget, title: str, text: str, yes: str, done: Callable[[],
     box.finished.connect(box.deleteLater)
     box.open()
     return box
+
+
+def stack_page(page: QWidget, header: QWidget, content: QWidget, empty: QWidget) -> QStackedWidget:
+    """Lay ``page`` out as a header over a stack that shows ``content`` or, when there is nothing yet,
+    ``empty``; returns the stack."""
+    stack = QStackedWidget()
+    stack.addWidget(content)
+    stack.addWidget(empty)
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(header)
+    layout.addWidget(stack, 1)
+    return stack
