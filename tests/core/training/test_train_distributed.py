@@ -22,7 +22,14 @@ def _run(rank: int, world_size: int, ckpt_dir: str) -> dict:
 
 
 def test_two_processes_train_in_lockstep(tmp_path) -> None:
-    r0, r1 = launch(_run, 2, str(tmp_path))
+    try:
+        r0, r1 = launch(_run, 2, str(tmp_path))
+    except torch.multiprocessing.ProcessExitedException as exc:
+        # Known flake (~1 run in 10 on the loaded 2-core box): a gloo rank aborts with "terminate called
+        # without an active exception" at start-up. One fresh try; a real DDP bug fails both.
+        if exc.signal_name != "SIGABRT":
+            raise
+        r0, r1 = launch(_run, 2, str(tmp_path / "retry"))
     assert r0["world"] == r1["world"] == 2 and r0["steps"] == 24
     for k, v in r0["state"].items():
         assert torch.equal(v, r1["state"][k]), k
