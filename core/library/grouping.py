@@ -21,7 +21,7 @@ Thresholds: :class:`core.library.review.GroupingThresholds`, kept in ``LibraryMe
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import func, select, update
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from core.clustering.agglomerative import cluster_faces
 from core.clustering.recognition import AUTO, REVIEW, Recognition, recognize_growing, take
 from core.clustering.stable_ids import match_cluster_ids
+from core.library.results import GroupingResult
 from core.library.review import (  # the GUI imports the review API from here too
     STRICTNESS,
     GroupingThresholds,
@@ -58,27 +59,6 @@ __all__ = ["STRICTNESS", "GroupingResult", "GroupingThresholds", "ReviewAnswer",
            "review_queue"]
 
 OPTIMISTIC_TRIES = 2  # plans made outside the write lock before one is made inside it
-
-
-@dataclass(frozen=True)
-class GroupingResult:
-    """What one :func:`regroup` did. ``suggested``: review suggestions pending after it;
-    ``clustered``: faces in unnamed clusters; ``clusters_kept``: clusters that kept their id."""
-
-    recognized: int = 0
-    suggested: int = 0
-    clustered: int = 0
-    clusters_total: int = 0
-    clusters_new: int = 0
-    clusters_kept: int = 0
-    seconds: float = 0.0
-    strictness: str = "normal"
-    threshold: float = 0.0
-    model_id: str | None = None
-
-    def to_json(self) -> dict:
-        """A stable, JSON-ready dict."""
-        return {**asdict(self), "seconds": round(self.seconds, 3)}
 
 
 @dataclass

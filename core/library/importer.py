@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from core.library import import_writer as writer
 from core.library.import_actions import Tally, apply, decide
 from core.library.import_plan import ImportPlan, KnownPhoto, LibraryIndex, plan_import, vanished
 from core.library.import_worker import WorkItem, prepare
+from core.library.results import ImportReport
 from core.library.scanner import resolve_root
 from core.pipeline import FacePipeline, PipelineSettings
 from core.progress import Cancelled, CancelToken, ProgressFn, check, report
@@ -48,34 +49,6 @@ class ImportSettings:
     batch_size: int = 32
     commit_every: int = 64
     detector: str = "yunet"
-
-
-@dataclass
-class ImportReport:
-    """What one import did. ``new_face_ids``: faces inserted or re-embedded, to recognise and
-    cluster next. ``errors``: (path, reason) for bad files and unreadable folders."""
-
-    files_total: int = 0
-    files_done: int = 0
-    photos_new: int = 0
-    photos_unchanged: int = 0
-    photos_moved: int = 0
-    photos_duplicate: int = 0
-    photos_missing: int = 0
-    photos_restored: int = 0
-    photos_updated: int = 0
-    faces_new: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    elapsed_s: float = 0.0
-    cancelled: bool = False
-    new_face_ids: list[int] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        """A stable, JSON-ready dict."""
-        out = asdict(self)
-        out["errors"] = [{"path": p, "reason": r} for p, r in self.errors]
-        out["elapsed_s"] = round(self.elapsed_s, 3)
-        return out
 
 
 def import_folders(library: Library, folders: Sequence[str | os.PathLike[str]], *,
