@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from core.paths import default_library_path
-from core.storage.lock import LibraryLock
+from core.storage.lock import LibraryLock, check_delegation
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 BUSY_TIMEOUT_MS = 10_000
@@ -48,13 +48,15 @@ class LibraryVersionError(RuntimeError):
 
 @dataclass(eq=False)
 class Library:
-    """An open library: engine, session factory and (when writable) the writer lock."""
+    """An open library: engine, session factory and (when writable) the writer lock, or the
+    pid of the parent process whose lock this process writes under (``delegated_from``)."""
 
     path: Path
     engine: Engine
     sessionmaker: sessionmaker[Session]
     read_only: bool = False
     lock: LibraryLock | None = None
+    delegated_from: int | None = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -75,24 +77,30 @@ class Library:
         self.close()
 
 
-def open_library(path: Path | str | None = None, *, read_only: bool = False) -> Library:
+def open_library(path: Path | str | None = None, *, read_only: bool = False,
+                 delegated_from: int | None = None) -> Library:
     """Open (creating or upgrading if needed) the library at ``path``.
 
     ``path`` defaults to ``core.paths.default_library_path()`` (``FACEORG_LIBRARY``).
     Writable opens hold the writer lock (``LibraryLockedError`` if another process has
     it). ``read_only=True`` takes no lock, never writes, and requires an up-to-date file.
+    ``delegated_from=PID``: write under the lock that process ``PID``, this process's parent,
+    holds now (:func:`core.storage.lock.check_delegation`; ``DelegationRefusedError``, a
+    ``LibraryLockedError``, otherwise); the file must be up to date and is never upgraded.
     """
     path = Path(path if path is not None else default_library_path()).expanduser().resolve()
-    if read_only:
+    if read_only or delegated_from is not None:
         if not path.is_file():
             raise FileNotFoundError(f"No library at {path}")
-        engine = _create_engine(path, read_only=True)
+        if delegated_from is not None:
+            check_delegation(path, delegated_from)
+        engine = _create_engine(path, read_only=read_only)
         try:
-            _check_read_only_revision(engine, path)
+            _check_up_to_date(engine, path)
         except BaseException:
             engine.dispose()
             raise
-        return Library(path, engine, _sessionmaker(engine), read_only=True)
+        return Library(path, engine, _sessionmaker(engine), read_only=read_only, delegated_from=delegated_from)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = LibraryLock.acquire(path)
@@ -191,7 +199,7 @@ def _check_revision(connection: Connection, path: Path) -> str | None:
     return current
 
 
-def _check_read_only_revision(engine: Engine, path: Path) -> None:
+def _check_up_to_date(engine: Engine, path: Path) -> None:
     with engine.connect() as connection:
         current = _check_revision(connection, path)
     if current != head_revision():

@@ -4,6 +4,11 @@ The lock is ``flock`` on Linux/macOS and ``msvcrt.locking`` on Windows. The oper
 system releases it when the process exits, even after a crash, so there is never a
 stale lock to clean up. The holder writes its pid into the file so that a second
 process can say who holds the library.
+
+Delegation: a child process the holder started to do its writing (the desktop app's import
+job) is not a second user. :func:`check_delegation` accepts it, without taking the lock, only
+when the lock is held right now, the pid in the lock file is the holder's, and the holder is
+the caller's parent. Every other process still gets :class:`LibraryLockedError`.
 """
 
 from __future__ import annotations
@@ -26,6 +31,16 @@ class LibraryLockedError(RuntimeError):
         super().__init__(
             f"The library {path} is already open in {who}. Close the other FaceNet Organizer "
             "window or command, or open this library read-only.")
+
+
+class DelegationRefusedError(LibraryLockedError):
+    """A process asked to write on behalf of a lock holder that is not its parent, or that
+    holds no lock."""
+
+    def __init__(self, path: Path, pid: int | None, reason: str) -> None:
+        super().__init__(path, pid)
+        self.reason = reason
+        self.args = (f"The library {path} cannot be written on behalf of process {pid}: {reason}.",)
 
 
 def lock_path(library_path: Path) -> Path:
@@ -72,6 +87,28 @@ class LibraryLock:
             _unlock(fd)
         finally:
             os.close(fd)
+
+
+def check_delegation(library_path: Path, holder_pid: int) -> None:
+    """Accept the calling process as the writer delegate of ``holder_pid`` for ``library_path``,
+    or raise :class:`DelegationRefusedError`: the holder must be this process's parent, and the
+    lock must be held, by the holder (the pid in the lock file), right now."""
+    if holder_pid != os.getppid():
+        raise DelegationRefusedError(library_path, holder_pid,
+                                     f"it is not the parent of this process ({os.getppid()})")
+    try:
+        fd = os.open(lock_path(library_path), os.O_RDWR | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise DelegationRefusedError(library_path, holder_pid, "the library is not locked") from None
+    try:
+        if _try_lock(fd):  # nobody holds it: the holder closed the library
+            _unlock(fd)
+            raise DelegationRefusedError(library_path, holder_pid, "the library is not locked")
+        pid = _read_pid(fd)
+        if pid != holder_pid:
+            raise DelegationRefusedError(library_path, holder_pid, f"the lock is held by process {pid}")
+    finally:
+        os.close(fd)
 
 
 def _read_pid(fd: int) -> int | None:

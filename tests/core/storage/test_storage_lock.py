@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from core.storage.engine import open_library
-from core.storage.lock import LibraryLockedError
+from core.storage.lock import DelegationRefusedError, LibraryLockedError
 from core.storage.models import Cluster
 
 REPO = Path(__file__).resolve().parents[3]
@@ -104,3 +104,68 @@ def test_a_crashed_holder_leaves_no_stale_lock_and_no_damage(tmp_path):
     with open_library(path) as lib, lib.session() as s:
         assert s.scalar(select(func.count()).select_from(Cluster)) == 1
     assert _integrity(path) == "ok"
+
+
+# -- delegation: a child of the holder writes under its lock; nobody else does ------------------
+# A child process: open the library as the delegate of process argv[2], add one cluster; exit 3
+# with the message if refused.
+DELEGATE = textwrap.dedent("""
+    import sys
+    from core.storage.engine import open_library
+    from core.storage.lock import DelegationRefusedError
+    from core.storage.models import Cluster
+    try:
+        lib = open_library(sys.argv[1], delegated_from=int(sys.argv[2]))
+    except DelegationRefusedError as e:
+        print(e, flush=True)
+        sys.exit(3)
+    with lib.session() as s:
+        s.add(Cluster())
+    lib.close()
+""")
+
+
+def _clusters(library) -> int:
+    with library.session() as s:
+        return s.scalar(select(func.count()).select_from(Cluster))
+
+
+def test_a_child_of_the_holder_writes_under_its_lock(library):
+    child = _python(DELEGATE, str(library.path), str(os.getpid()))
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, out + err
+    assert _clusters(library) == 1
+    assert library.lock is not None and library.lock.held  # the holder still holds it
+    with pytest.raises(LibraryLockedError):  # and it still keeps independent writers out
+        open_library(library.path)
+
+
+def test_an_unrelated_process_cannot_claim_to_be_the_holders_delegate(tmp_path):
+    path = tmp_path / "library.sqlite"
+    holder = _python(HOLDER, str(path))
+    try:
+        assert holder.stdout.readline().strip() == "ready", holder.stderr.read()
+        with pytest.raises(DelegationRefusedError) as info:  # we are not the holder's child
+            open_library(path, delegated_from=holder.pid)
+        assert isinstance(info.value, LibraryLockedError)
+        assert "not the parent" in str(info.value) and str(path) in str(info.value)
+        other = _python(DELEGATE, str(path), str(holder.pid))  # our child is not the holder's either
+        out, err = other.communicate(timeout=60)
+        assert other.returncode == 3 and "not the parent" in out, out + err
+        mine = _python(DELEGATE, str(path), str(os.getpid()))  # we are its parent, but hold nothing
+        out, err = mine.communicate(timeout=60)
+        assert mine.returncode == 3 and f"held by process {holder.pid}" in out, out + err
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(timeout=60)
+    with open_library(path, read_only=True) as ro, ro.session() as s:
+        assert s.scalar(select(func.count()).select_from(Cluster)) == 1  # only the holder's
+
+
+def test_a_child_cannot_write_when_its_parent_holds_no_lock(tmp_path):
+    path = tmp_path / "library.sqlite"
+    open_library(path).close()  # exists, nobody holds it
+    child = _python(DELEGATE, str(path), str(os.getpid()))
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 3 and "not locked" in out, out + err
