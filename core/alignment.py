@@ -6,8 +6,10 @@ Two methods:
   shift and aspect.
 - ``similarity``: a five-point similarity transform (Umeyama) of the landmarks onto a template.
 
-Both return float32 RGB images of shape (160, 160, 3); :func:`standardize` applies FaceNet's
-per-image standardisation ("prewhiten").
+Both return uint8 RGB images of shape (160, 160, 3); :func:`standardize` turns them into the network's
+input: ``fixed`` standardisation, (x - 127.5) / 128, which the 2018 FaceNet models (20180408-102900
+included) were trained with, or the older per-image ``prewhiten``. On LFW, fixed gives 98.8% where
+prewhiten gives 97.3% (two folds; BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -108,11 +110,23 @@ def center_crop(image: np.ndarray, fraction: float = 0.5, size: int = IMAGE_SIZE
     return _crop_square(image, w / 2, h / 2, half, half, size)
 
 
-def standardize(faces: np.ndarray) -> np.ndarray:
-    """FaceNet's per-image standardisation of uint8 RGB faces (N,H,W,3) -> float32 (N,3,H,W)."""
+Standardization = Literal["fixed", "prewhiten"]
+
+
+def standardize(faces: np.ndarray, mode: Standardization = "fixed") -> np.ndarray:
+    """uint8 RGB faces (N,H,W,3) -> float32 network input (N,3,H,W).
+
+    ``fixed``: (x - 127.5) / 128, Sandberg's ``--use_fixed_image_standardization``, which the
+    20180408-102900 weights were trained with. ``prewhiten``: per-image zero mean, unit variance
+    (FaceNet's older models).
+    """
     x = faces.astype(np.float32)
     if x.ndim == 3:
         x = x[None]
+    if mode == "fixed":
+        return np.ascontiguousarray(((x - np.float32(127.5)) / np.float32(128.0)).transpose(0, 3, 1, 2))
+    if mode != "prewhiten":
+        raise ValueError(f"unknown standardization {mode!r}")
     n = x[0].size
     mean = x.mean(axis=(1, 2, 3), keepdims=True)
     std = x.std(axis=(1, 2, 3), keepdims=True)

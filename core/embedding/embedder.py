@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.alignment import standardize
+from core.alignment import Standardization, standardize
 from core.embedding.weights import MODEL_ID, pretrained_facenet
 
 
@@ -39,6 +39,7 @@ class EmbedderSettings:
     batch_size: int = 32
     flip: bool = True          # average the embeddings of the face and its mirror image
     threads: int | None = None
+    standardization: Standardization = "fixed"  # what the pretrained weights were trained with
 
 
 class Embedder:
@@ -70,7 +71,7 @@ class Embedder:
         outputs = []
         bs = self.settings.batch_size
         for start in range(0, len(faces), bs):
-            batch = torch.from_numpy(standardize(faces[start:start + bs]))
+            batch = torch.from_numpy(standardize(faces[start:start + bs], self.settings.standardization))
             outputs.append(self._forward(batch))
         return np.concatenate(outputs)
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from core.alignment import standardize
+from core.alignment import Standardization, standardize
 from core.embedding.inception_resnet_v1 import InceptionResnetV1
 from core.evaluation.lfw import Pair, read_people
 from core.evaluation.roc import best_accuracy_threshold
@@ -64,8 +64,8 @@ class FacenetHead(nn.Module):
 
 
 def trunk_features(model: InceptionResnetV1, crops: np.ndarray, *, device: torch.device | None = None,
-                   batch_size: int = 32, progress: ProgressFn | None = None,
-                   cancel: CancelToken | None = None) -> Tensor:
+                   batch_size: int = 32, standardization: Standardization = "fixed",
+                   progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> Tensor:
     """(N, 2, 1792, 3, 3) float32 trunk features of 160x160 crops and of their mirror images."""
     device = device or next(model.parameters()).device
     out = torch.empty((len(crops), 2, 1792, 3, 3), dtype=torch.float32)
@@ -73,7 +73,7 @@ def trunk_features(model: InceptionResnetV1, crops: np.ndarray, *, device: torch
     with torch.inference_mode():
         for s in range(0, len(crops), batch_size):
             check(cancel)
-            x = torch.from_numpy(standardize(crops[s:s + batch_size])).to(device)
+            x = torch.from_numpy(standardize(crops[s:s + batch_size], standardization)).to(device)
             out[s:s + len(x), 0] = model.trunk(x).float().cpu()
             out[s:s + len(x), 1] = model.trunk(torch.flip(x, dims=[3])).float().cpu()
             report(progress, s + len(x), len(crops), "trunk features")

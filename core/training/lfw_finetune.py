@@ -4,7 +4,7 @@ Faces: each LFW image's face nearest the image centre, found by the pipeline's d
 its alignment (a centre crop when no face is found), as ``faceorg evaluate lfw`` does. Trunk features
 (:func:`core.training.finetune.trunk_features`, the image and its mirror image) are cached on disk under
 ``<cache dir>/lfw_trunk/<key>/`` in chunks, so a re-run (or a cancelled run) does not compute them again;
-the key covers the image list, the model and the detector/alignment settings.
+the key covers the image list, the model, the detector/alignment settings and the input standardisation.
 
 :func:`run_folds` runs the 10-fold protocol of :func:`core.training.finetune.finetune_lfw` fold by fold,
 keeping each finished fold's result in ``work_dir`` (and the trainer's checkpoints of the running fold),
@@ -67,7 +67,8 @@ def _digest(value: object, n: int = 20) -> str:
 def _chunk_files(paths: Sequence[str], settings: PipelineSettings) -> list[tuple[Path, list[str]]]:
     """Cache files of ``paths`` in chunks of CHUNK: the folder is keyed by the model and the detector and
     alignment settings, each file by its image list (so runs over a prefix of LFW share chunks)."""
-    s = (settings.detector, settings.min_face, settings.crop_max_side, dataclasses.asdict(settings.align))
+    s = (settings.detector, settings.min_face, settings.crop_max_side, dataclasses.asdict(settings.align),
+         settings.embedder.standardization)
     folder = cache_dir() / "lfw_trunk" / _digest((PRETRAINED_ID, s))
     chunks = [list(paths[i:i + CHUNK]) for i in range(0, len(paths), CHUNK)]
     return [(folder / f"{_digest(c, 16)}.pt", c) for c in chunks]
@@ -97,8 +98,9 @@ def cached_trunk_features(root: str | Path, paths: Sequence[str], pipeline: Face
             base = base if base is not None else pretrained_facenet()
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 crops = np.stack(list(pool.map(lambda rel: _crop(pipeline, root, rel), chunk)))
-            feats = trunk_features(base, crops, cancel=cancel, progress=lambda p, _s=s: report(
-                progress, _s + p.done, len(paths), "trunk features"))
+            feats = trunk_features(base, crops, standardization=pipeline.settings.embedder.standardization,
+                                   cancel=cancel, progress=lambda p, _s=s: report(
+                                       progress, _s + p.done, len(paths), "trunk features"))
             atomic_torch_save(feats, file)
             parts.append(feats)
         report(progress, s + len(chunk), len(paths), "trunk features")

@@ -58,13 +58,25 @@ def test_crop_beyond_the_border_and_huge_boxes() -> None:
     assert center_crop(big).shape == (160, 160, 3)
 
 
-def test_standardize_matches_facenet_prewhiten() -> None:
+def test_standardize_fixed_matches_facenet_fixed_image_standardization() -> None:
     faces = np.random.default_rng(2).integers(0, 256, (3, 160, 160, 3), dtype=np.uint8)
-    x = standardize(faces)
+    x = standardize(faces)  # the default: what the 20180408 weights were trained with
+    assert x.shape == (3, 3, 160, 160) and x.dtype == np.float32
+    for i in range(3):
+        expected = (faces[i].astype(np.float64) - 127.5) / 128.0
+        np.testing.assert_allclose(x[i].transpose(1, 2, 0), expected, atol=1e-6)
+    assert standardize(faces[0]).shape == (1, 3, 160, 160)
+    with pytest.raises(ValueError, match="standardization"):
+        standardize(faces, "bogus")  # type: ignore[arg-type]
+
+
+def test_standardize_prewhiten_matches_facenet_prewhiten() -> None:
+    faces = np.random.default_rng(2).integers(0, 256, (3, 160, 160, 3), dtype=np.uint8)
+    x = standardize(faces, "prewhiten")
     assert x.shape == (3, 3, 160, 160) and x.dtype == np.float32
     for i in range(3):
         f = faces[i].astype(np.float64)
         expected = (f - f.mean()) / max(f.std(), 1 / np.sqrt(f.size))
         np.testing.assert_allclose(x[i].transpose(1, 2, 0), expected, atol=1e-4)
-    flat = standardize(np.full((1, 160, 160, 3), 7, np.uint8))
+    flat = standardize(np.full((1, 160, 160, 3), 7, np.uint8), "prewhiten")
     assert np.isfinite(flat).all() and np.abs(flat).max() == pytest.approx(0.0)
