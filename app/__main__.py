@@ -29,6 +29,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``faceorg-gui`` console script."""
+    import multiprocessing
+
+    # Imports run in a child process (core.library.import_job, "spawn"); in the frozen app that
+    # child is this executable again, and freeze_support() runs it instead of the GUI.
+    multiprocessing.freeze_support()
     args = parse_args(argv)
     if args.self_test:
         from app.headless import self_test

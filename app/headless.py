@@ -121,7 +121,8 @@ def self_test(timeout_s: float = 300.0) -> int:
             return 1
         report = outcome["done"].report
         faces = getattr(report, "faces_new", 0)
+        where = "torch loaded here too" if "torch" in sys.modules else "torch not loaded here"
         print(f"self-test: {getattr(report, 'photos_new', 0)} photo(s), {faces} face(s) "
-              f"in {time.monotonic() - started:.1f} s")
+              f"in {time.monotonic() - started:.1f} s (imported by a child process; {where})")
         QTimer.singleShot(0, app.quit)
         return 0 if faces >= 1 else 1

@@ -1,8 +1,15 @@
-"""Importing folders and regrouping faces in the background (core importer and grouping on
-the heavy worker thread), with progress, cancel, and a queue for folders dropped meanwhile."""
+"""Importing folders and regrouping faces in the background, with progress, cancel, and a queue
+for folders dropped meanwhile.
+
+The work runs in a child process (:mod:`core.library.import_job`) that writes under this
+process's writer lock; a thread of the heavy pool waits for it and relays its progress and
+result as signals. So neither torch nor the import's long GIL-holding steps ever run in this
+process, and the UI thread never waits for them.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.store import LibraryStore
 from app.tasks import Task
+from core.library.import_job import ImportJob, run_in_child
 
 
 @dataclass
@@ -75,46 +83,37 @@ class ImportController(QObject):
         if self.running or self.store.library is None:
             self.queue.append(paths)
             return
-        library, store, strictness = self.store.library, self.store, self.strictness
-        workers = int(store.pipeline_settings.get("threads") or 0)
-
-        def work(progress: Any, cancel: Any) -> ImportOutcome:
-            from core.library.importer import ImportSettings, import_folders
-
-            pipeline = store.pipeline()
-            settings = ImportSettings(detector=pipeline.settings.detector)
-            if workers:
-                settings = ImportSettings(workers=workers, detector=pipeline.settings.detector)
-            report = import_folders(library, paths, pipeline=pipeline, settings=settings,
-                                    progress=lambda p: progress(_status("import", p)), cancel=cancel)
-            outcome = ImportOutcome(report, cancelled=bool(getattr(report, "cancelled", False)),
-                                    errors=[(str(a), str(b)) for a, b in getattr(report, "errors", [])])
-            if outcome.cancelled:
-                return outcome
-            outcome.grouping, outcome.grouping_error = _regroup(library, strictness, progress, cancel)
-            return outcome
-
-        self.task = self.store.runner.submit(
-            work, pool="heavy", name="import", on_done=self._done, on_error=self._failed,
-            on_progress=self.progress.emit, on_cancelled=self._cancelled, cancellable=True)
+        self._submit(self._job(tuple(str(p) for p in paths)), "import")
         self.started.emit([str(p) for p in paths])
 
     def regroup(self) -> None:
         """Group the faces again (after the strictness changed)."""
         if self.running or self.store.library is None:
             return
-        library, strictness = self.store.library, self.strictness
-
-        def work(progress: Any, cancel: Any) -> ImportOutcome:
-            grouping, error = _regroup(library, strictness, progress, cancel)
-            if error:
-                raise RuntimeError(error)
-            return ImportOutcome(grouping=grouping)
-
-        self.task = self.store.runner.submit(
-            work, pool="heavy", name="regroup", on_done=self._done, on_error=self._failed,
-            on_progress=self.progress.emit, on_cancelled=self._cancelled, cancellable=True)
+        self._submit(self._job(()), "regroup")
         self.started.emit([])
+
+    def _job(self, paths: tuple[str, ...]) -> ImportJob:
+        """The core job for ``paths`` (none: group only), written under this process's lock."""
+        library, settings = self.store.library, self.store.pipeline_settings
+        assert library is not None
+        return ImportJob(str(library.path), paths, strictness=self.strictness,
+                         detector=str(settings.get("detector") or "yunet"),
+                         workers=int(settings.get("threads") or 0) or None,
+                         embedder=dict(settings.get("embedder") or {}), holder_pid=os.getpid())
+
+    def _submit(self, job: ImportJob, name: str) -> None:
+        def work(progress: Any, cancel: Any) -> ImportOutcome:
+            result = run_in_child(job, progress=lambda phase, p: progress(_status(phase, p)), cancel=cancel)
+            report = result.report
+            return ImportOutcome(report, result.grouping, result.cancelled,
+                                 [(str(a), str(b)) for a, b in getattr(report, "errors", [])],
+                                 result.grouping_error)
+
+        # The heavy pool's thread only waits for the child process and relays its messages.
+        self.task = self.store.runner.submit(
+            work, pool="heavy", name=name, on_done=self._done, on_error=self._failed,
+            on_progress=self.progress.emit, on_cancelled=self._cancelled, cancellable=True)
 
     def cancel(self) -> None:
         """Stop the running job at its next check (what is imported so far stays)."""
@@ -142,12 +141,3 @@ class ImportController(QObject):
         self.failed.emit(str(exc) or type(exc).__name__)
         self._next()
 
-
-def _regroup(library: Any, strictness: str, progress: Any, cancel: Any) -> tuple[Any, str]:
-    """Run core grouping if this version of the core has it."""
-    try:
-        from core.library.grouping import regroup
-    except ImportError as exc:
-        return None, f"grouping is not available ({exc})"
-    result = regroup(library, strictness, progress=lambda p: progress(_status("group", p)), cancel=cancel)
-    return result, ""

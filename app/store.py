@@ -119,7 +119,11 @@ class LibraryStore(QObject):
         return self.runner.submit(work, pool="writer", name=name, on_done=done, on_error=failed)
 
     def use_pipeline(self, pipeline: FacePipeline) -> None:
-        """Use an existing pipeline (models already loaded) instead of building one."""
+        """Use an existing pipeline (models already loaded) instead of building one; imports,
+        which build their own in a child process, take its embedder settings."""
+        from dataclasses import asdict
+
+        self.pipeline_settings["embedder"] = asdict(pipeline.settings.embedder)
         with self._pipeline_lock:
             self._pipeline = pipeline
             self._pipeline_key = (pipeline.settings.detector,)

@@ -1,8 +1,10 @@
 """Importing by dropping folders on the window: progress in the status bar, the result in
-the pages, cancel and resume. Real photos (LFW), the real core importer and models."""
+the pages, cancel and resume. Real photos (LFW), the real core importer and models, in the
+child process the app starts for each import (core.library.import_job)."""
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,7 @@ def test_cancel_an_import_then_import_again_resumes(qtbot: Any, make_window: Any
     qtbot.waitUntil(lambda: bool(outcomes), timeout=IMPORT_WAIT_MS)
     window.ctx.imports.started.disconnect(cancel_at_once)
     assert outcomes[0].cancelled
+    assert not [p for p in multiprocessing.active_children() if p.name == "faceorg-import"]  # the child is gone
     assert "cancelled" in window.import_status.label.text()
     first = read(window, queries.status)
     assert first.done < 6

@@ -73,6 +73,7 @@ def test_self_test_imports_the_sample_photo(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "1 face" in out.stdout
+    assert "torch not loaded here" in out.stdout  # the import ran in a child process
 
 
 def test_qt_calls_cannot_exhaust_the_references_to_none(qapp: Any) -> None:
