@@ -146,6 +146,20 @@ def _fold_accuracy(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int) -
     return float(np.mean((d[test] <= t) == same[test])), float(t)
 
 
+def fold_split(people_folds: Sequence[Sequence[tuple[str, int]]], fold: int, person_of: np.ndarray,
+               min_images: int = 2) -> tuple[np.ndarray, int]:
+    """The training rows (indices into ``person_of``, each row's person) for test ``fold`` of
+    ``people.txt``, and the validation fold: the next one. Training takes the people of the eight
+    other folds with at least ``min_images`` images; none of the test or validation fold's people."""
+    val_fold = (fold + 1) % len(people_folds)
+    counts = {n: int(c) for k, f in enumerate(people_folds) if k not in (fold, val_fold) for n, c in f}
+    train_people = {n for n, c in counts.items() if c >= min_images}
+    held_out = {n for k in (fold, val_fold) for n, _ in people_folds[k]}
+    train_people -= held_out  # a name listed in two folds stays out of training
+    idx = np.flatnonzero(np.isin(person_of, sorted(train_people)))
+    return idx, val_fold
+
+
 def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str], lfw_root: str | Path,
                  pairs: Sequence[Pair], config: FinetuneConfig | None = None, *,
                  on_fold: Callable[[FoldResult], None] | None = None, progress: ProgressFn | None = None,
@@ -156,33 +170,29 @@ def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str]
     people_folds = read_people(Path(lfw_root) / "people.txt")
     index = {p: i for i, p in enumerate(paths)}
     person_of = np.array([p.split("/")[0] for p in paths])
-    arrays = _pair_arrays(pairs, index)
+    # only the images of pairs are scored (7,701 of LFW's 13,233): validation embeds them every epoch
+    in_pairs = sorted({index[p.path_a] for p in pairs} | {index[p.path_b] for p in pairs})
+    scored = features[in_pairs]
+    arrays = _pair_arrays(pairs, {paths[i]: k for k, i in enumerate(in_pairs)})
     pretrained_head = FacenetHead(base)
-    emb_before = head_embeddings(pretrained_head, features)
+    emb_before = head_embeddings(pretrained_head, scored)
     results: list[FoldResult] = []
     heads: dict[int, dict[str, Tensor]] = {}
     for fold in config.folds:
         check(cancel)
         t0 = time.perf_counter()
-        val_fold = (fold + 1) % len(people_folds)
-        train_people = {n for k, f in enumerate(people_folds) if k not in (fold, val_fold) for n, _ in f}
-        counts = {n: int(c) for k, f in enumerate(people_folds) if k not in (fold, val_fold) for n, c in f}
-        keep = np.array([person_of[i] in train_people and counts.get(person_of[i], 0) >= config.min_images
-                         for i in range(len(paths))])
-        idx = np.flatnonzero(keep)
-        test_people = {n for n, _ in people_folds[fold]}
-        assert not (set(person_of[idx]) & test_people), "a test identity leaked into training"
+        idx, val_fold = fold_split(people_folds, fold, person_of, config.min_images)
         labels = np.unique(person_of[idx], return_inverse=True)[1]
         dataset = TensorFaces(features[idx], labels.tolist(), transform=_RandomView())
         head = FacenetHead(base)
 
         def validate(model: nn.Module, _fold: int = val_fold) -> float:
-            return _fold_accuracy(head_embeddings(model, features), arrays, _fold)[0]
+            return _fold_accuracy(head_embeddings(model, scored), arrays, _fold)[0]
 
         outcome = train(head, dataset, config.train, val_fn=validate, cancel=cancel,
                         checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir) / f"fold-{fold}",
                         progress=lambda p, _f=fold: report(progress, p.done, p.total, f"fold {_f + 1}", **p.extra))
-        emb_after = head_embeddings(head, features)
+        emb_after = head_embeddings(head, scored)
         before, _ = _fold_accuracy(emb_before, arrays, fold)
         after, thr = _fold_accuracy(emb_after, arrays, fold)
         result = FoldResult(fold, before, after, thr, len(set(person_of[idx])), len(idx), outcome.best_epoch,
