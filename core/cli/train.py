@@ -191,7 +191,12 @@ def _finetune(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
               f"{rep.cpu_minutes[f.fold]:.1f} CPU min)")
     print(f"LFW {len(rep.folds)}-fold mean: {rep.mean_before:.2%} -> {rep.mean_after:.2%} "
           f"({rep.n_images} images, {rep.n_pairs} pairs)")
-    return rep.to_json()
+    out = rep.to_json()
+    g = out["grouping_held_out"]
+    if g["grouping_f1_before"] is not None and g["grouping_f1_after"] is not None:
+        print(f"Grouping of held-out people (BCubed F1 at 'normal'): {g['grouping_f1_before']:.3f} -> "
+              f"{g['grouping_f1_after']:.3f}")
+    return out
 
 
 def run_models(args: argparse.Namespace) -> int:

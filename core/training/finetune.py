@@ -118,6 +118,13 @@ class FoldResult:
     train_images: int
     best_epoch: int | None
     seconds: float
+    # grouping of the held-out fold's people with >= 2 images (clustered at the "normal" preset of the
+    # model's own threshold from the other folds): BCubed precision / F1 with the pretrained and the fold's model
+    grouping_faces: int = 0
+    grouping_precision_before: float | None = None
+    grouping_f1_before: float | None = None
+    grouping_precision_after: float | None = None
+    grouping_f1_after: float | None = None
 
 
 @dataclass
@@ -144,6 +151,18 @@ def _fold_accuracy(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int) -
     t = best_accuracy_threshold(d[folds != fold], same[folds != fold])
     test = folds == fold
     return float(np.mean((d[test] <= t) == same[test])), float(t)
+
+
+def held_out_grouping(emb: np.ndarray, people: np.ndarray, threshold: float) -> tuple[float, float]:
+    """BCubed (precision, F1) of the library's clustering ("normal": ``NORMAL_FACTOR`` x the model's
+    verification ``threshold``) of held-out faces whose people are ``people``."""
+    from core.clustering.agglomerative import NORMAL_FACTOR, cluster_faces
+    from core.evaluation.clustering import score_clustering
+
+    if len(emb) == 0:
+        return float("nan"), float("nan")
+    score = score_clustering(people, cluster_faces(emb, NORMAL_FACTOR * threshold).labels)
+    return score.bcubed_precision, score.bcubed_f1
 
 
 def fold_split(people_folds: Sequence[Sequence[tuple[str, int]]], fold: int, person_of: np.ndarray,
@@ -193,10 +212,14 @@ def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str]
                         checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir) / f"fold-{fold}",
                         progress=lambda p, _f=fold: report(progress, p.done, p.total, f"fold {_f + 1}", **p.extra))
         emb_after = head_embeddings(head, scored)
-        before, _ = _fold_accuracy(emb_before, arrays, fold)
+        before, thr_before = _fold_accuracy(emb_before, arrays, fold)
         after, thr = _fold_accuracy(emb_after, arrays, fold)
+        grouped = np.flatnonzero(np.isin(person_of, [n for n, c in people_folds[fold] if c >= 2]))
+        feats = features[grouped]
+        g_before = held_out_grouping(head_embeddings(pretrained_head, feats), person_of[grouped], thr_before)
+        g_after = held_out_grouping(head_embeddings(head, feats), person_of[grouped], thr)
         result = FoldResult(fold, before, after, thr, len(set(person_of[idx])), len(idx), outcome.best_epoch,
-                            time.perf_counter() - t0)
+                            time.perf_counter() - t0, len(grouped), *g_before, *g_after)
         results.append(result)
         heads[fold] = {k: v.detach().cpu().clone() for k, v in head.state_dict().items()}
         if on_fold is not None:

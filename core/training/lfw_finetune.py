@@ -122,7 +122,17 @@ class FoldsReport:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
+        faces = np.array([f.grouping_faces for f in self.folds], dtype=float)
+
+        def grouping(key: str) -> float | None:
+            vals = np.array([getattr(f, key) if getattr(f, key) is not None else np.nan for f in self.folds])
+            ok = ~np.isnan(vals) & (faces > 0)
+            return float(np.average(vals[ok], weights=faces[ok])) if ok.any() else None
+
         return {"mean_before": self.mean_before, "mean_after": self.mean_after,
+                "grouping_held_out": {k: grouping(k) for k in (
+                    "grouping_precision_before", "grouping_f1_before", "grouping_precision_after",
+                    "grouping_f1_after")},
                 "worse_folds": [f.fold for f in self.folds if f.accuracy_after < f.accuracy_before],
                 "folds": [dataclasses.asdict(f) for f in self.folds],
                 "cpu_minutes_per_fold": {str(k): round(v, 2) for k, v in self.cpu_minutes.items()},

@@ -63,6 +63,9 @@ def test_short_finetuning_run_on_real_faces(facenet, lfw_crops_for) -> None:  # 
     assert fold.fold == 0 and fold.train_people == len(train_names) and fold.train_images == len(train_paths)
     assert 0.5 <= fold.accuracy_before <= 1.0 and 0.0 <= fold.accuracy_after <= 1.0
     assert fold.best_epoch in (1, 2)
+    fold0 = {n for n, c in people_folds[0] if c >= 2}
+    assert fold.grouping_faces == sum(p.split("/")[0] in fold0 for p in paths) > 0
+    assert 0.0 < fold.grouping_f1_before <= 1.0 and 0.0 < fold.grouping_precision_after <= 1.0
     trained = result.heads[0]
     before = FacenetHead(facenet).state_dict()
     assert any(not torch.equal(trained[k], before[k]) for k in before if before[k].is_floating_point())
