@@ -13,8 +13,8 @@ instead (a quick smoke run, numbers meaningless).
 The verification threshold t_v is re-measured here: the mean 10-fold best-accuracy threshold of
 LFW View 2 (``pairs.txt``, 6,000 pairs, same cached pipeline embeddings). The strict / normal / loose points are
 ``core.clustering.recognition.CLUSTER_FACTORS`` x t_v; the calibration rule printed at the end
-is: strict = largest threshold with BCubed precision >= 0.99, normal = >= 0.97, loose = the
-smallest threshold within 0.005 of the best BCubed F1 (normal <= loose).
+is: strict = largest threshold with BCubed precision >= 0.99, normal = largest with >= 0.97 (but not
+past the smallest threshold within 0.005 of the best BCubed F1), loose = the best BCubed F1's threshold.
 
 Metrics: BCubed precision / recall / F1 and pairwise F1 (``core.evaluation.clustering``), with
 noise and unclustered faces counted as singletons; clusters = groups of >= 2 faces.
@@ -164,7 +164,7 @@ def calibrate(rows: list[dict], t_v: float) -> dict[str, float]:
     near_best = min(r["threshold"] for r in sweep if r["bcubed_f1"] >= best["bcubed_f1"] - 0.005)
     normal = min(largest(0.97), near_best)
     return {"strict": round(largest(0.99) / t_v, 3), "normal": round(normal / t_v, 3),
-            "loose": round(max(near_best, normal) / t_v, 3)}
+            "loose": round(max(best["threshold"], normal) / t_v, 3)}
 
 
 def run(faces: FaceSet, *, peers: bool = True) -> list[dict]:

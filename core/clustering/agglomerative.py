@@ -70,10 +70,10 @@ def sq_to_cosine(d: float) -> float:
 
 def calibrated_thresholds(verification_threshold: float) -> dict[str, float]:
     """Clustering presets from the LFW 10-fold verification threshold ``t_v`` (squared L2, the
-    mean best-accuracy threshold ``VerificationResult.threshold_mean``): ``strict = 0.50 t_v``
-    (BCubed precision 0.99 on LFW), ``normal = 0.625 t_v`` (precision 0.97), ``loose = 0.725 t_v``
-    (best F1), clipped to [0, 4]. Average linkage compares a cluster pair's *mean* distance with the
-    threshold, and a cluster's members are mostly closer than its worst pairs, so the useful
+    mean best-accuracy threshold ``VerificationResult.threshold_mean``): ``strict = 0.575 t_v``
+    (BCubed precision 0.99 on LFW), ``normal = 0.675 t_v`` (precision 0.97), ``loose = 0.75 t_v``
+    (best F1), clipped to [0, 4] (``CLUSTER_FACTORS``). Average linkage compares a cluster pair's *mean*
+    distance with the threshold, and a cluster's members are mostly closer than its worst pairs, so the useful
     values sit at or a little below t_v. Recalibrate the factors (module constants) for BCubed
     F1 on real embeddings, e.g. with :func:`core.evaluation.clustering.threshold_sweep`."""
     t = float(verification_threshold)

@@ -16,6 +16,7 @@ from core.clustering.agglomerative import (
     sq_to_euclidean,
 )
 from core.clustering.constraints import canonical_labels
+from core.clustering.recognition import CLUSTER_FACTORS
 from core.progress import Cancelled, CancelToken
 
 
@@ -148,7 +149,8 @@ def test_small_inputs_units_and_presets():
     assert sq_to_euclidean(0.81) == pytest.approx(0.9)
     assert cosine_to_sq(sq_to_cosine(1.3)) == pytest.approx(1.3)
     th = calibrated_thresholds(1.2)
-    assert th["strict"] < th["normal"] < th["loose"] and th["normal"] == pytest.approx(0.625 * 1.2)
+    assert th["strict"] < th["normal"] < th["loose"] and th["normal"] == pytest.approx(0.675 * 1.2)
+    assert th == pytest.approx({k: f * 1.2 for k, f in CLUSTER_FACTORS.items()})
     with pytest.raises(ValueError):
         cluster_faces(_unit(np.ones((2, 4))), 1.0, linkage="single")
 
