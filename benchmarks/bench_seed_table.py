@@ -2,7 +2,7 @@
 and the fine-tuned FaceNet, on the seed identification protocol and LFW 10-fold verification.
 
     .venv/bin/python benchmarks/bench_seed_table.py [--lfw DIR] [--scratch-model PATH]
-        [--finetune-json benchmarks/results/device-h200-finetune.json] [--json OUT]
+        [--finetune-json benchmarks/results/finetune-cpu.json] [--json OUT]
 
 * Identification: the seed split (62 people with >= 20 images; 10 gallery / 5 validation / 5 test images
   each), 62-way k-NN, k chosen on validation, test accuracy.
@@ -14,9 +14,8 @@ and the fine-tuned FaceNet, on the seed identification protocol and LFW 10-fold 
 * FaceNet + metric head (CPU, seconds): the personal head trained on stored embeddings of *other* people --
   for identification on LFW people with >= 2 images outside the 62; for verification one head per fold
   trained on the people of the other nine folds.
-* Fine-tuned FaceNet (last blocks, per-fold heads of ``finetune_lfw``): quoted from the GPU run's JSON --
-  the trunk features of all 13,233 LFW images take hours on this shared 2-core CPU
-  (``faceorg train --mode finetune`` computes and caches them).
+* Fine-tuned FaceNet (last blocks, per-fold heads of ``finetune_lfw``): quoted from the JSON of
+  ``faceorg train --mode finetune --json`` (or of bench_finetune.py on a GPU): ~1 CPU hour for 10 folds.
 """
 
 from __future__ import annotations
@@ -100,7 +99,7 @@ def main() -> int:
     ap.add_argument("--lfw", type=Path, default=None)
     ap.add_argument("--scratch-model", type=Path, default=None)
     ap.add_argument("--finetune-json", type=Path,
-                    default=Path(__file__).resolve().parent / "results" / "device-h200-finetune.json")
+                    default=Path(__file__).resolve().parent / "results" / "finetune-cpu.json")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
@@ -165,11 +164,12 @@ def main() -> int:
 
     ft = json.loads(args.finetune_json.read_text()) if args.finetune_json.is_file() else None
     if ft is not None:
-        run = ft["runs"][0]
+        run = ft["runs"][0] if "runs" in ft else ft  # bench_finetune.py (GPU) or `faceorg train --json`
         rows.append({"model": "Fine-tuned FaceNet (last blocks, per-fold heads)", "identification": None,
                      "verification": run["mean_after"],
-                     "source": f"quoted: {args.finetune_json.name} ({ft['device']}, before {run['mean_before']:.2%}, "
-                               f"lr {run['config']['lr']}, {run['config']['epochs']} epochs)"})
+                     "source": f"quoted: {args.finetune_json.name} ({ft.get('device', 'CPU')}, before "
+                               f"{run['mean_before']:.2%}, lr {run['config']['lr']}, "
+                               f"{run['config']['epochs']} epochs)"})
     print("| model | seed identification (62-way, test) | LFW 10-fold verification | source |")
     print("|---|---|---|---|")
     for r in rows:

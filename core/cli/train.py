@@ -83,9 +83,12 @@ def _lfw(args: argparse.Namespace) -> Path:
 
 
 def _work_dir(kind: str, *parts: Any) -> Path:
+    """Where a run keeps its checkpoints and finished folds: keyed by its settings and the face pipeline's
+    (detector, crop, standardisation), so a run with other faces never resumes from this one's results."""
     from core.paths import cache_dir
+    from core.pipeline import PipelineSettings
 
-    key = hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
+    key = hashlib.sha256(repr((parts, dataclasses.asdict(PipelineSettings()))).encode()).hexdigest()[:12]
     return cache_dir() / "training" / f"{kind}-{key}"
 
 
