@@ -9,6 +9,7 @@ process, and the UI thread never waits for them.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from PySide6.QtCore import QObject, Signal
 from app.store import LibraryStore
 from app.tasks import Task
 from core.library.import_job import ImportJob, run_in_child
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -138,6 +141,8 @@ class ImportController(QObject):
         self._next()
 
     def _failed(self, exc: BaseException) -> None:
+        if getattr(exc, "detail", ""):  # the child's traceback (core.library.import_job.ImportJobError)
+            log.error("Import failed:\n%s", exc.detail)  # type: ignore[attr-defined]
         self.failed.emit(str(exc) or type(exc).__name__)
         self._next()
 

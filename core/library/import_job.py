@@ -219,7 +219,7 @@ def run_in_child(job: ImportJob, *, progress: JobProgressFn | None = None, cance
     finally:
         commands_out.close()  # the child, if still there, sees EOF and stops
         events_in.close()
-        _stop(process, 0.0 if overdue else grace_s)
+        exitcode = _stop(process, 0.0 if overdue else grace_s)
     kind, payload = message
     if kind == "done":
         return payload
@@ -230,7 +230,7 @@ def run_in_child(job: ImportJob, *, progress: JobProgressFn | None = None, cance
         raise ImportJobError(text or name, name, detail)
     if cancelled_at is not None:
         raise Cancelled()
-    raise ImportJobError(f"the import process stopped unexpectedly (exit code {process.exitcode})")
+    raise ImportJobError(f"the import process stopped unexpectedly (exit code {exitcode})")
 
 
 def _send(connection: Connection, message: str) -> None:
@@ -240,8 +240,8 @@ def _send(connection: Connection, message: str) -> None:
         pass
 
 
-def _stop(process: Any, wait_s: float) -> None:
-    """Wait ``wait_s`` for the child to exit, then terminate it, then kill it."""
+def _stop(process: Any, wait_s: float) -> int | None:
+    """Wait ``wait_s`` for the child to exit, then terminate it, then kill it; its exit code."""
     process.join(wait_s)
     if process.is_alive():
         process.terminate()
@@ -249,4 +249,6 @@ def _stop(process: Any, wait_s: float) -> None:
     if process.is_alive():
         process.kill()
         process.join()
+    exitcode = process.exitcode
     process.close()
+    return exitcode

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -114,3 +116,15 @@ def test_a_child_cannot_write_for_a_parent_that_holds_no_lock(tmp_path: Path) ->
         run_in_child(_job(tmp_path / "library.sqlite", folder))
     assert info.value.kind == "DelegationRefusedError" and "not locked" in str(info.value)
     assert _no_children()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_child_that_dies_is_an_error_and_the_library_stays_consistent(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    copy_photos(lfw_photos(3), folder)
+    with open_library(tmp_path / "library.sqlite") as library:
+        with pytest.raises(ImportJobError) as info:
+            run_in_child(_job(library.path, folder), started=lambda pid: os.kill(pid, signal.SIGKILL))
+        assert "stopped unexpectedly" in str(info.value) and str(-signal.SIGKILL) in str(info.value)
+    assert _no_children()
+    check_consistent(tmp_path / "library.sqlite")
