@@ -24,15 +24,15 @@ pytestmark = pytest.mark.lfw
 IMPORT_WAIT_MS = 240_000
 
 
-def lfw_folder(tmp_path: Path, n: int, name: str = "photos") -> Path:
-    """``n`` LFW photos (first photo of the first people) copied into a new folder."""
+def lfw_folder(tmp_path: Path, n: int, name: str = "photos", start: int = 0) -> Path:
+    """``n`` LFW photos (first photo of the first people from ``start`` on) copied into a new folder."""
     root = lfw_default()
     if root is None:
         pytest.skip("LFW not found at ../shared/lfw (set FACEORG_LFW)")
     folder = tmp_path / name
     folder.mkdir()
     people = sorted(p for p in (root / "images").iterdir() if p.is_dir())
-    for person in people[:n]:
+    for person in people[start:start + n]:
         shutil.copy2(sorted(person.glob("*.jpg"))[0], folder)
     return folder
 
@@ -115,3 +115,25 @@ def test_cancel_an_import_then_import_again_resumes(qtbot: Any, make_window: Any
     assert not outcomes[1].cancelled
     assert read(window, queries.status).done == 6
     assert outcomes[1].report.photos_new == 6 - first.done
+
+
+def test_a_folder_dropped_during_an_import_waits_its_turn_then_regrouping_runs(
+        qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    first, second = lfw_folder(tmp_path, 2, "first"), lfw_folder(tmp_path, 2, "second", start=2)
+    window = make_window(pipeline=True)
+    outcomes = _finished(window)
+    imports = window.ctx.imports
+    assert drop(window, [first])
+    assert imports.running
+    assert drop(window, [second])  # while the first runs
+    assert imports.queue == [[second]]
+    qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=IMPORT_WAIT_MS)
+    assert [o.report.photos_new for o in outcomes] == [2, 2] and not any(o.cancelled for o in outcomes)
+    assert read(window, queries.status).done == 4
+
+    imports.strictness = "strict"
+    imports.regroup()  # what a strictness change in Settings does
+    qtbot.waitUntil(lambda: len(outcomes) == 3, timeout=IMPORT_WAIT_MS)
+    assert outcomes[2].report is None and outcomes[2].grouping is not None
+    assert outcomes[2].grouping.strictness == "strict"
+    assert not imports.running and imports.queue == []
