@@ -86,15 +86,24 @@ class ImportController(QObject):
         if self.running or self.store.library is None:
             self.queue.append(paths)
             return
+        if self._refuse_read_only():
+            return
         self._submit(self._job(tuple(str(p) for p in paths)), "import")
         self.started.emit([str(p) for p in paths])
 
     def regroup(self) -> None:
         """Group the faces again (after the strictness changed)."""
-        if self.running or self.store.library is None:
+        if self.running or self.store.library is None or self._refuse_read_only():
             return
         self._submit(self._job(()), "regroup")
         self.started.emit([])
+
+    def _refuse_read_only(self) -> bool:
+        """A library opened read-only (another process writes to it) cannot take an import."""
+        if not self.store.read_only:
+            return False
+        self.failed.emit("the library is open read-only: another window or command is writing to it")
+        return True
 
     def _job(self, paths: tuple[str, ...]) -> ImportJob:
         """The core job for ``paths`` (none: group only), written under this process's lock."""

@@ -100,6 +100,11 @@ def test_a_library_open_elsewhere_opens_read_only(qtbot: Any, make_window: Any, 
         assert window.ctx.store.read_only
         assert "read-only" in window.windowTitle()
         assert window.groups_model.rowCount() == 1
+        failures: list[str] = []
+        window.ctx.imports.failed.connect(failures.append)
+        window.ctx.imports.start([lib_path.parent])  # no import into a library someone else writes
+        assert not window.ctx.imports.running and "read-only" in failures[0]
+        assert "read-only" in window.import_status.label.text()
 
 
 def test_keyboard_reaches_every_page_and_menu_item(qtbot: Any, make_window: Any) -> None:
