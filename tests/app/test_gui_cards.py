@@ -71,6 +71,7 @@ def test_naming_a_group_with_an_existing_name_asks_then_merges(qtbot: Any, make_
     groups: CardsPage = window.pages["groups"]
     _type_name(qtbot, groups, first, "Grace")
     qtbot.waitUntil(lambda: window.ops.person_named("grace") is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: groups.proxy.rowCount() == 1, timeout=WAIT_MS)  # the page reloaded after naming
     _type_name(qtbot, groups, second, "grace")  # same person, other case
     box = find_dialog(qtbot, window, QMessageBox)
     assert "already exists" in box.text()
@@ -173,6 +174,9 @@ def test_cancelling_a_merge_by_name_shows_the_stored_name_again(qtbot: Any, make
     groups: CardsPage = window.pages["groups"]
     _type_name(qtbot, groups, first, "Katherine")
     qtbot.waitUntil(lambda: window.ops.person_named("Katherine") is not None, timeout=WAIT_MS)
+    # the Groups page reloads asynchronously after the naming: type into the card once it has (a reload
+    # under the open editor would close it, and the name would go nowhere)
+    qtbot.waitUntil(lambda: groups.proxy.rowCount() == 1, timeout=WAIT_MS)
     _type_name(qtbot, groups, second, "KATHERINE")
     box = find_dialog(qtbot, window, QMessageBox)
     assert _card(groups, second).data(Qt.ItemDataRole.DisplayRole) == "KATHERINE"  # shown while asked
