@@ -36,6 +36,8 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--config", action="append", default=[], help="TrainConfig overrides as JSON (repeatable)")
+    ap.add_argument("--trainable", default="repeat_3,block8,last_linear",
+                    help="comma-separated parts of the head that train (the rest stays pretrained)")
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -53,13 +55,16 @@ def main() -> int:
     for overrides in [json.loads(c) for c in args.config] or [{}]:
         cfg = dataclasses.replace(default_train_config(), device="cpu", epochs=args.epochs, **overrides)
         c0, t0 = time.process_time(), time.perf_counter()
-        res = finetune_lfw(base, features, paths, root, pairs, FinetuneConfig(train=cfg, folds=folds))
-        runs.append({"overrides": overrides, "config": dataclasses.asdict(cfg),
+        trainable = tuple(args.trainable.split(","))
+        res = finetune_lfw(base, features, paths, root, pairs,
+                           FinetuneConfig(train=cfg, folds=folds, trainable=trainable))
+        runs.append({"overrides": overrides, "trainable": trainable, "config": dataclasses.asdict(cfg),
                      "folds": [dataclasses.asdict(f) for f in res.folds], "mean_before": res.mean_before,
                      "mean_after": res.mean_after, "cpu_minutes": (time.process_time() - c0) / 60,
                      "seconds": time.perf_counter() - t0})
         for f in res.folds:
-            print(f"{json.dumps(overrides)} fold {f.fold}: {f.accuracy_before:.2%} -> {f.accuracy_after:.2%} "
+            print(f"{json.dumps(overrides)} {args.trainable} fold {f.fold}: "
+                  f"{f.accuracy_before:.2%} -> {f.accuracy_after:.2%} "
                   f"(best epoch {f.best_epoch}; grouping F1 {f.grouping_f1_before:.3f} -> {f.grouping_f1_after:.3f})",
                   flush=True)
     if args.json_out:

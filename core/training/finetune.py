@@ -106,6 +106,9 @@ class FinetuneConfig:
         epochs=8, P=32, K=4, lr=2e-5, margin=0.2, miner="semihard", weight_decay=0.0, lr_schedule="cosine"))
     min_images: int = 2          # people with fewer images give no positive pairs
     folds: tuple[int, ...] = tuple(range(10))
+    # which parts of the head train (the rest keeps its pretrained weights): "repeat_3" (5 Inception-ResNet-C
+    # blocks), "block8" (the last one), "last_linear" (the 512-d embedding layer, with its batch norm's offset)
+    trainable: tuple[str, ...] = ("repeat_3", "block8", "last_linear")
 
 
 @dataclass
@@ -204,6 +207,9 @@ def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str]
         labels = np.unique(person_of[idx], return_inverse=True)[1]
         dataset = TensorFaces(features[idx], labels.tolist(), transform=_RandomView())
         head = FacenetHead(base)
+        for name in ("repeat_3", "block8", "last_linear"):
+            getattr(head, name).requires_grad_(name in config.trainable)
+        head.last_bn.requires_grad_("last_linear" in config.trainable)  # the embedding layer's batch norm
 
         def validate(model: nn.Module, _fold: int = val_fold) -> float:
             return _fold_accuracy(head_embeddings(model, scored), arrays, _fold)[0]

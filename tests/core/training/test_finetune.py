@@ -3,6 +3,8 @@ short real run on cached trunk features of real LFW faces scores the same pairs 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -69,3 +71,9 @@ def test_short_finetuning_run_on_real_faces(facenet, lfw_crops_for) -> None:  # 
     trained = result.heads[0]
     before = FacenetHead(facenet).state_dict()
     assert any(not torch.equal(trained[k], before[k]) for k in before if before[k].is_floating_point())
+
+    # only the embedding layer trains: the Inception-ResNet blocks keep their pretrained weights
+    frozen = finetune_lfw(facenet, features, paths, LFW, pairs,
+                          dataclasses.replace(config, trainable=("last_linear",))).heads[0]
+    changed = {k.split(".")[0] for k in before if not torch.equal(frozen[k], before[k])}
+    assert changed == {"last_linear", "last_bn"}
