@@ -107,7 +107,7 @@ class FinetuneConfig:
     min_images: int = 2          # people with fewer images give no positive pairs
     folds: tuple[int, ...] = tuple(range(10))
     # which parts of the head train (the rest keeps its pretrained weights): "repeat_3" (5 Inception-ResNet-C
-    # blocks), "block8" (the last one), "last_linear" (the 512-d embedding layer, with its batch norm's offset)
+    # blocks), "block8" (the last one), "last_linear" (the 512-d embedding layer and its batch norm)
     trainable: tuple[str, ...] = ("repeat_3", "block8", "last_linear")
 
 
