@@ -57,7 +57,8 @@ def main() -> int:
         c0, t0 = time.process_time(), time.perf_counter()
         trainable = tuple(args.trainable.split(","))
         res = finetune_lfw(base, features, paths, root, pairs,
-                           FinetuneConfig(train=cfg, folds=folds, trainable=trainable))
+                           FinetuneConfig(train=cfg, folds=folds, trainable=trainable),
+                           on_fold=lambda f: print("done", json.dumps(dataclasses.asdict(f)), flush=True))
         runs.append({"overrides": overrides, "trainable": trainable, "config": dataclasses.asdict(cfg),
                      "folds": [dataclasses.asdict(f) for f in res.folds], "mean_before": res.mean_before,
                      "mean_after": res.mean_after, "cpu_minutes": (time.process_time() - c0) / 60,
