@@ -13,7 +13,8 @@
   raises :class:`core.progress.Cancelled`, like every core function. Calling ``train`` again resumes.
 * Progress: ``report(progress, step, total, msg, epoch=, step=, loss=, active_fraction=, lr=)`` every step
   and ``val_score=`` after each validation. ``val_fn(model) -> float`` (higher is better) runs after each
-  epoch in eval mode under ``no_grad``; with ``restore_best`` the best epoch's weights are kept at the end.
+  epoch in eval mode under ``no_grad``; with ``restore_best`` the best epoch's weights are kept at the end,
+  with ``average_epochs`` the mean of the epochs' last weights (stochastic weight averaging).
 * ``log_dir``: TensorBoard scalars and ``loss_curve.png``.
 * Data-parallel: inside an initialised ``torch.distributed`` process group (see
   :func:`core.training.distributed.launch`) the model is wrapped in DDP and each rank trains on its own
@@ -37,6 +38,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from core.progress import Cancelled, CancelToken, ProgressFn, check, report
+from core.training.averaging import WeightAverage
 from core.training.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -75,10 +77,15 @@ class TrainConfig:
     checkpoint_every: int = 0  # steps; 0: at epoch ends only
     keep_checkpoints: int = 2
     restore_best: bool = True
+    # the final weights are the mean of the weights at the end of each epoch (stochastic weight averaging,
+    # core.training.averaging); ``restore_best`` then does not apply
+    average_epochs: bool = False
 
 
 # settings a resumed run must share with the checkpoint (else the trajectory would silently change)
-_TRAJECTORY = ("P", "K", "lr", "weight_decay", "margin", "miner", "seed", "lr_schedule", "loss_reduction")
+_TRAJECTORY = ("P", "K", "lr", "weight_decay", "margin", "miner", "seed", "lr_schedule", "loss_reduction",
+               "average_epochs")
+_DEFAULTS = {"average_epochs": False}  # settings added later: what a checkpoint without them was written with
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,8 @@ def _lr_factor(schedule: str, total: int) -> Callable[[int], float]:
 
 
 def _check_compatible(saved: dict[str, Any], config: TrainConfig, spe: int, world: int) -> None:
-    diffs = {k: (saved.get(k), getattr(config, k)) for k in _TRAJECTORY if saved.get(k) != getattr(config, k)}
+    diffs = {k: (saved.get(k, _DEFAULTS.get(k)), getattr(config, k)) for k in _TRAJECTORY
+             if saved.get(k, _DEFAULTS.get(k)) != getattr(config, k)}
     if saved.get("resolved_steps_per_epoch") != spe:
         diffs["steps_per_epoch"] = (saved.get("resolved_steps_per_epoch"), spe)
     if saved.get("world_size", 1) != world:
@@ -155,6 +163,7 @@ def train(model: nn.Module, dataset: LabelledDataset, config: TrainConfig, *,
     hist: dict[str, Any] = {"losses": [], "active": [], "epoch_losses": [], "val_scores": [],
                             "best_val": None, "best_epoch": None}
     best_state: dict[str, torch.Tensor] | None = None
+    average = WeightAverage()
     torch.manual_seed(config.seed + rank)
     step, resumed_from = 0, None
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
@@ -165,6 +174,8 @@ def train(model: nn.Module, dataset: LabelledDataset, config: TrainConfig, *,
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         hist, best_state = state["history"], state["best_state"]
+        if state.get("average") is not None:
+            average.load_state_dict(state["average"])
         set_rng_state(state["rng"][rank])
         step = resumed_from = int(state["global_step"])
         last_ckpt: Path | None = info.path
@@ -184,7 +195,7 @@ def train(model: nn.Module, dataset: LabelledDataset, config: TrainConfig, *,
             payload = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                        "scheduler": scheduler.state_dict(), "global_step": step, "epoch": step // spe,
                        "batch": step % spe, "history": hist, "best_state": best_state, "rng": rngs,
-                       "config": cfg}
+                       "config": cfg, "average": average.state_dict() if config.average_epochs else None}
             last_ckpt = save_checkpoint(ckpt_dir, payload, step, config.keep_checkpoints)
         if world > 1:
             dist.barrier()
@@ -203,6 +214,8 @@ def train(model: nn.Module, dataset: LabelledDataset, config: TrainConfig, *,
         nonlocal best_state
         ep = hist["losses"][epoch * spe:(epoch + 1) * spe]
         hist["epoch_losses"].append(sum(ep) / len(ep))
+        if config.average_epochs:
+            average.update(model)
         if val_fn is not None:
             score = _validate(model, val_fn, device, lead, world)
             hist["val_scores"].append(score)
@@ -258,7 +271,9 @@ def train(model: nn.Module, dataset: LabelledDataset, config: TrainConfig, *,
     finally:
         if writer is not None:
             writer.close()
-    if config.restore_best and best_state is not None:
+    if config.average_epochs and average.count:
+        model.load_state_dict(average.averaged(model))
+    elif config.restore_best and best_state is not None:
         model.load_state_dict(best_state)
     if world > 1:
         for buf in model.buffers():  # BatchNorm statistics: make every rank end with rank 0's

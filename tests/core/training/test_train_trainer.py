@@ -8,7 +8,7 @@ from torch import nn
 
 from core.progress import Cancelled, CancelToken, Progress
 from core.training.augment import train_transforms
-from core.training.checkpoint import latest_checkpoint, load_checkpoint
+from core.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
 from core.training.datasets import FaceCrops, TensorFaces
 from core.training.models import SeedCNN
 from core.training.trainer import TrainConfig, train
@@ -173,3 +173,31 @@ def test_progress_checkpoints_and_logs(tmp_path: Path) -> None:
     assert res.loss_curve is not None and res.loss_curve.stat().st_size > 1000
     assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
     assert res.device == "cpu" and res.world_size == 1 and res.seconds > 0
+
+
+def test_weight_averaging_ends_on_the_mean_of_the_epochs_last_weights(tmp_path: Path) -> None:
+    # a checkpoint after every step holds that step's weights; the run must end on the mean of steps 2, 4, 6
+    cfg = TrainConfig(epochs=3, steps_per_epoch=2, P=3, K=2, lr=3e-2, device="cpu", checkpoint_every=1,
+                      keep_checkpoints=100, average_epochs=True)
+    model = mlp()
+    train(model, separable(), cfg, checkpoint_dir=tmp_path)
+    steps = {c.global_step: load_checkpoint(c.path)["model"] for c in list_checkpoints(tmp_path)}
+    assert sorted(steps) == list(range(1, 7))
+    final = params(model)
+    for key, value in final.items():
+        mean = sum(steps[s][key].double() for s in (2, 4, 6)) / 3
+        assert torch.allclose(value.double(), mean, atol=1e-6), key
+    assert not torch.allclose(final["net.0.weight"], steps[6]["net.0.weight"])  # not just the last step
+
+
+def test_cancel_then_resume_keeps_the_running_average(tmp_path: Path) -> None:
+    cfg = TrainConfig(epochs=3, steps_per_epoch=2, P=3, K=2, lr=3e-2, device="cpu", average_epochs=True)
+    whole = mlp()
+    train(whole, separable(), cfg)
+    token, seen = CancelToken(), []
+    with pytest.raises(Cancelled):
+        train(mlp(), separable(), cfg, cancel=token, progress=cancel_at(5, token, seen), checkpoint_dir=tmp_path)
+    resumed = mlp()
+    assert train(resumed, separable(), cfg, checkpoint_dir=tmp_path).resumed_from_step == 5
+    for key, value in params(whole).items():
+        assert torch.allclose(params(resumed)[key], value, atol=1e-6), key
