@@ -92,6 +92,14 @@ def _work_dir(kind: str, *parts: Any) -> Path:
     return cache_dir() / "training" / f"{kind}-{key}"
 
 
+def folds_work_dir(config: Any, data: str | Path, limit: int | None = None) -> Path:
+    """The work dir of ``faceorg train --mode finetune`` (the 10-fold protocol) with this TrainConfig: its
+    finished folds' results and each fold's checkpoints (which hold the fold's best head)."""
+    from core.training.finetune import PROTOCOL_VERSION
+
+    return _work_dir("folds", dataclasses.asdict(config), limit, str(data), PROTOCOL_VERSION)
+
+
 def run_train(args: argparse.Namespace) -> int:
     from core.cli.library import _sigint_cancels
     from core.progress import Cancelled, CancelToken
@@ -185,7 +193,7 @@ def _finetune(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
         return {"model": final.model.to_json(), "n_people": final.n_people, "n_images": final.n_images,
                 "seconds": final.seconds, "epoch_losses": final.train.epoch_losses}
     folds = tuple(int(f) for f in args.folds.split(",")) if args.folds else tuple(range(10))
-    work = _work_dir("folds", dataclasses.asdict(cfg), args.limit, str(data))
+    work = folds_work_dir(cfg, data, args.limit)
     if args.restart:
         shutil.rmtree(work, ignore_errors=True)
     rep = run_folds(data, work, folds=folds, config=cfg, limit=args.limit, progress=bar, cancel=token)

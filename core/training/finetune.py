@@ -1,9 +1,10 @@
 """Fine-tune the pretrained FaceNet with triplet loss on LFW (the unrestricted protocol).
 
 For each of the 10 folds of ``people.txt``: train on the people of eight other folds, pick the best
-epoch on the ninth fold's pairs (validation), and measure the held-out fold's pairs of ``pairs.txt``
-with a threshold chosen on the other nine folds' pairs (scored with that fold's model). No identity
-of the test fold is seen in training or validation.
+epoch on the ninth fold's pairs (validation; the pretrained head stays when it is strictly better
+there), and measure the held-out fold's pairs of ``pairs.txt`` with a threshold chosen on the other
+nine folds' pairs (scored with that fold's model). No identity of the test fold is seen in training or
+validation, and its pairs take no part in validation.
 
 On CPU the trunk (up to ``mixed_7a``) is frozen: its 1792x3x3 features are computed once for every
 image and its mirror image, and only the last blocks (``repeat_3``, ``block8``) and the embedding
@@ -29,6 +30,10 @@ from core.evaluation.roc import best_accuracy_threshold
 from core.progress import CancelToken, ProgressFn, check, report
 from core.training.datasets import TensorFaces
 from core.training.trainer import TrainConfig, train
+
+# bumped when the protocol's results change for the same settings (2: validation leaves the test fold's pairs
+# out of its threshold; the pretrained head stays when it is better on validation); keys the CLI's work dirs
+PROTOCOL_VERSION = 2
 
 
 class FacenetHead(nn.Module):
@@ -109,6 +114,8 @@ class FinetuneConfig:
     # which parts of the head train (the rest keeps its pretrained weights): "repeat_3" (5 Inception-ResNet-C
     # blocks), "block8" (the last one), "last_linear" (the 512-d embedding layer and its batch norm)
     trainable: tuple[str, ...] = ("repeat_3", "block8", "last_linear")
+    # keep the pretrained head for a fold where it is strictly better on the validation fold
+    keep_pretrained_if_better: bool = True
 
 
 @dataclass
@@ -128,6 +135,12 @@ class FoldResult:
     grouping_f1_before: float | None = None
     grouping_precision_after: float | None = None
     grouping_f1_after: float | None = None
+    # validation-fold accuracy of the pretrained head and of the trained one (its best epoch, or its
+    # averaged weights with ``average_epochs``); the fine-tuned head is kept
+    # unless the pretrained one is strictly better on validation (then ``adopted`` is False)
+    val_before: float | None = None
+    val_after: float | None = None
+    adopted: bool = True
 
 
 @dataclass
@@ -148,10 +161,13 @@ def _pair_arrays(pairs: Sequence[Pair], index: dict[str, int]) -> tuple[np.ndarr
     return a, b, np.array([p.same for p in pairs]), np.array([p.fold for p in pairs])
 
 
-def _fold_accuracy(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int) -> tuple[float, float]:
+def _fold_accuracy(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int,
+                   exclude: int | None = None) -> tuple[float, float]:
+    """Accuracy on ``fold``'s pairs with the threshold chosen on the other folds' pairs (not ``exclude``'s)."""
     a, b, same, folds = arrays
     d = ((emb[a] - emb[b]) ** 2).sum(1)
-    t = best_accuracy_threshold(d[folds != fold], same[folds != fold])
+    other = (folds != fold) & (folds != exclude)
+    t = best_accuracy_threshold(d[other], same[other])
     test = folds == fold
     return float(np.mean((d[test] <= t) == same[test])), float(t)
 
@@ -211,12 +227,19 @@ def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str]
             getattr(head, name).requires_grad_(name in config.trainable)
         head.last_bn.requires_grad_("last_linear" in config.trainable)  # the embedding layer's batch norm
 
-        def validate(model: nn.Module, _fold: int = val_fold) -> float:
-            return _fold_accuracy(head_embeddings(model, scored), arrays, _fold)[0]
+        def validate(model: nn.Module, _val: int = val_fold, _test: int = fold) -> float:
+            # the test fold's pairs take no part, not even in the threshold
+            return _fold_accuracy(head_embeddings(model, scored), arrays, _val, exclude=_test)[0]
 
         outcome = train(head, dataset, config.train, val_fn=validate, cancel=cancel,
                         checkpoint_dir=None if checkpoint_dir is None else Path(checkpoint_dir) / f"fold-{fold}",
                         progress=lambda p, _f=fold: report(progress, p.done, p.total, f"fold {_f + 1}", **p.extra))
+        val_before = _fold_accuracy(emb_before, arrays, val_fold, exclude=fold)[0]
+        # with weight averaging the head ends on no epoch's weights: validate the averaged head itself
+        val_after = validate(head) if config.train.average_epochs else outcome.best_val
+        adopted = not config.keep_pretrained_if_better or val_after is None or val_after >= val_before
+        if not adopted:  # fine-tuning made validation worse: keep the pretrained head for this fold
+            head.load_state_dict(pretrained_head.state_dict())
         emb_after = head_embeddings(head, scored)
         before, thr_before = _fold_accuracy(emb_before, arrays, fold)
         after, thr = _fold_accuracy(emb_after, arrays, fold)
@@ -225,7 +248,8 @@ def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str]
         g_before = held_out_grouping(head_embeddings(pretrained_head, feats), person_of[grouped], thr_before)
         g_after = held_out_grouping(head_embeddings(head, feats), person_of[grouped], thr)
         result = FoldResult(fold, before, after, thr, len(set(person_of[idx])), len(idx), outcome.best_epoch,
-                            time.perf_counter() - t0, len(grouped), *g_before, *g_after)
+                            time.perf_counter() - t0, len(grouped), *g_before, *g_after, val_before,
+                            val_after, adopted)
         results.append(result)
         heads[fold] = {k: v.detach().cpu().clone() for k, v in head.state_dict().items()}
         if on_fold is not None:

@@ -40,7 +40,7 @@ def test_no_test_or_validation_identity_is_trained_on() -> None:
 
 @needs_lfw
 def test_short_finetuning_run_on_real_faces(facenet, lfw_crops_for) -> None:  # noqa: ANN001
-    pairs = [p for p in read_pairs(LFW / "pairs.txt") if p.fold in (0, 1)]
+    pairs = [p for p in read_pairs(LFW / "pairs.txt") if p.fold in (0, 1, 2)]
     pairs = [p for i, p in enumerate(pairs) if i % 300 < 12]  # 12 same + 12 different per fold
     people_folds = read_people(LFW / "people.txt")
     train_names = [n for n, c in people_folds[5] if c >= 4][:12]
@@ -62,7 +62,12 @@ def test_short_finetuning_run_on_real_faces(facenet, lfw_crops_for) -> None:  # 
                             folds=(0,))
     result = finetune_lfw(facenet, features, paths, LFW, pairs, config)
     fold = result.folds[0]
-    assert fold.fold == 0 and fold.train_people == len(train_names) and fold.train_images == len(train_paths)
+    # training: the 12 people of fold 5 and the people of fold 2's pairs (there for validation's threshold)
+    others = {n for k, f in enumerate(people_folds) if k not in (0, 1) for n, c in f if c >= 2}
+    trained = [p for p in paths if p.split("/")[0] in others]
+    assert set(train_paths) <= set(trained)
+    assert fold.fold == 0 and fold.train_people == len({p.split("/")[0] for p in trained})
+    assert fold.train_images == len(trained)
     assert 0.5 <= fold.accuracy_before <= 1.0 and 0.0 <= fold.accuracy_after <= 1.0
     assert fold.best_epoch in (1, 2)
     fold0 = {n for n, c in people_folds[0] if c >= 2}
@@ -70,10 +75,24 @@ def test_short_finetuning_run_on_real_faces(facenet, lfw_crops_for) -> None:  # 
     assert 0.0 < fold.grouping_f1_before <= 1.0 and 0.0 < fold.grouping_precision_after <= 1.0
     trained = result.heads[0]
     before = FacenetHead(facenet).state_dict()
-    assert any(not torch.equal(trained[k], before[k]) for k in before if before[k].is_floating_point())
+    # the fine-tuned head is kept unless the pretrained one is strictly better on the validation fold (1)
+    assert fold.val_before is not None and fold.val_after is not None
+    assert fold.adopted == (fold.val_after >= fold.val_before)
+    assert fold.adopted == any(not torch.equal(trained[k], before[k]) for k in before if before[k].is_floating_point())
+
+    # the test fold's pairs take no part in validation: flipping their labels changes no validation score
+    flipped = [dataclasses.replace(p, same=not p.same) if p.fold == 0 else p for p in pairs]
+    again = finetune_lfw(facenet, features, paths, LFW, flipped, config).folds[0]
+    assert (again.val_before, again.val_after, again.best_epoch) == (fold.val_before, fold.val_after, fold.best_epoch)
+
+    # a ruinous learning rate wrecks the head: validation says so and the fold keeps the pretrained head
+    wrecked = finetune_lfw(facenet, features, paths, LFW, pairs, dataclasses.replace(
+        config, train=dataclasses.replace(config.train, lr=5.0))).folds[0]
+    assert wrecked.val_after < wrecked.val_before and not wrecked.adopted
+    assert wrecked.accuracy_after == wrecked.accuracy_before
 
     # only the embedding layer trains: the Inception-ResNet blocks keep their pretrained weights
-    frozen = finetune_lfw(facenet, features, paths, LFW, pairs,
-                          dataclasses.replace(config, trainable=("last_linear",))).heads[0]
+    frozen = finetune_lfw(facenet, features, paths, LFW, pairs, dataclasses.replace(
+        config, trainable=("last_linear",), keep_pretrained_if_better=False)).heads[0]
     changed = {k.split(".")[0] for k in before if not torch.equal(frozen[k], before[k])}
     assert changed == {"last_linear", "last_bn"}
