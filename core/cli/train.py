@@ -198,8 +198,9 @@ def _finetune(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
     rep = run_folds(data, work, folds=folds, config=cfg, limit=args.limit, progress=bar, cancel=token)
     for f in rep.folds:
+        kept = "" if f.adopted else "; pretrained head kept: better on validation"
         print(f"fold {f.fold}: {f.accuracy_before:.2%} -> {f.accuracy_after:.2%} (best epoch {f.best_epoch}, "
-              f"{rep.cpu_minutes[f.fold]:.1f} CPU min)")
+              f"{rep.cpu_minutes[f.fold]:.1f} CPU min{kept})")
     print(f"LFW {len(rep.folds)}-fold mean: {rep.mean_before:.2%} -> {rep.mean_after:.2%} "
           f"({rep.n_images} images, {rep.n_pairs} pairs)")
     out = rep.to_json()
