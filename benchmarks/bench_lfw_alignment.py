@@ -36,6 +36,7 @@ VARIANTS = {
     "quick": [dict(margin=m) for m in (0.1, 0.2, 0.3)] + [dict(method="similarity", zoom=0.8)],
     "tight": [dict(margin=m) for m in (-0.05, 0.0, 0.05, 0.1)],
     "pair": [dict(margin=0.05), dict(margin=0.15)],
+    "near": [dict(margin=0.1), dict(margin=0.15)],
     "std": [dict(margin=m) for m in (0.05, 0.1, 0.15, 0.2)] + [dict(method="similarity", zoom=0.8)],
     "mid": ([dict(margin=m) for m in (0.1, 0.2, 0.3)] + [dict(margin=0.2, shift_y=0.05)]
             + [dict(method="similarity", zoom=z) for z in (0.7, 0.8)]),
