@@ -1,8 +1,9 @@
 """Stochastic weight averaging (Izmailov et al., "Averaging Weights Leads to Wider Optima and Better
 Generalization", UAI 2018): the mean of the weights visited along the end of a training run.
 
-On a small training set the weights after any one step sit at a sharp, noisy spot of the loss; their
-running mean sits nearer the middle of the basin and generalises better. Floating-point tensors
+The weights after any one step sit at a noisy spot of the loss; their mean often sits nearer the middle
+of the basin and generalises better. On LFW fine-tuning it did not (same accuracy, worse grouping:
+BENCHMARKS.md §4), so ``TrainConfig.average_epochs`` is off by default. Floating-point tensors
 (parameters and batch-norm statistics) are averaged; integer ones (``num_batches_tracked``) keep their
 latest value.
 """

@@ -2,8 +2,8 @@
 
 Wortsman et al., "Robust fine-tuning of zero-shot models" (CVPR 2022): the weights
 ``(1 - alpha) * pretrained + alpha * fine_tuned`` of two networks that share a starting point keep
-much of what fine-tuning learned and of what the pretrained network knew; on a small training set
-this beats either end. ``alpha`` is chosen on validation data, never on the test data.
+much of what fine-tuning learned and of what the pretrained network knew, and often beat either end
+(not on LFW fine-tuning: BENCHMARKS.md §4). ``alpha`` is chosen on validation data, never on test data.
 """
 
 from __future__ import annotations
