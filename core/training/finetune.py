@@ -99,10 +99,11 @@ def head_embeddings(head: nn.Module, features: Tensor, *, batch_size: int = 512)
 
 
 class _RandomView:
-    """Picks the image or its mirror image at random: flip augmentation on cached features."""
+    """Picks one of a face's cached views at random (the image or its mirror image, and any jittered views
+    stacked after them): augmentation on cached features."""
 
     def __call__(self, x: Tensor) -> Tensor:
-        return x[int(torch.randint(0, 2, ()).item())]
+        return x[int(torch.randint(0, len(x), ()).item())]
 
 
 @dataclass(frozen=True)
