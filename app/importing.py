@@ -46,6 +46,7 @@ class ImportOutcome:
     cancelled: bool = False
     errors: list[tuple[str, str]] = field(default_factory=list)
     grouping_error: str = ""
+    grouping_cancelled: bool = False   # the import finished, the cancel came while grouping
 
 
 def _status(phase: str, p: Any) -> ImportStatus:
@@ -120,7 +121,7 @@ class ImportController(QObject):
             report = result.report
             return ImportOutcome(report, result.grouping, result.cancelled,
                                  [(str(a), str(b)) for a, b in getattr(report, "errors", [])],
-                                 result.grouping_error)
+                                 result.grouping_error, result.grouping_cancelled)
 
         # The heavy pool's thread only waits for the child process and relays its messages.
         self.task = self.store.runner.submit(

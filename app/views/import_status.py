@@ -51,6 +51,8 @@ def summarize(outcome: ImportOutcome) -> str:
     text = f"Imported {report.photos_new:,} new photos with {report.faces_new:,} faces"
     if outcome.grouping_error:
         text += " (not grouped: " + outcome.grouping_error + ")"
+    elif outcome.grouping_cancelled:
+        text += " — grouping cancelled: People › Group Faces Again groups them"
     return text
 
 

@@ -86,14 +86,19 @@ def run_import(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.close()
         grouping = None if result.cancelled or args.no_group else _regroup(library, token)
+    # a cancel during the grouping that follows a finished import: the photos stay, the groups are as before
+    grouping_cancelled = not result.cancelled and not args.no_group and grouping is None and token.cancelled
     if args.json:
-        print(json.dumps({"library": str(library.path), **result.to_json()}))
+        print(json.dumps({"library": str(library.path), **result.to_json(),
+                          "grouping_cancelled": grouping_cancelled}))
     else:
         _print_import_summary(result)
         if grouping is not None:
             print(f"  grouped: {grouping.recognized} faces recognised, {grouping.suggested} to review, "
                   f"{grouping.clusters_total} groups")
-    return 130 if result.cancelled else 0
+        if grouping_cancelled:
+            print("  grouping cancelled: the photos are imported; `faceorg cluster` groups them")
+    return 130 if result.cancelled or grouping_cancelled else 0
 
 
 def _regroup(library: Library, token: CancelToken) -> GroupingResult | None:

@@ -65,12 +65,15 @@ class ImportJob:
 @dataclass
 class JobResult:
     """What the job did. ``grouping_error``: why the faces were not grouped after an import that
-    worked (the import's photos stay); ``cancelled``: the import stopped at a cancel."""
+    worked (the import's photos stay); ``cancelled``: the import stopped at a cancel;
+    ``grouping_cancelled``: the import finished and the cancel came while grouping (its photos stay,
+    the groups are as before: grouping again finishes the job)."""
 
     report: ImportReport | None = None
     grouping: GroupingResult | None = None
     grouping_error: str = ""
     cancelled: bool = False
+    grouping_cancelled: bool = False
 
 
 class ImportJobError(RuntimeError):
@@ -102,6 +105,10 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
 
         try:
             result.grouping = regroup(library, job.strictness, progress=phase("group"), cancel=cancel)
+        except Cancelled:
+            if not job.paths:
+                raise
+            result.grouping_cancelled = True
         except Exception as exc:
             if not job.paths:
                 raise

@@ -26,7 +26,7 @@ from core.storage.engine import open_library
 REPO = Path(__file__).resolve().parents[3]
 IMPORT_KEYS = {"library", "files_total", "files_done", "photos_new", "photos_unchanged", "photos_moved",
                "photos_duplicate", "photos_missing", "photos_restored", "photos_updated", "faces_new",
-               "errors", "elapsed_s", "cancelled", "new_face_ids"}
+               "errors", "elapsed_s", "cancelled", "new_face_ids", "grouping_cancelled"}
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +55,7 @@ def test_import_then_status_json_and_text(tmp_path: Path, photos: Path,
     rep = _json(capsys)
     assert set(rep) == IMPORT_KEYS
     assert (rep["files_total"], rep["photos_new"], rep["faces_new"], rep["cancelled"]) == (2, 1, 1, False)
+    assert rep["grouping_cancelled"] is False
     assert rep["errors"] == [{"path": str(photos / "broken.jpg"), "reason": "not an image"}]
     assert len(rep["new_face_ids"]) == 1 and rep["library"] == lib
 

@@ -128,3 +128,28 @@ def test_a_child_that_dies_is_an_error_and_the_library_stays_consistent(tmp_path
         assert "stopped unexpectedly" in str(info.value) and str(-signal.SIGKILL) in str(info.value)
     assert _no_children()
     check_consistent(tmp_path / "library.sqlite")
+
+
+def test_a_cancel_while_grouping_keeps_the_import_and_says_grouping_was_cancelled(tmp_path: Path) -> None:
+    """In this process (run_job): the import finishes, the cancel lands in the grouping that follows."""
+    from core.library.import_job import run_job
+
+    folder = tmp_path / "photos"
+    copy_photos(lfw_photos(4), folder)
+    token = CancelToken()
+
+    def progress(phase: str, _p: Progress) -> None:
+        if phase == "group":
+            token.cancel()
+
+    path = tmp_path / "library.sqlite"  # run_job opens it itself, in this process
+    result = run_job(ImportJob(str(path), (str(folder),), embedder=EMBEDDER, workers=2), progress=progress,
+                     cancel=token)
+    assert result.report is not None and result.report.photos_new == 4 and not result.report.cancelled
+    assert result.grouping_cancelled and not result.cancelled
+    assert result.grouping is None and result.grouping_error == ""
+    with pytest.raises(Cancelled):  # a grouping alone that is cancelled is simply cancelled
+        run_job(ImportJob(str(path), (), embedder=EMBEDDER), cancel=token)
+    with open_library(path) as library, library.session() as session:
+        assert queries.status(session).done == 4  # the photos stay
+    check_consistent(tmp_path / "library.sqlite")
