@@ -71,6 +71,8 @@ class CardsModel(QAbstractListModel):
         self._row_of: dict[int, int] = {}
         self._overrides: dict[int, str] = {}  # names typed, shown until stored or refused
         self._generation = 0
+        self._editors = 0      # name editors open on these cards: rows loaded meanwhile wait (see hold)
+        self._held: list[Any] | None = None
         self.sort_by = "count"
         self.has_loaded = False
 
@@ -92,7 +94,25 @@ class CardsModel(QAbstractListModel):
         self.store.read(fetch, lambda rows: self._apply(generation, rows), name=f"load {kind}s")
 
     def _apply(self, generation: int, rows: list[Any]) -> None:
-        if generation == self._generation:
+        if generation != self._generation:
+            return
+        if self._editors:  # a name is being typed: cards hold still until the editor closes
+            self._held = rows
+            return
+        self.set_rows(rows)
+        self.has_loaded = True
+        self.loaded.emit()
+
+    def hold(self) -> None:
+        """A name editor opened on a card: rows loaded from now on wait for :meth:`release`, so that a
+        reload can neither close the editor (a reset) nor move the card being named."""
+        self._editors += 1
+
+    def release(self) -> None:
+        """The name editor closed: show the rows that arrived meanwhile."""
+        self._editors = max(0, self._editors - 1)
+        if not self._editors and self._held is not None:
+            rows, self._held = self._held, None
             self.set_rows(rows)
             self.has_loaded = True
             self.loaded.emit()

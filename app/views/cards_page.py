@@ -58,6 +58,7 @@ class CardsPage(QWidget):
         self.view.setModel(self.proxy)
         self.delegate = CardDelegate(theme.colors, ops.completer(self), self.view)
         self.view.setItemDelegate(self.delegate)
+        self.delegate.editorOpened.connect(self._editor_opened)
         self.view.set_cell(QSize(CardDelegate.WIDTH, CardDelegate.HEIGHT))
         self.view.setAccessibleName("People" if people else "Groups")
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -125,6 +126,10 @@ class CardsPage(QWidget):
     def selected(self) -> list[tuple[str, int]]:
         """(kind, id) of the selected cards, in grid order."""
         return [(self.kind, roles.get(self.proxy.index(r, 0), roles.ID)) for r in sorted(self._rows())]
+
+    def _editor_opened(self, editor: QWidget) -> None:
+        self.model.hold()  # the cards hold still while a name is typed
+        editor.destroyed.connect(self.model.release)
 
     def edit_current(self) -> None:
         index = self.view.currentIndex()

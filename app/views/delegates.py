@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QCompleter, QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
@@ -96,6 +96,8 @@ def draw_cover(painter: QPainter, rect: QRect, pixmap: QPixmap | None, colors: C
 class CardDelegate(QStyledItemDelegate):
     """A person or group: round face, name (or "Unnamed"), face count."""
 
+    editorOpened = Signal(QWidget)  # a name editor opened; it is destroyed when editing ends
+
     WIDTH, HEIGHT, FACE = 168, 206, 128
 
     def __init__(self, colors: Colors, names: QCompleter | None = None, parent: QWidget | None = None) -> None:
@@ -181,6 +183,7 @@ class CardDelegate(QStyledItemDelegate):
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         editor = QLineEdit(parent)
+        self.editorOpened.emit(editor)
         editor.setPlaceholderText("Add a name")
         editor.setAlignment(Qt.AlignmentFlag.AlignCenter)
         editor.setAccessibleName("Name")
@@ -193,6 +196,8 @@ class CardDelegate(QStyledItemDelegate):
 
     def setEditorData(self, editor: QWidget, index: Index) -> None:
         assert isinstance(editor, QLineEdit)
+        if editor.isModified():  # the user is typing: a reload of the row must not put the stored name back
+            return
         editor.setText(str(roles.get(index, Qt.ItemDataRole.EditRole) or ""))
         editor.selectAll()
 

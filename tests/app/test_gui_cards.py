@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gui_support import WAIT_MS, find_dialog, read, seed
+from gui_support import WAIT_MS, find_dialog, idle, read, seed
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
@@ -184,3 +184,50 @@ def test_cancelling_a_merge_by_name_shows_the_stored_name_again(qtbot: Any, make
     qtbot.waitUntil(lambda: _card(groups, second).data(Qt.ItemDataRole.DisplayRole) == "Unnamed",
                     timeout=WAIT_MS)
     assert _people(window) == [("Katherine", 2)]
+
+
+def test_a_reload_while_typing_a_name_keeps_the_editor_and_the_typed_text(qtbot: Any, make_window: Any,
+                                                                          lib_path: Path, factory: Any) -> None:
+    """Name one group, and while that is stored, start typing the next one's name: the reload that the
+    first naming brings must neither close the editor nor put the stored (empty) name over the typing."""
+    first, second, third = _groups(lib_path, factory, [3, 2, 2])
+    window = make_window()
+    window.show_page("groups")
+    groups: CardsPage = window.pages["groups"]
+    groups.view.setCurrentIndex(_card(groups, second))
+    qtbot.keyClick(groups.view, Qt.Key.Key_F2)
+    editor = next(e for e in groups.view.findChildren(QLineEdit) if e.isVisible())
+    qtbot.keyClicks(editor, "Grand")
+    window.ops.name_group(first, "Ada")  # e.g. the previous card's name, committed a moment ago
+    qtbot.waitUntil(lambda: window.people_model.rowCount() == 1 and idle(window), timeout=WAIT_MS)
+    qtbot.wait(50)
+    assert _card(groups, first).isValid()  # the cards hold still while a name is typed
+    # a repaint of every card (as when thumbnails arrive) does not put the stored name over the typing
+    groups.model.dataChanged.emit(groups.model.index(0), groups.model.index(groups.model.rowCount() - 1))
+    assert editor.isVisible() and editor.text() == "Grand"
+    qtbot.keyClicks(editor, "ma")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: groups.proxy.rowCount() == 1 and idle(window), timeout=WAIT_MS)
+    assert sorted(_people(window)) == [("Ada", 3), ("Grandma", 2)]
+    assert _card(groups, third).data(Qt.ItemDataRole.DisplayRole) == "Unnamed"
+
+
+def test_most_groups_leaving_while_typing_a_name_keeps_the_editor(qtbot: Any, make_window: Any, lib_path: Path,
+                                                                  factory: Any) -> None:
+    """Most cards vanish in one reload (here: named together in one step) while a name is being typed on a
+    card that stays: the page does not reset under the editor."""
+    ids = _groups(lib_path, factory, [2, 2, 2, 2, 2, 3])
+    window = make_window()
+    window.show_page("groups")
+    groups: CardsPage = window.pages["groups"]
+    groups.view.setCurrentIndex(_card(groups, ids[-1]))
+    qtbot.keyClick(groups.view, Qt.Key.Key_F2)
+    editor = next(e for e in groups.view.findChildren(QLineEdit) if e.isVisible())
+    qtbot.keyClicks(editor, "Grandpa")
+    window.ops._name_groups(ids[:-1], "Crowd")
+    qtbot.waitUntil(lambda: window.people_model.rowCount() == 1 and idle(window), timeout=WAIT_MS)
+    qtbot.wait(50)
+    assert editor.isVisible() and editor.text() == "Grandpa"
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: groups.proxy.rowCount() == 0 and idle(window), timeout=WAIT_MS)
+    assert sorted(_people(window)) == [("Crowd", 10), ("Grandpa", 3)]
