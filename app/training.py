@@ -62,15 +62,20 @@ def _personal(library: Any, epochs: int | None, progress: Any, cancel: Any) -> T
 
 def _finetune(data: Path, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
     import dataclasses
+    import hashlib
 
     from core.paths import cache_dir
+    from core.training.finetune import PROTOCOL_VERSION
     from core.training.lfw_finetune import default_train_config, run_folds, train_final
+    from core.training.lfw_views import DEFAULT_VIEWS
     from core.training.registry import new_model_name
 
     cfg = default_train_config()
     if epochs:
         cfg = dataclasses.replace(cfg, epochs=epochs)
-    work = cache_dir() / "training" / "app-finetune"
+    # keyed by the settings, so a run with other settings never resumes this one's folds
+    key = hashlib.sha256(repr((dataclasses.asdict(cfg), DEFAULT_VIEWS, PROTOCOL_VERSION)).encode()).hexdigest()
+    work = cache_dir() / "training" / f"app-finetune-{key[:12]}"
     folds = run_folds(data, work / "folds", folds=(0,), config=cfg, progress=progress, cancel=cancel)
     final = train_final(data, new_model_name("finetuned"), config=cfg, checkpoint_dir=work / "final",
                         progress=progress, cancel=cancel)

@@ -6,75 +6,34 @@
 The CLI's CPU path trains the head on trunk features cached once per image, so its only augmentation is
 the mirror image. Here every image of a person with >= 2 images also gets ``--views`` random views
 (:func:`core.training.face_jitter.jittered_crop`: rotation <= 10 deg, scale 0.9-1.1, shift <= 5 %, colour
-jitter 0.25; seeded per image and view), each with its mirror image, through the frozen trunk (cached under
-``<cache>/lfw_trunk_aug/``). Training then draws one of the 2 + 2 x views features of a face at random;
+jitter 0.25; seeded per image and view), each with its mirror image, through the frozen trunk (cached:
+:mod:`core.training.lfw_views`). Training then draws one of the 2 + 2 x views features of a face at random;
 scoring uses the plain image and its mirror, as the CLI does. Everything else is the CLI's protocol
-(:func:`core.training.finetune.finetune_lfw`, same settings as ``faceorg train --mode finetune``).
+(:func:`core.training.finetune.finetune_lfw`, same settings as ``faceorg train --mode finetune``), which
+has since taken the views as ``--views`` (default 2): ``faceorg train --mode finetune --views N`` runs the
+same folds with the same features and seeds.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import platform
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.evaluation.lfw import read_pairs  # noqa: E402
-from core.evaluation.lfw_run import central_detection  # noqa: E402
-from core.imaging.loader import load_image  # noqa: E402
 from core.paths import cache_dir, lfw_default  # noqa: E402
-from core.pipeline import FacePipeline  # noqa: E402
-from core.training.face_jitter import jittered_crop  # noqa: E402
-from core.training.finetune import FinetuneConfig, finetune_lfw, trunk_features  # noqa: E402
+from core.training.finetune import FinetuneConfig, finetune_lfw  # noqa: E402
 from core.training.lfw_finetune import cached_trunk_features, default_train_config, lfw_paths  # noqa: E402
-from core.training.saved_model import atomic_torch_save  # noqa: E402
-
-CHUNK = 256
-
-
-def _view(pipeline: FacePipeline, root: Path, rel: str, view: int) -> np.ndarray:
-    image = load_image(root / "images" / rel).rgb
-    det = central_detection(pipeline.detector().detect(image), image.shape[1], image.shape[0])
-    seed = int.from_bytes(hashlib.sha256(f"{rel}|{view}".encode()).digest()[:8], "little")
-    rng = np.random.default_rng(seed)
-    if det is None:  # as the pipeline: the centre of the image stands in for the face
-        h, w = image.shape[:2]
-        side = min(h, w) * 0.5 / 1.2
-        return jittered_crop(image, ((w - side) / 2, (h - side) / 2, side, side), rng, pipeline.settings.align)
-    return jittered_crop(image, det.box, rng, pipeline.settings.align)
-
-
-def augmented_features(root: Path, paths: list[str], view: int, base: torch.nn.Module) -> torch.Tensor:
-    """(N, 2, 1792, 3, 3) trunk features of view ``view`` of ``paths`` and its mirror, cached in chunks."""
-    pipeline = FacePipeline()
-    folder = cache_dir() / "lfw_trunk_aug" / f"view-{view}"
-    folder.mkdir(parents=True, exist_ok=True)
-    parts = []
-    t0 = time.perf_counter()
-    for s in range(0, len(paths), CHUNK):
-        chunk = paths[s:s + CHUNK]
-        file = folder / (hashlib.sha256(repr(chunk).encode()).hexdigest()[:16] + ".pt")
-        if file.is_file():
-            parts.append(torch.load(file, weights_only=True))
-            continue
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            crops = np.stack(list(pool.map(lambda rel: _view(pipeline, root, rel, view), chunk)))
-        feats = trunk_features(base, crops, standardization=pipeline.settings.embedder.standardization)
-        atomic_torch_save(feats, file)
-        parts.append(feats)
-        print(f"view {view}: {s + len(chunk)}/{len(paths)} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    return torch.cat(parts)
+from core.training.lfw_views import stacked_features  # noqa: E402
 
 
 def main() -> int:
@@ -95,17 +54,7 @@ def main() -> int:
     t0 = time.perf_counter()
     base = pretrained_facenet()
     paths = lfw_paths(root)
-    person = np.array([p.split("/")[0] for p in paths])
-    names, counts = np.unique(person, return_counts=True)
-    trained = np.flatnonzero(np.isin(person, names[counts >= 2]))  # only these ever enter training
-    plain = cached_trunk_features(root, paths, base=base)
-    views = [plain]
-    for v in range(args.views):
-        extra = plain.clone()  # people with one image keep their plain features: they are never drawn
-        extra[trained] = augmented_features(root, [paths[i] for i in trained], v, base)
-        views.append(extra)
-    features = torch.cat(views, dim=1) if len(views) > 1 else plain  # (N, 2 + 2 x views, ...)
-    del views, plain
+    features = stacked_features(cached_trunk_features(root, paths, base=base), root, paths, args.views, base=base)
     t_feats = time.perf_counter() - t0
     cfg = FinetuneConfig(train=dataclasses.replace(default_train_config(), device="cpu", epochs=args.epochs),
                          folds=tuple(int(f) for f in args.folds.split(",")))

@@ -13,6 +13,10 @@ with that fold's head (as the CLI scored it: averaged weights, or the best epoch
 * ``centered``: subtract the mean embedding of the other nine folds' pair images, re-normalise (the
   ``--subtract_mean`` of Sandberg's ``validate_on_lfw.py``), then as ``plain``: a pure domain-shift fix;
 * ``wise@a``: WiSE-FT weight interpolation ``(1 - a) * pretrained + a * fine-tuned`` of the head.
+
+``--errors FILE.json`` also lists the test pairs the fine-tuned heads get wrong (``plain``), with their
+distance over the threshold, whether the pretrained head got them wrong too, and how many lie within 5 % /
+10 % of the threshold; ``--error-collage FILE.png`` draws the worst 24 of them (image pairs side by side).
 """
 
 from __future__ import annotations
@@ -58,6 +62,52 @@ def centered(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int) -> np.n
     return c / np.linalg.norm(c, axis=1, keepdims=True)
 
 
+def distance_ratio(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int,
+                   threshold_folds: list[int]) -> np.ndarray:
+    """Squared distance over the threshold (chosen as in :func:`accuracy`) for ``fold``'s pairs."""
+    a, b, same, folds = arrays
+    d = ((emb[a] - emb[b]) ** 2).sum(1)
+    pick = np.isin(folds, threshold_folds)
+    return d[folds == fold] / best_accuracy_threshold(d[pick], same[pick])
+
+
+def wrong_pairs(pairs: list, same: np.ndarray, ratio: dict[str, np.ndarray]) -> dict:
+    """The fine-tuned heads' wrong pairs, worst first, and a summary (see the module doc)."""
+    wrong = {k: (r <= 1) != same for k, r in ratio.items()}
+    off = np.abs(ratio["finetuned"] - 1)
+    order = [int(i) for i in np.argsort(-off) if wrong["finetuned"][i]]
+    ft, pre = wrong["finetuned"], wrong["pretrained"]
+    summary = {"wrong_finetuned": int(ft.sum()), "wrong_pretrained": int(pre.sum()),
+               "wrong_both": int((ft & pre).sum()), "fixed": int((pre & ~ft).sum()), "broken": int((ft & ~pre).sum()),
+               "false_rejects": int((ft & same).sum()), "false_accepts": int((ft & ~same).sum()),
+               "wrong_within_5pct": int((ft & (off < 0.05)).sum()),
+               "wrong_within_10pct": int((ft & (off < 0.10)).sum()),
+               "pairs_within_5pct": int((off < 0.05).sum())}
+    return {"summary": summary, "pairs": [
+        {"a": pairs[i].path_a, "b": pairs[i].path_b, "same": bool(same[i]), "fold": int(pairs[i].fold),
+         "ratio_finetuned": round(float(ratio["finetuned"][i]), 4),
+         "ratio_pretrained": round(float(ratio["pretrained"][i]), 4), "pretrained_wrong": bool(pre[i])}
+        for i in order]}
+
+
+def collage(root: Path, wrong: list[dict], out: Path, cols: int = 4, tile: int = 150) -> None:
+    """The centre 170 px of each wrong pair's two images side by side; S/D = same/different person and the
+    distance over the threshold in the corner."""
+    import cv2
+
+    tiles = []
+    for w in wrong:
+        ims = [cv2.resize(cv2.imread(str(root / "images" / w[k]))[40:210, 40:210], (tile, tile)) for k in "ab"]
+        t = np.hstack([*ims, np.zeros((tile, 6, 3), np.uint8)])
+        colour = (0, 200, 0) if w["same"] else (0, 0, 255)
+        cv2.putText(t, f"{'S' if w['same'] else 'D'} {w['ratio_finetuned']:.2f}", (4, 16), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.5, colour, 2)
+        tiles.append(t)
+    while len(tiles) % cols:
+        tiles.append(np.zeros_like(tiles[0]))
+    cv2.imwrite(str(out), np.vstack([np.hstack(tiles[r:r + cols]) for r in range(0, len(tiles), cols)]))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lfw", type=Path, default=None)
@@ -65,6 +115,8 @@ def main() -> int:
     ap.add_argument("--wise", type=float, action="append", default=[], help="WiSE-FT alpha (repeatable)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", dest="json_out")
+    ap.add_argument("--errors", type=Path, help="write the fine-tuned heads' wrong test pairs here (JSON)")
+    ap.add_argument("--error-collage", type=Path, help="draw the worst 24 wrong pairs here (PNG)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     root = args.lfw or lfw_default()
@@ -88,6 +140,7 @@ def main() -> int:
     pretrained = FacenetHead(base)
     e_pre = head_embeddings(pretrained, scored)
     rows = []
+    ratio = {"pretrained": np.full(len(pairs), np.nan), "finetuned": np.full(len(pairs), np.nan)}
     for fold in range(10):
         file = work / f"fold-{fold}.json"
         if not file.is_file():
@@ -116,6 +169,7 @@ def main() -> int:
             row["best_epoch_plain"] = accuracy(head_embeddings(best, scored), arrays, fold, others)
         for name, e in (("pretrained", e_pre), ("finetuned", e_ft)):
             row[f"{name}_plain"] = accuracy(e, arrays, fold, others)
+            ratio[name][arrays[3] == fold] = distance_ratio(e, arrays, fold, others)
             row[f"{name}_val_threshold"] = accuracy(e, arrays, fold, val)
             row[f"{name}_centered"] = accuracy(centered(e, arrays, fold), arrays, fold, others)
         for alpha in args.wise:
@@ -129,6 +183,13 @@ def main() -> int:
     means = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k not in ("fold", "adopted")} if rows else {}
     for k, v in means.items():
         print(f"{k:32s} {v:.2%}")
+    if args.errors or args.error_collage:
+        errors = wrong_pairs(pairs, arrays[2], ratio)
+        if args.errors:
+            args.errors.write_text(json.dumps(errors, indent=1))
+            print(json.dumps(errors["summary"]))
+        if args.error_collage:
+            collage(root, errors["pairs"][:24], args.error_collage)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps({
             "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": platform.platform(),

@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", help="finetune: comma-separated folds to run (default: all 10)")
     p.add_argument("--final", action="store_true", help="finetune: one model on all LFW people, saved")
     p.add_argument("--limit", type=int, help="finetune: only the first N LFW images (smoke runs)")
+    p.add_argument("--views", type=int, help="finetune: jittered views of each face to train on besides the "
+                   "plain one (image augmentation before the frozen trunk; default: the measured best, "
+                   "core.training.lfw_views.DEFAULT_VIEWS)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--restart", action="store_true", help="ignore checkpoints of an earlier run")
     p.add_argument("--no-use", action="store_true", help="personal: keep the library's current model")
@@ -92,12 +95,14 @@ def _work_dir(kind: str, *parts: Any) -> Path:
     return cache_dir() / "training" / f"{kind}-{key}"
 
 
-def folds_work_dir(config: Any, data: str | Path, limit: int | None = None) -> Path:
-    """The work dir of ``faceorg train --mode finetune`` (the 10-fold protocol) with this TrainConfig: its
-    finished folds' results and each fold's checkpoints (which hold the fold's best head)."""
+def folds_work_dir(config: Any, data: str | Path, limit: int | None = None, views: int = 0) -> Path:
+    """The work dir of ``faceorg train --mode finetune`` (the 10-fold protocol) with this TrainConfig and
+    number of jittered views: its finished folds' results and each fold's checkpoints (which hold the
+    fold's best head)."""
     from core.training.finetune import PROTOCOL_VERSION
 
-    return _work_dir("folds", dataclasses.asdict(config), limit, str(data), PROTOCOL_VERSION)
+    key = (dataclasses.asdict(config), limit, str(data), PROTOCOL_VERSION) + ((views,) if views else ())
+    return _work_dir("folds", *key)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -175,28 +180,31 @@ def _scratch(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
 
 def _finetune(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
     from core.training.lfw_finetune import default_train_config, run_folds, train_final
+    from core.training.lfw_views import DEFAULT_VIEWS
 
     cfg = dataclasses.replace(default_train_config(), device=args.device,
                               **({"epochs": args.epochs} if args.epochs else {}))
     data = _lfw(args)
+    views = DEFAULT_VIEWS if args.views is None else args.views
     if args.final:
         from core.training.registry import new_model_name
 
-        work = _work_dir("final", dataclasses.asdict(cfg), args.limit, str(data))
+        work = _work_dir("final", dataclasses.asdict(cfg), args.limit, str(data), *((views,) if views else ()))
         if args.restart:
             shutil.rmtree(work, ignore_errors=True)
         final = train_final(data, args.out or new_model_name("finetuned"), config=cfg, limit=args.limit,
-                            checkpoint_dir=work, progress=bar, cancel=token)
+                            checkpoint_dir=work, views=views, progress=bar, cancel=token)
         shutil.rmtree(work, ignore_errors=True)  # saved: a re-run trains a new model
         print(f"Fine-tuned on {final.n_images} images of {final.n_people} people in {final.seconds / 60:.1f} min; "
               f"saved as {final.model.name}. Use it with `faceorg models use {final.model.name}`.")
         return {"model": final.model.to_json(), "n_people": final.n_people, "n_images": final.n_images,
                 "seconds": final.seconds, "epoch_losses": final.train.epoch_losses}
     folds = tuple(int(f) for f in args.folds.split(",")) if args.folds else tuple(range(10))
-    work = folds_work_dir(cfg, data, args.limit)
+    work = folds_work_dir(cfg, data, args.limit, views)
     if args.restart:
         shutil.rmtree(work, ignore_errors=True)
-    rep = run_folds(data, work, folds=folds, config=cfg, limit=args.limit, progress=bar, cancel=token)
+    rep = run_folds(data, work, folds=folds, config=cfg, limit=args.limit, views=views, progress=bar,
+                    cancel=token)
     for f in rep.folds:
         kept = "" if f.adopted else "; pretrained head kept: better on validation"
         print(f"fold {f.fold}: {f.accuracy_before:.2%} -> {f.accuracy_after:.2%} (best epoch {f.best_epoch}, "

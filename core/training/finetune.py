@@ -211,7 +211,7 @@ def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str]
     person_of = np.array([p.split("/")[0] for p in paths])
     # only the images of pairs are scored (7,701 of LFW's 13,233): validation embeds them every epoch
     in_pairs = sorted({index[p.path_a] for p in pairs} | {index[p.path_b] for p in pairs})
-    scored = features[in_pairs]
+    scored = features[in_pairs, :2]  # the plain image and its mirror (jittered views only train)
     arrays = _pair_arrays(pairs, {paths[i]: k for k, i in enumerate(in_pairs)})
     pretrained_head = FacenetHead(base)
     emb_before = head_embeddings(pretrained_head, scored)
@@ -245,7 +245,7 @@ def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str]
         before, thr_before = _fold_accuracy(emb_before, arrays, fold)
         after, thr = _fold_accuracy(emb_after, arrays, fold)
         grouped = np.flatnonzero(np.isin(person_of, [n for n, c in people_folds[fold] if c >= 2]))
-        feats = features[grouped]
+        feats = features[grouped, :2]
         g_before = held_out_grouping(head_embeddings(pretrained_head, feats), person_of[grouped], thr_before)
         g_after = held_out_grouping(head_embeddings(head, feats), person_of[grouped], thr)
         result = FoldResult(fold, before, after, thr, len(set(person_of[idx])), len(idx), outcome.best_epoch,

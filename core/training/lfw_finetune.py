@@ -36,6 +36,7 @@ from core.pipeline import FacePipeline, PipelineSettings
 from core.progress import CancelToken, ProgressFn, check, report
 from core.training.distributed import resolve_device
 from core.training.finetune import FacenetHead, FinetuneConfig, FoldResult, _RandomView, finetune_lfw, trunk_features
+from core.training.lfw_views import DEFAULT_VIEWS, stacked_features
 from core.training.registry import PRETRAINED_ID, ModelInfo, save_trained
 from core.training.trainer import TrainConfig, TrainResult, train
 
@@ -142,9 +143,11 @@ class FoldsReport:
 
 def run_folds(root: str | Path, work_dir: str | Path, *, folds: Sequence[int] = tuple(range(10)),
               config: TrainConfig | None = None, limit: int | None = None, pipeline: FacePipeline | None = None,
-              progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> FoldsReport:
+              views: int = DEFAULT_VIEWS, progress: ProgressFn | None = None,
+              cancel: CancelToken | None = None) -> FoldsReport:
     """The 10-fold fine-tuning protocol (or the given ``folds``); finished folds are kept in
-    ``work_dir/fold-<k>.json`` and skipped by a re-run, the running fold resumes from its checkpoint."""
+    ``work_dir/fold-<k>.json`` and skipped by a re-run, the running fold resumes from its checkpoint.
+    ``views``: jittered views of each face to train on besides the plain one (:mod:`core.training.lfw_views`)."""
     from core.embedding.weights import pretrained_facenet
 
     root, work = Path(root), Path(work_dir)
@@ -156,6 +159,7 @@ def run_folds(root: str | Path, work_dir: str | Path, *, folds: Sequence[int] = 
     t0 = time.perf_counter()
     base = pretrained_facenet().to(resolve_device(config.device))
     features = cached_trunk_features(root, paths, pipeline, base=base, progress=progress, cancel=cancel)
+    features = stacked_features(features, root, paths, views, pipeline, base=base, progress=progress, cancel=cancel)
     feature_seconds = time.perf_counter() - t0
     results: list[FoldResult] = []
     cpu: dict[int, float] = {}
@@ -176,7 +180,7 @@ def run_folds(root: str | Path, work_dir: str | Path, *, folds: Sequence[int] = 
     before = float(np.mean([r.accuracy_before for r in results])) if results else 0.0
     after = float(np.mean([r.accuracy_after for r in results])) if results else 0.0
     return FoldsReport(results, before, after,
-                       cpu, len(paths), len(pairs), feature_seconds, dataclasses.asdict(config))
+                       cpu, len(paths), len(pairs), feature_seconds, {**dataclasses.asdict(config), "views": views})
 
 
 @dataclass
@@ -192,7 +196,8 @@ class FinalModel:
 
 def train_final(root: str | Path, name: str, *, config: TrainConfig | None = None, limit: int | None = None,
                 min_images: int = 2, pipeline: FacePipeline | None = None, checkpoint_dir: str | Path | None = None,
-                models_directory: str | Path | None = None, progress: ProgressFn | None = None,
+                models_directory: str | Path | None = None, views: int = DEFAULT_VIEWS,
+                progress: ProgressFn | None = None,
                 cancel: CancelToken | None = None) -> FinalModel:
     """Fine-tune the head on all LFW people with ``min_images`` or more images; save the whole network."""
     import core.embedding.models  # noqa: F401 - registers the "facenet" architecture with save_model
@@ -205,6 +210,8 @@ def train_final(root: str | Path, name: str, *, config: TrainConfig | None = Non
     paths = lfw_paths(root, limit)
     base = pretrained_facenet().to(resolve_device(config.device))
     features = cached_trunk_features(root, paths, pipeline, base=base, progress=progress, cancel=cancel)
+    features = stacked_features(features, root, paths, views, pipeline, base=base, min_images=min_images,
+                                progress=progress, cancel=cancel)
     person = np.array([p.split("/")[0] for p in paths])
     names, counts = np.unique(person, return_counts=True)
     keep = np.isin(person, names[counts >= min_images])
@@ -217,7 +224,7 @@ def train_final(root: str | Path, name: str, *, config: TrainConfig | None = Non
     n_people = int(labels.max()) + 1 if len(labels) else 0
     meta = {"base_model": PRETRAINED_ID,
             "training_data": f"LFW: {len(idx)} images of {n_people} people (>= {min_images} images each)",
-            "settings": dataclasses.asdict(config),
+            "settings": {**dataclasses.asdict(config), "views": views},
             "metrics": {"final_epoch_loss": outcome.epoch_losses[-1] if outcome.epoch_losses else None,
                         "lfw_10fold_note": "LFW identities are all seen in training; see `train --mode finetune` "
                                            "without --final for the 10-fold protocol"}}
