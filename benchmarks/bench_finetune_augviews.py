@@ -10,7 +10,7 @@ jitter 0.25; seeded per image and view), each with its mirror image, through the
 :mod:`core.training.lfw_views`). Training then draws one of the 2 + 2 x views features of a face at random;
 scoring uses the plain image and its mirror, as the CLI does. Everything else is the CLI's protocol
 (:func:`core.training.finetune.finetune_lfw`, same settings as ``faceorg train --mode finetune``), which
-has since taken the views as ``--views`` (default 2): ``faceorg train --mode finetune --views N`` runs the
+has since taken the views as ``--views`` (off by default): ``faceorg train --mode finetune --views N`` runs the
 same folds with the same features and seeds.
 """
 

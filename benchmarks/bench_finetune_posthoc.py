@@ -112,6 +112,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lfw", type=Path, default=None)
     ap.add_argument("--epochs", type=int, default=3, help="the --epochs of the CLI run to read")
+    ap.add_argument("--views", type=int, default=0, help="the --views of the CLI run to read (0: none)")
     ap.add_argument("--wise", type=float, action="append", default=[], help="WiSE-FT alpha (repeatable)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", dest="json_out")
@@ -125,10 +126,10 @@ def main() -> int:
     from core.embedding.weights import pretrained_facenet
 
     cfg = dataclasses.replace(default_train_config(), device="cpu", epochs=args.epochs)
-    work = folds_work_dir(cfg, root)
+    work = folds_work_dir(cfg, root, views=args.views)
     if not (work / "fold-0.json").is_file():
         raise SystemExit(f"no finished folds in {work}: run `faceorg train --mode finetune --epochs {args.epochs} "
-                         "--device cpu` first")
+                         f"--views {args.views} --device cpu` first")
     t0 = time.perf_counter()
     paths = lfw_paths(root)
     pairs = read_pairs(root / "pairs.txt")

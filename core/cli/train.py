@@ -35,8 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--final", action="store_true", help="finetune: one model on all LFW people, saved")
     p.add_argument("--limit", type=int, help="finetune: only the first N LFW images (smoke runs)")
     p.add_argument("--views", type=int, help="finetune: jittered views of each face to train on besides the "
-                   "plain one (image augmentation before the frozen trunk; default: the measured best, "
-                   "core.training.lfw_views.DEFAULT_VIEWS)")
+                   "plain one (image augmentation before the frozen trunk; default: "
+                   "core.training.lfw_views.DEFAULT_VIEWS, off: see BENCHMARKS.md §4)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument("--restart", action="store_true", help="ignore checkpoints of an earlier run")
     p.add_argument("--no-use", action="store_true", help="personal: keep the library's current model")
