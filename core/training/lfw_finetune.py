@@ -15,7 +15,6 @@ as a library model (architecture ``facenet``).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -36,7 +35,7 @@ from core.pipeline import FacePipeline, PipelineSettings
 from core.progress import CancelToken, ProgressFn, check, report
 from core.training.distributed import resolve_device
 from core.training.finetune import FacenetHead, FinetuneConfig, FoldResult, _RandomView, finetune_lfw, trunk_features
-from core.training.lfw_views import DEFAULT_VIEWS, stacked_features
+from core.training.lfw_views import DEFAULT_VIEWS, digest, feature_key, stacked_features
 from core.training.registry import PRETRAINED_ID, ModelInfo, save_trained
 from core.training.trainer import TrainConfig, TrainResult, train
 
@@ -61,18 +60,12 @@ def _crop(pipeline: FacePipeline, root: Path, rel: str) -> np.ndarray:
     return center_crop(image) if det is None else face_input(image, det, pipeline.settings.align)
 
 
-def _digest(value: object, n: int = 20) -> str:
-    return hashlib.sha256(repr(value).encode()).hexdigest()[:n]
-
-
 def _chunk_files(paths: Sequence[str], settings: PipelineSettings) -> list[tuple[Path, list[str]]]:
     """Cache files of ``paths`` in chunks of CHUNK: the folder is keyed by the model and the detector and
     alignment settings, each file by its image list (so runs over a prefix of LFW share chunks)."""
-    s = (settings.detector, settings.min_face, settings.crop_max_side, dataclasses.asdict(settings.align),
-         settings.embedder.standardization)
-    folder = cache_dir() / "lfw_trunk" / _digest((PRETRAINED_ID, s))
+    folder = cache_dir() / "lfw_trunk" / digest((PRETRAINED_ID, feature_key(settings)))
     chunks = [list(paths[i:i + CHUNK]) for i in range(0, len(paths), CHUNK)]
-    return [(folder / f"{_digest(c, 16)}.pt", c) for c in chunks]
+    return [(folder / f"{digest(c, 16)}.pt", c) for c in chunks]
 
 
 def trunk_cache_complete(paths: Sequence[str], settings: PipelineSettings | None = None) -> bool:

@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ import torch
 from core.evaluation.lfw_run import central_detection
 from core.imaging.loader import load_image
 from core.paths import cache_dir
-from core.pipeline import FacePipeline
+from core.pipeline import FacePipeline, PipelineSettings
 from core.progress import CancelToken, ProgressFn, check, report
 from core.training.face_jitter import Jitter, jittered_crop
 from core.training.finetune import trunk_features
@@ -41,8 +42,15 @@ CHUNK = 256
 DEFAULT_VIEWS = 0
 
 
-def _digest(value: object, n: int = 20) -> str:
+def digest(value: object, n: int = 20) -> str:
+    """A short stable hash of ``repr(value)``: names cache folders and files."""
     return hashlib.sha256(repr(value).encode()).hexdigest()[:n]
+
+
+def feature_key(settings: PipelineSettings) -> tuple[Any, ...]:
+    """What trunk features of LFW faces depend on besides the model: detector, crop and standardisation."""
+    return (settings.detector, settings.min_face, settings.crop_max_side, dataclasses.asdict(settings.align),
+            settings.embedder.standardization)
 
 
 def view_crop(pipeline: FacePipeline, root: Path, rel: str, view: int, jitter: Jitter | None = None) -> np.ndarray:
@@ -51,19 +59,17 @@ def view_crop(pipeline: FacePipeline, root: Path, rel: str, view: int, jitter: J
     image = load_image(root / "images" / rel).rgb
     det = central_detection(pipeline.detector().detect(image), image.shape[1], image.shape[0])
     rng = np.random.default_rng(int.from_bytes(hashlib.sha256(f"{rel}|{view}".encode()).digest()[:8], "little"))
-    if det is None:
+    if det is None:  # the box whose margin crop is the pipeline's centre crop (the central half)
         h, w = image.shape[:2]
-        side = min(h, w) * 0.5 / 1.2
+        side = min(h, w) * 0.5 / (1 + 2 * pipeline.settings.align.margin)
         return jittered_crop(image, ((w - side) / 2, (h - side) / 2, side, side), rng, pipeline.settings.align,
                              jitter)
     return jittered_crop(image, det.box, rng, pipeline.settings.align, jitter)
 
 
 def _view_folder(pipeline: FacePipeline, view: int, jitter: Jitter) -> Path:
-    s = pipeline.settings
-    key = (PRETRAINED_ID, s.detector, s.min_face, s.crop_max_side, dataclasses.asdict(s.align),
-           s.embedder.standardization, dataclasses.asdict(jitter))
-    return cache_dir() / "lfw_trunk_views" / _digest(key) / f"view-{view}"
+    key = (PRETRAINED_ID, feature_key(pipeline.settings), dataclasses.asdict(jitter))
+    return cache_dir() / "lfw_trunk_views" / digest(key) / f"view-{view}"
 
 
 def view_features(root: str | Path, paths: Sequence[str], view: int, pipeline: FacePipeline | None = None, *,
@@ -74,12 +80,15 @@ def view_features(root: str | Path, paths: Sequence[str], view: int, pipeline: F
     from core.training.saved_model import atomic_torch_save
 
     root, pipeline, jitter = Path(root), pipeline or FacePipeline(), jitter or Jitter()
+    if pipeline.settings.align.method != "crop":
+        raise ValueError("jittered views are box crops: they need the 'crop' alignment, not "
+                         f"{pipeline.settings.align.method!r}")
     folder = _view_folder(pipeline, view, jitter)
     parts = []
     for s in range(0, len(paths), CHUNK):
         check(cancel)
         chunk = list(paths[s:s + CHUNK])
-        file = folder / f"{_digest(chunk, 16)}.pt"
+        file = folder / f"{digest(chunk, 16)}.pt"
         if file.is_file():
             parts.append(torch.load(file, weights_only=True))
         else:

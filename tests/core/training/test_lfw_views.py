@@ -43,3 +43,16 @@ def test_views_stack_after_the_plain_features(facenet, lfw_crops_for) -> None:  
     # cached on disk: a second run reads the same features back
     assert torch.equal(stacked_features(plain, LFW, paths, 1, base=None), stacked)
     assert stacked_features(plain, LFW, paths, 0) is plain
+
+
+def test_views_need_the_crop_alignment(tmp_path) -> None:  # noqa: ANN001
+    """Views are jittered box crops: with five-point alignment they would not be the faces scored."""
+    import dataclasses
+
+    from core.alignment import AlignSettings
+    from core.pipeline import PipelineSettings
+    from core.training.lfw_views import view_features
+
+    pipeline = FacePipeline(dataclasses.replace(PipelineSettings(), align=AlignSettings(method="similarity")))
+    with pytest.raises(ValueError, match="crop"):
+        view_features(tmp_path, ["A/A_0001.jpg"], 0, pipeline)
