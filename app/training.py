@@ -1,5 +1,5 @@
 """Training a model and switching the library to it, on the heavy worker thread (core training and
-:mod:`core.library.models`), with progress, cancel and the outcome brought back by signals."""
+:mod:`core.library.active_model`), with progress, cancel and the outcome brought back by signals."""
 
 from __future__ import annotations
 
@@ -64,11 +64,11 @@ def _finetune(data: Path, epochs: int | None, progress: Any, cancel: Any) -> Tra
     import dataclasses
     import hashlib
 
+    from core.modelstore.registry import new_model_name
     from core.paths import cache_dir
     from core.training.finetune import PROTOCOL_VERSION
     from core.training.lfw_finetune import default_train_config, run_folds, train_final
     from core.training.lfw_views import DEFAULT_VIEWS
-    from core.training.registry import new_model_name
 
     cfg = default_train_config()
     if epochs:
@@ -151,7 +151,7 @@ class TrainingController(QObject):
             return False
 
         def work(progress: Any, cancel: Any) -> Any:
-            from core.library.models import use_model
+            from core.library.active_model import use_model
 
             return use_model(library, model, progress=lambda p: progress(_status(p)), cancel=cancel)
 

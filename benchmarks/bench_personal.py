@@ -30,15 +30,15 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.evaluation.lfw_run import cached_embed_lfw  # noqa: E402
-from core.library.models import use_model  # noqa: E402
+from core.library.active_model import use_model  # noqa: E402
 from core.library.people import assign_faces  # noqa: E402
+from core.modelstore.registry import PRETRAINED_ID  # noqa: E402
 from core.paths import lfw_default  # noqa: E402
 from core.pipeline import FacePipeline  # noqa: E402
 from core.storage.embeddings import save_embeddings  # noqa: E402
 from core.storage.engine import Library, open_library  # noqa: E402
-from core.storage.models import Face, Photo  # noqa: E402
+from core.storage.schema import Face, Photo  # noqa: E402
 from core.training.personal import PersonalConfig, train_personal  # noqa: E402
-from core.training.registry import PRETRAINED_ID  # noqa: E402
 
 
 def lfw_people_paths(root: Path, min_images: int) -> list[str]:

@@ -31,9 +31,9 @@ from bench_seed_table import _scratch_model, embed_60, fit_head  # noqa: E402
 from core.evaluation.identification import seed_split  # noqa: E402
 from core.evaluation.lfw_run import cached_embed_lfw  # noqa: E402
 from core.evaluation.scatter import ScatterPanel, scatter_png  # noqa: E402
+from core.modelstore.networks import SeedCNN  # noqa: E402
 from core.paths import lfw_default  # noqa: E402
 from core.pipeline import FacePipeline  # noqa: E402
-from core.training.models import SeedCNN  # noqa: E402
 from core.training.personal import project  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

@@ -38,10 +38,10 @@ from core.evaluation.identification import knn_identify, seed_split  # noqa: E40
 from core.evaluation.lfw import read_pairs, read_people, verify_10fold  # noqa: E402
 from core.evaluation.lfw_run import cached_embed_lfw  # noqa: E402
 from core.evaluation.roc import best_accuracy_threshold  # noqa: E402
+from core.modelstore.networks import MetricHead  # noqa: E402
 from core.paths import lfw_default  # noqa: E402
 from core.pipeline import FacePipeline  # noqa: E402
 from core.training.datasets import ImageFiles, TensorFaces  # noqa: E402
-from core.training.models import MetricHead  # noqa: E402
 from core.training.personal import PersonalConfig, project  # noqa: E402
 from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig  # noqa: E402
 from core.training.trainer import train  # noqa: E402
@@ -188,8 +188,8 @@ def _pct(v: float | None) -> str:
 
 
 def _scratch_model(path: Path | None) -> tuple[torch.nn.Module, Path] | None:
-    from core.training.registry import list_models
-    from core.training.saved_model import load_model
+    from core.modelstore.registry import list_models
+    from core.modelstore.saved_model import load_model
 
     if path is None:
         found = [m for m in list_models() if m.arch == "seed_cnn" and m.path is not None]

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import insert
 
 from core.storage.engine import Library, open_library
-from core.storage.models import Assignment, Cluster, Embedding, Face, Person, Photo
+from core.storage.schema import Assignment, Cluster, Embedding, Face, Person, Photo
 
 LFW_BOX = (74.0, 66.0, 102.0, 122.0)  # where the face is in a 250x250 LFW picture
 CHUNK = 5000

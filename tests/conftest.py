@@ -22,7 +22,7 @@ from sqlalchemy import insert  # noqa: E402 (after the sys.path fix)
 from sqlalchemy.orm import Session  # noqa: E402
 
 from core.storage.engine import Library, open_library  # noqa: E402
-from core.storage.models import Assignment, Cluster, Face, Photo  # noqa: E402
+from core.storage.schema import Assignment, Cluster, Face, Photo  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")

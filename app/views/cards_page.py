@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QWidget
 
-from app.models import roles
-from app.models.cards import CardsModel
-from app.models.cards_proxy import CardsProxy
+from app.itemmodels import roles
+from app.itemmodels.cards import CardsModel
+from app.itemmodels.cards_proxy import CardsProxy
 from app.operations import Operations
 from app.theme import Theme
 from app.views.delegates import CardDelegate

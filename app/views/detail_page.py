@@ -7,8 +7,8 @@ from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
-from app.models import roles
-from app.models.faces import FacesModel
+from app.itemmodels import roles
+from app.itemmodels.faces import FacesModel
 from app.operations import Operations
 from app.theme import Theme
 from app.views.delegates import FaceDelegate

@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QWidget
 
-from app.models.cards import MIME
+from app.itemmodels.cards import MIME
 
 
 class GridView(QListView):

@@ -10,9 +10,9 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QWidget
 
 from app.context import AppContext
-from app.models.cards import CardsModel
-from app.models.faces import FacesModel
-from app.models.photos import PhotosModel
+from app.itemmodels.cards import CardsModel
+from app.itemmodels.faces import FacesModel
+from app.itemmodels.photos import PhotosModel
 from app.operations import Operations
 from app.views.cards_page import CardsPage
 from app.views.detail_page import DetailPage

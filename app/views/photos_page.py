@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QSize, Signal
 from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
-from app.models import roles
-from app.models.photos import PhotosModel
+from app.itemmodels import roles
+from app.itemmodels.photos import PhotosModel
 from app.operations import Operations
 from app.theme import Theme
 from app.views.delegates import PhotoDelegate

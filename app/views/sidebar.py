@@ -68,7 +68,7 @@ class Sidebar(QWidget):
         for key, text, icon in PAGES:
             item = QListWidgetItem(theme.icon(icon), text)
             item.setData(Qt.ItemDataRole.UserRole, key)
-            item.setData(COUNT_ROLE, 0)  # never empty: see app.models.roles.get
+            item.setData(COUNT_ROLE, 0)  # never empty: see app.itemmodels.roles.get
             item.setToolTip(f"{text} (Ctrl+{len(self.keys()) + 1})")
             self.list.addItem(item)
         title = QLabel("LIBRARY")

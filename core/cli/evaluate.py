@@ -39,7 +39,7 @@ def _pipeline(args: argparse.Namespace):  # noqa: ANN202
 
     from core.alignment import AlignSettings
     from core.embedding.embedder import EmbedderSettings
-    from core.embedding.models import load_embedder
+    from core.modelstore.loading import load_embedder
     from core.pipeline import FacePipeline, PipelineSettings
 
     align = AlignSettings() if args.align is None else replace(AlignSettings(), method=args.align)

@@ -74,7 +74,7 @@ def run_cluster(args: argparse.Namespace) -> int:
 
 def run_reject(args: argparse.Namespace) -> int:
     from core.library.people import remove_faces
-    from core.storage.models import Assignment
+    from core.storage.schema import Assignment
 
     with open_session(args) as session:
         by_person: dict[int, list[int]] = {}
@@ -117,7 +117,7 @@ def _suggestion_json(s: ReviewSuggestion, photos: dict[int, str]) -> dict:
 def _photo_paths(session: Session, photo_ids: list[int]) -> dict[int, str]:
     from sqlalchemy import select
 
-    from core.storage.models import Photo
+    from core.storage.schema import Photo
 
     return {int(i): str(p) for i, p in session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(photo_ids)))}
 

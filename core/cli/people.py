@@ -109,7 +109,7 @@ def open_session(args: argparse.Namespace, *, write: bool = True) -> Iterator[Se
 def resolve_person(session: Session, text: str) -> tuple[int, str]:
     """(id, name) of the person called ``text`` (any case), or ``p<id>``."""
     from core.library.people import find_person
-    from core.storage.models import Person
+    from core.storage.schema import Person
 
     found = find_person(session, text)
     if found is not None:
@@ -123,7 +123,7 @@ def resolve_person(session: Session, text: str) -> tuple[int, str]:
 
 def resolve_cluster(session: Session, text: str) -> int:
     """The id of the active cluster ``c<id>`` or ``<id>``."""
-    from core.storage.models import Cluster
+    from core.storage.schema import Cluster
 
     match = re.fullmatch(r"[cC]?(\d+)", text.strip())
     cluster = session.get(Cluster, int(match.group(1))) if match else None

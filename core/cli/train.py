@@ -129,7 +129,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _personal(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
-    from core.library.models import use_model
+    from core.library.active_model import use_model
     from core.training.personal import PersonalConfig, train_personal
 
     cfg = PersonalConfig()
@@ -152,7 +152,7 @@ def _personal(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
 
 
 def _scratch(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
-    from core.training.saved_model import load_model
+    from core.modelstore.saved_model import load_model
     from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig, train_scratch
 
     cfg = ScratchConfig()
@@ -168,7 +168,7 @@ def _scratch(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
                            "val_accuracy_by_k": res.val_accuracy_by_k, "seconds": res.seconds,
                            "best_epoch": res.train.best_epoch, "checkpoints": str(out_dir)}
     if res.model_path is not None:
-        from core.training.registry import new_model_name, save_trained
+        from core.modelstore.registry import new_model_name, save_trained
 
         loaded = load_model(res.model_path)
         info = save_trained(loaded.model, args.out or new_model_name("scratch"),
@@ -187,7 +187,7 @@ def _finetune(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
     data = _lfw(args)
     views = DEFAULT_VIEWS if args.views is None else args.views
     if args.final:
-        from core.training.registry import new_model_name
+        from core.modelstore.registry import new_model_name
 
         work = _work_dir("final", dataclasses.asdict(cfg), args.limit, str(data), *((views,) if views else ()))
         if args.restart:
@@ -220,7 +220,7 @@ def _finetune(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    from core.training.registry import list_models
+    from core.modelstore.registry import list_models
 
     if args.action == "use":
         if not args.name:
@@ -228,7 +228,7 @@ def run_models(args: argparse.Namespace) -> int:
         return _use(args)
     active = None
     try:
-        from core.library.models import active_model
+        from core.library.active_model import active_model
 
         with open_library_cli(args, write=False) as library:
             active = active_model(library).model_id
@@ -249,9 +249,9 @@ def run_models(args: argparse.Namespace) -> int:
 
 def _use(args: argparse.Namespace) -> int:
     from core.cli.library import _sigint_cancels
-    from core.library.models import reembed, set_active_model
+    from core.library.active_model import reembed, set_active_model
+    from core.modelstore.registry import ModelNotFoundError, find_model
     from core.progress import Cancelled, CancelToken
-    from core.training.registry import ModelNotFoundError, find_model
 
     token = CancelToken()
     bar = None if args.no_progress else TrainProgress()

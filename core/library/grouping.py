@@ -52,7 +52,7 @@ from core.library.undo import chunks
 from core.progress import CancelToken, ProgressFn, check, report
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, begin_write
-from core.storage.models import Assignment, Cluster, Face, FaceConstraint, Operation
+from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Operation
 
 __all__ = ["STRICTNESS", "GroupingResult", "GroupingThresholds", "ReviewAnswer", "ReviewSuggestion",
            "add_manual_face", "answer_review", "last_strictness", "load_thresholds", "preview_group_count", "regroup",

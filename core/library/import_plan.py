@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.imaging.loader import is_image_file
 from core.library.scanner import ScanError, ScanFile, scan
 from core.progress import CancelToken, ProgressFn, report
-from core.storage.models import Photo
+from core.storage.schema import Photo
 
 SCAN_REPORT_EVERY = 500  # files
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core.library.quality import FaceQuality
 from core.library.undo import chunks
 from core.storage.embeddings import load_matrix, save_embeddings
-from core.storage.models import Assignment, Face, FaceConstraint, Person, Photo
+from core.storage.schema import Assignment, Face, FaceConstraint, Person, Photo
 
 MATCH_SIMILARITY = 0.7  # cosine of the same face before and after an edit (other people: < 0.5)
 

@@ -24,7 +24,7 @@ from core.library.quality import face_quality
 from core.library.review import gallery_faces, load_thresholds, not_person_map, pick_model, store_recognition
 from core.storage.embeddings import load_matrix, save_embeddings
 from core.storage.engine import Library, begin_write
-from core.storage.models import Assignment, Face, Photo
+from core.storage.schema import Assignment, Face, Photo
 
 if TYPE_CHECKING:
     from core.pipeline import FacePipeline

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.library.undo import ChangeRecorder, chunks
 from core.storage.engine import begin_write
-from core.storage.models import Assignment, Cluster, Face, FaceConstraint, Person, ReviewItem, utcnow
+from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Person, ReviewItem, utcnow
 
 MAX_NAME_LENGTH = 200
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
-from core.storage.models import Assignment, Cluster, Face, Person, Photo, ReviewItem
+from core.storage.schema import Assignment, Cluster, Face, Person, Photo, ReviewItem
 
 QUALITY = Face.quality_size * Face.quality_sharpness
 

@@ -36,7 +36,7 @@ from core.clustering.recognition import (
 )
 from core.library.people import assign_faces, remove_faces
 from core.library.undo import chunks, peek_undo
-from core.storage.models import (
+from core.storage.schema import (
     Assignment,
     Embedding,
     Face,
@@ -153,7 +153,7 @@ def save_thresholds(session: Session, thresholds: GroupingThresholds, model_id: 
 
 
 def pick_model(session: Session) -> str | None:
-    """The library's active model: ``LibraryMeta["active_model"]`` (see :mod:`core.library.models`)
+    """The library's active model: ``LibraryMeta["active_model"]`` (see :mod:`core.library.active_model`)
     when one was chosen, else the model with the most stored embeddings."""
     chosen = session.get(LibraryMeta, "active_model")
     if chosen is not None and isinstance(chosen.value, dict) and chosen.value.get("model_id"):

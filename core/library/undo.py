@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from core.storage.engine import begin_write
-from core.storage.models import (
+from core.storage.schema import (
     Assignment,
     Base,
     Cluster,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-from core.storage.models import Embedding, Face
+from core.storage.schema import Embedding, Face
 
 DTYPE = np.dtype("<f4")
 _CHUNK = 500  # ids per IN (...) query

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from core.training.saved_model import atomic_torch_save
+from core.modelstore.saved_model import atomic_torch_save
 
 _NAME = re.compile(r"^step-(\d{8,})\.pt$")
 

@@ -30,13 +30,13 @@ from core.alignment import center_crop, face_input
 from core.evaluation.lfw import read_pairs
 from core.evaluation.lfw_run import central_detection
 from core.imaging.loader import load_image
+from core.modelstore.registry import PRETRAINED_ID, ModelInfo, save_trained
 from core.paths import cache_dir
 from core.pipeline import FacePipeline, PipelineSettings
 from core.progress import CancelToken, ProgressFn, check, report
 from core.training.distributed import resolve_device
 from core.training.finetune import FacenetHead, FinetuneConfig, FoldResult, _RandomView, finetune_lfw, trunk_features
 from core.training.lfw_views import DEFAULT_VIEWS, digest, feature_key, stacked_features
-from core.training.registry import PRETRAINED_ID, ModelInfo, save_trained
 from core.training.trainer import TrainConfig, TrainResult, train
 
 CHUNK = 256  # images per cached feature file
@@ -78,7 +78,7 @@ def cached_trunk_features(root: str | Path, paths: Sequence[str], pipeline: Face
                           cancel: CancelToken | None = None) -> torch.Tensor:
     """(N, 2, 1792, 3, 3) trunk features of ``paths``, computed chunk by chunk and cached on disk."""
     from core.embedding.weights import pretrained_facenet
-    from core.training.saved_model import atomic_torch_save
+    from core.modelstore.saved_model import atomic_torch_save
 
     root = Path(root)
     pipeline = pipeline or FacePipeline()
@@ -193,7 +193,7 @@ def train_final(root: str | Path, name: str, *, config: TrainConfig | None = Non
                 progress: ProgressFn | None = None,
                 cancel: CancelToken | None = None) -> FinalModel:
     """Fine-tune the head on all LFW people with ``min_images`` or more images; save the whole network."""
-    import core.embedding.models  # noqa: F401 - registers the "facenet" architecture with save_model
+    import core.modelstore.loading  # noqa: F401 - registers the "facenet" architecture with save_model
     from core.embedding.weights import pretrained_facenet
     from core.training.datasets import TensorFaces
 

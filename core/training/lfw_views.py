@@ -27,12 +27,12 @@ import torch
 
 from core.evaluation.lfw_run import central_detection
 from core.imaging.loader import load_image
+from core.modelstore.registry import PRETRAINED_ID
 from core.paths import cache_dir
 from core.pipeline import FacePipeline, PipelineSettings
 from core.progress import CancelToken, ProgressFn, check, report
 from core.training.face_jitter import Jitter, jittered_crop
 from core.training.finetune import trunk_features
-from core.training.registry import PRETRAINED_ID
 
 CHUNK = 256
 # views per face that ``faceorg train --mode finetune`` and the app train on by default. None: in
@@ -77,7 +77,7 @@ def view_features(root: str | Path, paths: Sequence[str], view: int, pipeline: F
                   progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> torch.Tensor:
     """(N, 2, 1792, 3, 3) trunk features of view ``view`` of ``paths`` and of its mirror image, cached."""
     from core.embedding.weights import pretrained_facenet
-    from core.training.saved_model import atomic_torch_save
+    from core.modelstore.saved_model import atomic_torch_save
 
     root, pipeline, jitter = Path(root), pipeline or FacePipeline(), jitter or Jitter()
     if pipeline.settings.align.method != "crop":

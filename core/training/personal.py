@@ -2,7 +2,7 @@
 
 No image is decoded: the training data are the stored embeddings of the pretrained FaceNet
 (:data:`core.embedding.weights.MODEL_ID`) of the faces the user named (assignment source "user" by
-default). A :class:`~core.training.models.MetricHead` (a 512 x 512 projection initialised as the
+default). A :class:`~core.modelstore.networks.MetricHead` (a 512 x 512 projection initialised as the
 identity, so "before training" is exactly the pretrained model) is trained on them with triplet loss.
 
 Evaluation: per person with at least ``min_faces`` faces, ``holdout`` of the faces (at least one, chosen
@@ -10,7 +10,7 @@ at random with ``seed``) are held out; the rest train the head and form the k-NN
 accuracy is k-NN recognition (``k`` nearest training faces, squared L2) among the training people,
 before (identity head) and after. The head is *adopted* only if it is better on the held-out faces by
 more than ``min_gain``; the result says so and why. Adopted heads are saved as ``metric_head`` models
-(:mod:`core.training.registry`); the library applies them on top of the pretrained FaceNet.
+(:mod:`core.modelstore.registry`); the library applies them on top of the pretrained FaceNet.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import numpy as np
 import torch
 
 from core.evaluation.identification import knn_predict
+from core.modelstore.networks import MetricHead
+from core.modelstore.registry import PRETRAINED_ID, ModelInfo, new_model_name, save_trained
 from core.progress import CancelToken, ProgressFn, check, report
 from core.training.datasets import TensorFaces
-from core.training.models import MetricHead
-from core.training.registry import PRETRAINED_ID, ModelInfo, new_model_name, save_trained
 from core.training.trainer import TrainConfig, TrainResult, train
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def named_embeddings(library: Library, *, model_id: str = PRETRAINED_ID,
     from sqlalchemy import select
 
     from core.storage.embeddings import load_matrix
-    from core.storage.models import Assignment, Face, Person
+    from core.storage.schema import Assignment, Face, Person
 
     with library.session() as session:
         rows = session.execute(
@@ -203,7 +203,7 @@ def train_personal(library: Library, config: PersonalConfig | None = None, *, na
                    progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> PersonalResult:
     """Train a head on the library's named faces; an adopted head is saved (``result.model``) as
     ``name`` (default ``personal-<date>-<time>``) in the models folder. Activating it is the caller's
-    choice (:func:`core.library.models.use_model`)."""
+    choice (:func:`core.library.active_model.use_model`)."""
     cfg = config or PersonalConfig()
     report(progress, 0, None, "reading named faces")
     data = named_embeddings(library, sources=cfg.sources)

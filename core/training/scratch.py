@@ -7,7 +7,7 @@ resized to 60 x 60 (kept with a 25 % context margin that the "full" augmentation
 Augmentation: "light" (horizontal flip, colour jitter 0.1) by default -- it beat "full" (small affine,
 resized crop, jitter 0.25) and "none" at every step budget tried (benchmarks/bench_train_scratch.py).
 
-Training: :class:`~core.training.models.SeedCNN` (128-d) with triplet loss through
+Training: :class:`~core.modelstore.networks.SeedCNN` (128-d) with triplet loss through
 :func:`~core.training.trainer.train`; after every epoch the validation images are identified by kNN
 against the gallery (best accuracy over k) and the best epoch's weights are kept. Evaluation: 62-way kNN,
 k in (1, 3, 5, 7, 9) chosen on validation, accuracy on the 310 test images. The seed notebook reached 61.3 %.
@@ -28,12 +28,12 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from core.evaluation.identification import knn_identify, knn_predict, seed_split
+from core.modelstore.networks import SeedCNN
+from core.modelstore.saved_model import save_model
 from core.progress import CancelToken, ProgressFn
 from core.training.augment import eval_transforms, train_transforms
 from core.training.datasets import ImageFiles
 from core.training.distributed import resolve_device
-from core.training.models import SeedCNN
-from core.training.saved_model import save_model
 from core.training.trainer import TrainConfig, TrainResult, train
 
 SEED_NOTEBOOK_ACCURACY = 0.613

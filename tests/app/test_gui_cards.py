@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
-from app.models import roles
+from app.itemmodels import roles
 from app.views.cards_page import CardsPage
 from app.views.widgets import NamePrompt
 from core.library import queries

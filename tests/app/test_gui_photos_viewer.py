@@ -13,7 +13,7 @@ from gui_support import WAIT_MS, find_dialog, read, seed
 from PySide6.QtCore import QPoint, QRectF, Qt
 
 from app import resources
-from app.models.photos import PAGE
+from app.itemmodels.photos import PAGE
 from app.views.viewer_page import ViewerPage
 from app.views.widgets import NamePrompt
 from core.library import queries

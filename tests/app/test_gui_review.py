@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from app.views.review_page import ReviewPage
 from core.library import queries
-from core.storage.models import ReviewItem
+from core.storage.schema import ReviewItem
 
 pytest.importorskip("core.library.grouping", reason="waits for core.library.grouping.review_queue")
 

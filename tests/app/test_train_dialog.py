@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 from app.views.train_dialog import TrainDialog
 from core.library.people import assign_faces
 from core.library.review import pick_model
+from core.modelstore.registry import PRETRAINED_ID
 from core.storage.embeddings import save_embeddings
-from core.training.registry import PRETRAINED_ID
 
 sys.path.insert(0, str(REPO / "tests" / "core" / "training"))
 from personal_support import synthetic  # noqa: E402

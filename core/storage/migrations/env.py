@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from core.storage.models import Base
+from core.storage.schema import Base
 
 config = context.config
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from core.cli.main import main
 from core.storage.embeddings import save_embeddings
 from core.storage.engine import open_library
-from core.storage.models import Assignment, Person
+from core.storage.schema import Assignment, Person
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "library"))
 from test_grouping import MODEL, blend, centres, pin_thresholds, samples  # noqa: E402

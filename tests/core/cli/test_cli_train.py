@@ -12,9 +12,9 @@ import torch
 
 from core.cli.main import main
 from core.library.people import assign_faces
+from core.modelstore.registry import PRETRAINED_ID
 from core.storage.embeddings import save_embeddings
 from core.storage.engine import open_library
-from core.training.registry import PRETRAINED_ID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 from personal_support import synthetic  # noqa: E402

@@ -12,7 +12,7 @@ from core.library.people import assign_faces, name_cluster, remove_faces
 from core.library.review import META_KEY, GroupingThresholds, save_grouping_meta
 from core.progress import Cancelled, CancelToken
 from core.storage.embeddings import save_embeddings
-from core.storage.models import Assignment, Cluster, FaceConstraint, LibraryMeta, Person, ReviewItem
+from core.storage.schema import Assignment, Cluster, FaceConstraint, LibraryMeta, Person, ReviewItem
 
 MODEL = "test-model"
 DIM = 512

@@ -30,7 +30,7 @@ from core.library.people import assign_face
 from core.progress import CancelToken, Progress
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library
-from core.storage.models import Assignment, Face, Photo
+from core.storage.schema import Assignment, Face, Photo
 
 
 def _import(library: Library, *folders: Path, **kwargs) -> ImportReport:

@@ -15,7 +15,7 @@ from core.library.grouping import add_manual_face
 from core.library.people import NotFoundError, assign_face
 from core.pipeline import FacePipeline, PipelineSettings
 from core.storage.embeddings import load_matrix
-from core.storage.models import Assignment, Face, Photo, ReviewItem
+from core.storage.schema import Assignment, Face, Photo, ReviewItem
 
 
 @pytest.fixture(scope="module")

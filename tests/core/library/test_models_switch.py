@@ -16,14 +16,14 @@ from core.alignment import AlignSettings, crop_face
 from core.embedding.embedder import Embedder, EmbedderSettings
 from core.embedding.weights import MODEL_ID
 from core.imaging.loader import load_image
+from core.library.active_model import active_model, reembed, set_active_model, use_model
 from core.library.grouping import regroup
-from core.library.models import active_model, reembed, set_active_model, use_model
 from core.library.review import pick_model
+from core.modelstore.networks import MetricHead
+from core.modelstore.registry import PRETRAINED_ID, save_trained
 from core.progress import Cancelled, CancelToken
 from core.storage.embeddings import load_matrix, save_embeddings
-from core.storage.models import Embedding, LibraryMeta
-from core.training.models import MetricHead
-from core.training.registry import PRETRAINED_ID, save_trained
+from core.storage.schema import Embedding, LibraryMeta
 
 torch.set_num_threads(1)
 BOX = (170.0, 50.0, 90.0, 110.0)  # the astronaut's face
@@ -56,7 +56,7 @@ def faces(library, factory, photos) -> list[int]:
     with library.session() as s:
         for path, box in zip(photos, boxes, strict=True):
             (face,) = factory.photo(s, 1, path=str(path))
-            from core.storage.models import Face
+            from core.storage.schema import Face
 
             row = s.get(Face, face)
             row.x, row.y, row.w, row.h = box
@@ -130,7 +130,7 @@ def test_unreadable_photo_is_reported_and_the_rest_switches(library, faces, phot
 
 
 def test_models_that_cannot_embed_faces_are_refused(library, faces, tmp_path):
-    from core.training.models import SeedCNN
+    from core.modelstore.networks import SeedCNN
 
     info = save_trained(SeedCNN(), "scratch-cnn", {}, directory=tmp_path / "models")
     assert not info.usable

@@ -21,7 +21,7 @@ from core.library.people import (
     rename_person,
     set_cover_face,
 )
-from core.storage.models import (
+from core.storage.schema import (
     Assignment,
     Cluster,
     Face,

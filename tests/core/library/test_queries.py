@@ -10,7 +10,7 @@ from sqlalchemy import event, insert, update
 
 from core.library import people
 from core.library import queries as q
-from core.storage.models import Face, Photo, ReviewItem
+from core.storage.schema import Face, Photo, ReviewItem
 
 
 @pytest.fixture

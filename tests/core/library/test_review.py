@@ -10,7 +10,7 @@ from core.library.grouping import answer_review, regroup, review_queue
 from core.library.people import ignore_faces, name_cluster
 from core.library.review import ReviewSuggestion, load_thresholds
 from core.library.undo import redo_last, undo_last
-from core.storage.models import Assignment, FaceConstraint, ReviewItem
+from core.storage.schema import Assignment, FaceConstraint, ReviewItem
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from core.library import people
 from core.library.undo import UndoConflictError, peek_redo, peek_undo, redo_last, undo_last
-from core.storage.models import (
+from core.storage.schema import (
     Assignment,
     Cluster,
     Face,

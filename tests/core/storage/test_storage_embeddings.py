@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from core.library.people import ignore_face
 from core.storage.embeddings import load_matrix, pack, save_embeddings, unpack
-from core.storage.models import Embedding
+from core.storage.schema import Embedding
 
 
 def test_pack_unpack_roundtrip_is_little_endian_float32():

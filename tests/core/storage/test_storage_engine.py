@@ -19,7 +19,7 @@ from core.storage.engine import (
     head_revision,
     open_library,
 )
-from core.storage.models import (
+from core.storage.schema import (
     Assignment,
     Base,
     Embedding,

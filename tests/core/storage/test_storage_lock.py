@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from core.storage.engine import open_library
 from core.storage.lock import DelegationRefusedError, LibraryLockedError
-from core.storage.models import Cluster
+from core.storage.schema import Cluster
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[3]
 HOLDER = textwrap.dedent("""
     import sys
     from core.storage.engine import open_library
-    from core.storage.models import Cluster
+    from core.storage.schema import Cluster
     lib = open_library(sys.argv[1])
     with lib.session() as s:
         s.add(Cluster())
@@ -113,7 +113,7 @@ DELEGATE = textwrap.dedent("""
     import sys
     from core.storage.engine import open_library
     from core.storage.lock import DelegationRefusedError
-    from core.storage.models import Cluster
+    from core.storage.schema import Cluster
     try:
         lib = open_library(sys.argv[1], delegated_from=int(sys.argv[2]))
     except DelegationRefusedError as e:

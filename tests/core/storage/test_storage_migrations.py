@@ -18,7 +18,7 @@ from core.storage.engine import (
     head_revision,
     open_library,
 )
-from core.storage.models import Assignment, Base, Face, Person, Photo
+from core.storage.schema import Assignment, Base, Face, Person, Photo
 
 FIRST = "0001"
 

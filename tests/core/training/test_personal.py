@@ -8,6 +8,7 @@ import pytest
 from personal_support import synthetic
 
 from core.library.people import assign_faces
+from core.modelstore.registry import PRETRAINED_ID, find_model, list_models
 from core.storage.embeddings import save_embeddings
 from core.training.personal import (
     NotEnoughPeopleError,
@@ -17,7 +18,6 @@ from core.training.personal import (
     train_head,
     train_personal,
 )
-from core.training.registry import PRETRAINED_ID, find_model, list_models
 
 
 def test_holdout_split_per_person():

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from core.training.models import MetricHead, SeedCNN, count_parameters
-from core.training.saved_model import (
+from core.modelstore.networks import MetricHead, SeedCNN, count_parameters
+from core.modelstore.saved_model import (
     METADATA_KEYS,
     build_model,
     load_model,

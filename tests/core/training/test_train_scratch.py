@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from core.modelstore.saved_model import load_model
 from core.paths import lfw_default
-from core.training.saved_model import load_model
 from core.training.scratch import ScratchConfig, train_scratch
 from core.training.trainer import TrainConfig
 

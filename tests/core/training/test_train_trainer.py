@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
+from core.modelstore.networks import SeedCNN
 from core.progress import Cancelled, CancelToken, Progress
 from core.training.augment import train_transforms
 from core.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
 from core.training.datasets import FaceCrops, TensorFaces
-from core.training.models import SeedCNN
 from core.training.trainer import TrainConfig, train
 
 

@@ -28,11 +28,11 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.modelstore.registry import PRETRAINED_ID, ModelInfo, find_model
 from core.progress import CancelToken, ProgressFn, check, report
 from core.storage.embeddings import load_matrix, save_embeddings
 from core.storage.engine import Library, begin_write
-from core.storage.models import Embedding, Face, LibraryMeta, Photo
-from core.training.registry import PRETRAINED_ID, ModelInfo, find_model
+from core.storage.schema import Embedding, Face, LibraryMeta, Photo
 
 if TYPE_CHECKING:
     from core.embedding.embedder import Embedder
@@ -151,7 +151,7 @@ def set_active_model(library: Library, model_id_or_path: str | Path | ModelInfo)
 
 def load_target_embedder(library: Library, settings: PipelineSettings | None = None) -> Embedder:
     """An embedder for the pending model (else the active one), with ``settings.embedder``."""
-    from core.embedding.models import load_embedder
+    from core.modelstore.loading import load_embedder
     from core.pipeline import PipelineSettings
 
     state = active_model(library)
@@ -175,7 +175,7 @@ def _write(library: Library, model_id: str, ids: list[int], vectors: np.ndarray)
 def _from_stored(library: Library, embedder: Embedder, ids: list[int], batch_size: int, rep: ReembedReport,
                  progress: ProgressFn | None, cancel: CancelToken | None) -> set[int]:
     """Metric-head shortcut: project the stored pretrained embeddings; returns the faces done."""
-    from core.embedding.models import HeadOnFacenet
+    from core.modelstore.loading import HeadOnFacenet
     from core.training.personal import project
 
     head = embedder.model.head if isinstance(embedder.model, HeadOnFacenet) else None

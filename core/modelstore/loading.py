@@ -1,6 +1,6 @@
 """Embedding models the library can use: the pretrained FaceNet and models trained from it.
 
-A saved model (``core.training.saved_model``) of architecture ``facenet`` is a whole fine-tuned
+A saved model (``core.modelstore.saved_model``) of architecture ``facenet`` is a whole fine-tuned
 Inception-ResNet-v1; one of architecture ``metric_head`` is a projection applied on top of the
 pretrained FaceNet embedding. Either becomes an :class:`Embedder` with its own model id, so the
 library keeps embeddings per model.
@@ -16,7 +16,7 @@ from torch import nn
 from core.embedding.embedder import Embedder, EmbedderSettings
 from core.embedding.inception_resnet_v1 import InceptionResnetV1
 from core.embedding.weights import MODEL_ID, pretrained_facenet
-from core.training.saved_model import load_model, register_arch
+from core.modelstore.saved_model import load_model, register_arch
 
 FACENET_ARCH = "facenet"
 
@@ -43,7 +43,7 @@ class HeadOnFacenet(nn.Module):
 
 def model_id_for(path: str | Path) -> str:
     """A saved model's id in the library: its metadata ``model_id`` or the file stem."""
-    from core.training.saved_model import read_metadata
+    from core.modelstore.saved_model import read_metadata
 
     meta = read_metadata(path)
     return str(meta.get("model_id") or Path(path).stem)

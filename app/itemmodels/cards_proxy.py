@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
 
-from app.models.cards import CardsModel
+from app.itemmodels.cards import CardsModel
 
 
 class CardsProxy(QSortFilterProxyModel):

@@ -7,7 +7,7 @@
   (re-normalised).
 
 Each model records the keyword arguments it was built with in ``arch_kwargs`` so that
-:func:`core.training.saved_model.save_model` can rebuild it.
+:func:`core.modelstore.saved_model.save_model` can rebuild it.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
-from app.models import roles
+from app.itemmodels import roles
 from app.thumbnails import device_pixels
 
 if TYPE_CHECKING:

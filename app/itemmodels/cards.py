@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from app.models import roles
+from app.itemmodels import roles
 from app.thumbnails import device_pixels
 
 if TYPE_CHECKING:

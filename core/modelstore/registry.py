@@ -18,8 +18,8 @@ from typing import Any
 
 from torch import nn
 
+from core.modelstore.saved_model import read_metadata, save_model
 from core.paths import data_dir
-from core.training.saved_model import read_metadata, save_model
 
 PRETRAINED_NAME = "pretrained"
 PRETRAINED_ID = "facenet-casia-20180408"  # core.embedding.weights.MODEL_ID (not imported: keeps this light)

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.training.models import MetricHead, SeedCNN
+from core.modelstore.networks import MetricHead, SeedCNN
 
 FORMAT_VERSION = 1
 METADATA_KEYS = ("arch", "base_model", "training_data", "settings", "metrics", "created")
