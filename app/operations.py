@@ -219,15 +219,17 @@ class Operations(QObject):
             ask_name(self.window, "Move to", f"Who is in {'this face' if len(ids) == 1 else 'these faces'}?",
                      sorted(self.people.values()), lambda name: self.move_faces(ids, self.person_named(name) or name))
 
-    def answer_review(self, face_id: int, person_id: int, accept: bool) -> None:
-        """"Is this NAME?" answered (core answer_review: assigns, or says "not them")."""
+    def answer_review(self, face_id: int, person_id: int, accept: bool,
+                      settled: Callable[[], None] | None = None) -> None:
+        """"Is this NAME?" answered (core answer_review: assigns, or says "not them");
+        ``settled()`` once the answer is stored or refused."""
         def op(session: Session) -> Any:
             from core.library.grouping import answer_review
 
             return answer_review(session, face_id, person_id, accept)
 
         name = self.people.get(person_id, "")
-        self._push(f"1 face {'is' if accept else 'not'} “{name}”", op)
+        self._push(f"1 face {'is' if accept else 'not'} “{name}”", op, settled=settled)
 
     def hide_person(self, person_id: int, hidden: bool = True) -> None:
         def op(session: Session) -> Any:

@@ -1,7 +1,9 @@
 """Review: "Is this NAME?" one face at a time, answered with Y / N / S, most uncertain first.
 
 Suggestions come from ``core.library.grouping.review_queue``; answers go to
-``answer_review`` (it assigns the face, or says it is not that person: undoable)."""
+``answer_review`` (it assigns the face, or says it is not that person: undoable). The page
+fetches again after every change to the library while it is shown (an undo brings an answered
+suggestion back, first); a skipped suggestion is asked again after the others."""
 
 from __future__ import annotations
 
@@ -32,11 +34,17 @@ class ReviewPage(QWidget):
     def __init__(self, ops: Operations, thumbs: ThumbnailService, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ops, self.thumbs, self.theme, self.store = ops, thumbs, theme, ops.store
-        self.queue: list[Any] = []  # ReviewSuggestion(face_id, person_id, person_name, distance)
+        self.queue: list[Any] = []  # ReviewSuggestion(face_id, person_id, ...): the one shown first
         self.faces: dict[int, FaceInfo] = {}
-        self.position = 0
+        self.total = 0  # suggestions waiting in the library (what the sidebar's badge says)
         self.loaded = False
-        self.seen: set[tuple[int, int]] = set()  # (face, person) answered or skipped this session
+        # (face, person) keys: skipped this session (asked again after the others, in this order);
+        # answered and not yet stored (kept out of fetches that may not see the answer yet);
+        # answered this session (one that comes back, after an undo, is asked again first).
+        self.skipped: list[tuple[int, int]] = []
+        self.sent: set[tuple[int, int]] = set()
+        self.given: set[tuple[int, int]] = set()
+        self._seq = 0
         self.header = PageHeader("Review")
         self.face = QLabel()
         self.face.setFixedSize(BIG, BIG)
@@ -91,37 +99,56 @@ class ReviewPage(QWidget):
             action.triggered.connect(lambda _=False, what=what: self.answer(what))
             self.addAction(action)
         thumbs.ready.connect(self._thumb_ready)
+        self.store.changed.connect(self._library_changed)
         self._show_current()
 
+    def _library_changed(self) -> None:
+        """Any write (an answer, an undo, Group Faces Again, an import): fetch again if shown,
+        else when the page is next shown."""
+        if self.isVisible():
+            self.reload()
+
     def reload(self) -> None:
-        """Fetch the suggestions again (most uncertain first)."""
-        def fetch(session: Any) -> tuple[list[Any], dict[int, FaceInfo]]:
+        """Fetch the suggestions again (most uncertain first). Only the newest fetch is used."""
+        self._seq += 1
+        seq = self._seq
+
+        def fetch(session: Any) -> tuple[list[Any], dict[int, FaceInfo], int]:
             from core.library import grouping, queries
 
             queue = grouping.review_queue(session, QUEUE_LIMIT)
-            faces: dict[int, FaceInfo] = {}
-            by_id = getattr(queries, "faces_by_id", None)
-            if by_id is not None:
-                faces = {f.id: f for f in by_id(session, [s.face_id for s in queue])}
-            else:  # suggestions that carry their photo: that photo's faces include this one
-                for s in queue:
-                    photo_id = getattr(s, "photo_id", None)
-                    if photo_id is not None:
-                        faces.update((f.id, f) for f in queries.faces_of_photo(session, photo_id))
-            return queue, faces
+            faces = {f.id: f for s in queue if s.photo_id is not None
+                     for f in queries.faces_of_photo(session, s.photo_id)}
+            return queue, faces, queries.count_pending_reviews(session)
 
-        self.store.read(fetch, self._arrived, on_error=self._unavailable, name="review queue")
+        self.store.read(fetch, lambda result: self._arrived(seq, result),
+                        on_error=lambda exc: self._unavailable(seq, exc), name="review queue")
 
-    def _arrived(self, result: tuple[list[Any], dict[int, FaceInfo]]) -> None:
-        queue, self.faces = result
-        self.queue = [s for s in queue if (s.face_id, s.person_id) not in self.seen]
-        self.position = 0
+    def _arrived(self, seq: int, result: tuple[list[Any], dict[int, FaceInfo], int]) -> None:
+        if seq != self._seq:  # an older fetch: a newer one is on its way
+            return
+        queue, self.faces, total = result
+        fresh = [s for s in queue if _key(s) not in self.sent]
+        back = [s for s in fresh if _key(s) in self.given]  # an answer undone: ask it again first
+        self.given.difference_update(_key(s) for s in back)
+        current = self.current()
+        skip_order = {k: i for i, k in enumerate(self.skipped)}
+        first = [s for s in fresh if current is not None and _key(s) == _key(current) and s not in back]
+        rest = [s for s in fresh if s not in back and s not in first]
+        ahead = [s for s in rest if _key(s) not in skip_order]
+        later = sorted((s for s in rest if _key(s) in skip_order), key=lambda s: skip_order[_key(s)])
+        self.queue = back + first + ahead + later
+        if len(queue) < QUEUE_LIMIT:  # the whole queue: forget skips of suggestions that are gone
+            self.skipped = [k for k in self.skipped if k in skip_order and any(_key(s) == k for s in fresh)]
+        self.total = max(total - (len(queue) - len(fresh)), len(self.queue))
         self.loaded = True
         self._show_current()
         self.queueLoaded.emit()
 
-    def _unavailable(self, exc: BaseException) -> None:
-        self.queue, self.loaded = [], True
+    def _unavailable(self, seq: int, exc: BaseException) -> None:
+        if seq != self._seq:
+            return
+        self.queue, self.total, self.loaded = [], 0, True
         if isinstance(exc, ImportError):  # a core without grouping: nothing can be suggested
             self.empty.text.setText("Suggestions appear here once faces have been grouped and "
                                     "recognised.")
@@ -131,11 +158,12 @@ class ReviewPage(QWidget):
         self.queueLoaded.emit()
 
     def current(self) -> Any | None:
-        return self.queue[self.position] if self.position < len(self.queue) else None
+        """The suggestion on screen (None: nothing to review)."""
+        return self.queue[0] if self.queue else None
 
     def _show_current(self) -> None:
         item = self.current()
-        left = len(self.queue) - self.position
+        left = max(self.total, len(self.queue))
         self.header.subtitle.setText(f"{left} suggestion{'s' if left != 1 else ''} to check" if self.loaded
                                      else "Loading…")
         if item is None:
@@ -157,16 +185,26 @@ class ReviewPage(QWidget):
             self.face.clear()
 
     def answer(self, what: str) -> None:
-        """"yes": the face is that person; "no": it is not; "skip": decide later."""
+        """"yes": the face is that person; "no": it is not; "skip": ask again after the others."""
         item = self.current()
         if item is None or not self.isVisible():
             return
+        key = _key(item)
+        self.queue.pop(0)
+        if key in self.skipped:
+            self.skipped.remove(key)
         if what in ("yes", "no"):
-            self.ops.answer_review(item.face_id, item.person_id, what == "yes")
-        self.seen.add((item.face_id, item.person_id))
-        self.position += 1
+            self.sent.add(key)  # kept out of fetches that may still see it, until it is stored
+            self.given.add(key)
+            self.total = max(self.total - 1, 0)
+            self.ops.answer_review(item.face_id, item.person_id, what == "yes",
+                                   settled=lambda: self.sent.discard(key))
+        else:
+            self.skipped.append(key)
+            self.queue.append(item)
         self._show_current()
         self.answered.emit(what)
-        if self.position >= len(self.queue):
-            self.reload()  # more may be waiting beyond the first QUEUE_LIMIT
 
+
+def _key(suggestion: Any) -> tuple[int, int]:
+    return (suggestion.face_id, suggestion.person_id)

@@ -219,12 +219,25 @@ def status(session: Session) -> StatusCounts:
     unassigned = session.scalar(select(func.count()).select_from(Face)
                                 .outerjoin(Assignment, Assignment.face_id == Face.id)
                                 .where(Assignment.face_id.is_(None), Face.ignored.is_(False))) or 0
-    reviews = session.scalar(select(func.count()).select_from(ReviewItem)) or 0
+    reviews = count_pending_reviews(session)
     return StatusCounts(
         photos_total=sum(by_status.values()), done=by_status.get("done", 0),
         error=by_status.get("error", 0), missing=by_status.get("missing", 0),
         pending=by_status.get("pending", 0), faces=faces, people=people, clusters=clusters,
         unassigned=unassigned, review_items=reviews, duplicates=duplicates)
+
+
+def pending_reviews(*columns: Any) -> Select[Any]:
+    """Suggestions still waiting for an answer: their face is not ignored and belongs to no
+    person (the review queue and the count beside it use this one filter)."""
+    return (select(*columns).select_from(ReviewItem).join(Face, Face.id == ReviewItem.face_id)
+            .outerjoin(Assignment, Assignment.face_id == ReviewItem.face_id)
+            .where(Face.ignored.is_(False), Assignment.person_id.is_(None)))
+
+
+def count_pending_reviews(session: Session) -> int:
+    """How many suggestions :func:`core.library.review.review_queue` would list without a limit."""
+    return session.scalar(pending_reviews(func.count())) or 0
 
 
 def import_errors(session: Session) -> list[PhotoInfo]:

@@ -35,6 +35,7 @@ from core.clustering.recognition import (
     RecognitionSettings,
 )
 from core.library.people import assign_faces, remove_faces
+from core.library.queries import pending_reviews
 from core.library.undo import chunks, peek_undo
 from core.storage.schema import (
     Assignment,
@@ -174,11 +175,9 @@ def review_queue(session: Session, limit: int | None = 50) -> list[ReviewSuggest
     """Pending suggestions for faces that belong to no person and are not ignored, most
     uncertain first (see the module doc); at most ``limit`` (None: all)."""
     pivot = load_thresholds(session).recognition.pivot()
-    stmt = (select(ReviewItem.face_id, ReviewItem.person_id, Person.name, ReviewItem.distance, Face.photo_id)
+    stmt = (pending_reviews(ReviewItem.face_id, ReviewItem.person_id, Person.name, ReviewItem.distance,
+                            Face.photo_id)
             .join(Person, Person.id == ReviewItem.person_id)
-            .join(Face, Face.id == ReviewItem.face_id)
-            .outerjoin(Assignment, Assignment.face_id == ReviewItem.face_id)
-            .where(Face.ignored.is_(False), Assignment.person_id.is_(None))
             .order_by(func.abs(ReviewItem.distance - pivot), ReviewItem.face_id, ReviewItem.person_id)
             .limit(limit))
     return [ReviewSuggestion(*row) for row in session.execute(stmt)]
