@@ -74,8 +74,7 @@ class DetailPage(QWidget):
                            (QKeySequence(Qt.Key.Key_Backspace), self.not_this_person),
                            (QKeySequence(Qt.Key.Key_M), self.move_to),
                            (QKeySequence(Qt.Key.Key_I), self.ignore),
-                           (QKeySequence(Qt.Key.Key_Escape), self.backRequested.emit),
-                           (QKeySequence("Alt+Left"), self.backRequested.emit)):
+                           (QKeySequence(Qt.Key.Key_Escape), self.backRequested.emit)):  # Alt+Left: View > Back
             action = QAction(self)
             action.setShortcut(keys)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
