@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QCompleter, QLineEdit, QStyle, QStyledItemDelegate
 
 from app.itemmodels import roles
 from app.theme import Colors
+from app.views.widgets import NameEdit
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -182,7 +183,8 @@ class CardDelegate(QStyledItemDelegate):
         painter.drawText(rect.translated(0, 22), Qt.AlignmentFlag.AlignCenter, subtitle)
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
-        editor = QLineEdit(parent)
+        editor = NameEdit(parent)
+        editor.submitted.connect(lambda: (self.commitData.emit(editor), self.closeEditor.emit(editor)))
         self.editorOpened.emit(editor)
         editor.setPlaceholderText("Add a name")
         editor.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon, QKeyEvent
 from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
@@ -95,6 +95,29 @@ class EmptyState(QWidget):
         layout.addStretch(2)
 
 
+class NameEdit(QLineEdit):
+    """A name field whose Return is one Return, also while the completer's list is open: it takes
+    the highlighted name (or keeps what was typed), closes the list and says :attr:`submitted`.
+    (The open list passes Return to the field directly, past the event filters of item views
+    and dialogs, so without this a second Return was needed.)"""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        completer = self.completer()
+        popup = completer.popup() if completer is not None else None
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and popup is not None and popup.isVisible():
+            index = popup.currentIndex()
+            if index.isValid():
+                self.setText(str(index.data(completer.completionRole())))
+                self.setModified(True)
+            popup.hide()
+            event.accept()
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
 class NamePrompt(QDialog):
     """Asks for a person's name, offering the existing names as you type."""
 
@@ -105,7 +128,7 @@ class NamePrompt(QDialog):
         layout = QVBoxLayout(self)
         caption = QLabel(label)
         caption.setWordWrap(True)
-        self.edit = QLineEdit(text)
+        self.edit = NameEdit(text)
         self.edit.setPlaceholderText("Name")
         self.edit.setAccessibleName("Name")
         caption.setBuddy(self.edit)
@@ -119,6 +142,7 @@ class NamePrompt(QDialog):
         self.edit.textChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.edit.submitted.connect(lambda: self.accept() if self.ok.isEnabled() else None)
         layout.addWidget(caption)
         layout.addWidget(self.edit)
         layout.addWidget(buttons)

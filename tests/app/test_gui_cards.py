@@ -231,3 +231,41 @@ def test_most_groups_leaving_while_typing_a_name_keeps_the_editor(qtbot: Any, ma
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: groups.proxy.rowCount() == 0 and idle(window), timeout=WAIT_MS)
     assert sorted(_people(window)) == [("Crowd", 10), ("Grandpa", 3)]
+
+
+def test_one_return_names_a_group_while_the_completer_is_open(qtbot: Any, make_window: Any, lib_path: Path,
+                                                              factory: Any) -> None:
+    """Defect 11: with the completer's list open the name editor needed two Returns."""
+    def make(session: Any) -> int:
+        from core.library.people import name_cluster
+
+        name_cluster(session, factory.cluster(session, factory.faces(session, 2)), "Annabel")
+        return factory.cluster(session, factory.faces(session, 3))
+
+    group = seed(lib_path, make)
+    window = make_window()
+    qtbot.waitUntil(lambda: "Annabel" in window.ops.names_model.stringList(), timeout=WAIT_MS)
+    window.show_page("groups")
+    groups: CardsPage = window.pages["groups"]
+    groups.view.setCurrentIndex(_card(groups, group))
+    qtbot.keyClick(groups.view, Qt.Key.Key_F2)
+    editor = next(e for e in groups.view.findChildren(QLineEdit) if e.isVisible())
+    qtbot.keyClicks(editor, "Ann")
+    popup = editor.completer().popup()
+    qtbot.waitUntil(popup.isVisible, timeout=WAIT_MS)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)  # the open list has the keyboard
+    qtbot.waitUntil(lambda: sorted(_people(window)) == [("Ann", 3), ("Annabel", 2)], timeout=WAIT_MS)
+    assert not [e for e in groups.view.findChildren(QLineEdit) if e.isVisible()]  # the editor closed
+
+
+def test_one_return_takes_the_highlighted_name_in_the_name_prompt(qtbot: Any) -> None:
+    prompt = NamePrompt(None, "Move to", "Who is in this face?", ["Annabel", "Bo"])  # type: ignore[arg-type]
+    qtbot.addWidget(prompt)
+    prompt.show()
+    qtbot.keyClicks(prompt.edit, "nna")
+    popup = prompt.edit.completer().popup()
+    qtbot.waitUntil(popup.isVisible, timeout=WAIT_MS)
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    with qtbot.waitSignal(prompt.accepted, timeout=WAIT_MS):
+        qtbot.keyClick(popup, Qt.Key.Key_Return)
+    assert prompt.name() == "Annabel"
