@@ -146,7 +146,7 @@ class Operations(QObject):
     def merge(self, sources: Sequence[tuple[str, int]], target: tuple[str, int], *, ask: bool = False) -> None:
         """Merge cards (people and/or groups) into ``target``. Groups dropped on a person are
         named after them; a person dropped on a group gives the group their name; groups
-        dropped on a group ask for a name."""
+        dropped on a group become one unnamed group."""
         sources = [s for s in sources if s != target]
         if not sources:
             return
@@ -158,8 +158,7 @@ class Operations(QObject):
                 self.merge([("cluster", target_id)] + [s for s in sources if s != ("person", people_ids[0])],
                            ("person", people_ids[0]), ask=ask)
                 return
-            ask_name(self.window, "Merge groups", f"Name the {len(clusters) + 1} groups being merged:",
-                     sorted(self.people.values()), lambda name: self._name_groups([target_id, *clusters], name))
+            self.merge_groups(clusters, target_id)
             return
         name = self.people.get(target_id, "")
 
@@ -175,6 +174,19 @@ class Operations(QObject):
             confirm(self.window, "Merge", f"Merge {what} into “{name}”?", "Merge", run)
         else:
             run()
+
+    def merge_groups(self, sources: Sequence[int], target: int) -> None:
+        """Unnamed groups become one unnamed group (no name asked)."""
+        ids = [s for s in sources if s != target]
+        if not ids:
+            return
+
+        def op(session: Session) -> Any:
+            from core.library.group_edits import merge_groups
+
+            return merge_groups(session, ids, target)
+
+        self._push(f"Merge {len(ids) + 1} groups", op)
 
     def name_group_now(self, cluster_id: int, name: str) -> None:
         def op(session: Session) -> Any:
