@@ -80,9 +80,9 @@ def _finetune(data: Path, epochs: int | None, progress: Any, cancel: Any) -> Tra
     final = train_final(data, new_model_name("finetuned"), config=cfg, checkpoint_dir=work / "final",
                         progress=progress, cancel=cancel)
     better = folds.mean_after > folds.mean_before
-    reason = (f"LFW fold 0 verification {folds.mean_before:.2%} -> {folds.mean_after:.2%}; "
-              f"{'better' if better else 'not better'} than the pretrained model")
-    return TrainOutcome("finetune", "LFW verification (fold 0)", folds.mean_before, folds.mean_after, better,
+    reason = (f"telling pairs of faces apart: {folds.mean_before:.2%} -> {folds.mean_after:.2%}; "
+              f"{'better' if better else 'not better'} than the model you have")
+    return TrainOutcome("finetune", "Pairs of faces told apart correctly", folds.mean_before, folds.mean_after, better,
                         reason, final.model, list(final.train.losses))
 
 
@@ -97,8 +97,9 @@ def _scratch(data: Path, epochs: int | None, progress: Any, cancel: Any) -> Trai
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
     res = train_scratch(data, config=cfg, progress=progress, cancel=cancel,
                         out_dir=cache_dir() / "training" / "app-scratch")
-    reason = "a 60x60 research model: it cannot embed the library's faces"
-    return TrainOutcome("scratch", "62-way identification (seed notebook vs this CNN)", SEED_NOTEBOOK_ACCURACY,
+    reason = "a small research model: it cannot be used for your library's faces"
+    return TrainOutcome("scratch", "People recognised (the original notebook's model vs this one)",
+                        SEED_NOTEBOOK_ACCURACY,
                         res.test_accuracy, False, reason, None, list(res.train.losses))
 
 

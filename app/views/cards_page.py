@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QWidget
+from PySide6.QtWidgets import QLineEdit, QMenu, QWidget
 
 from app.itemmodels import roles
 from app.itemmodels.cards import CardsModel
@@ -12,7 +12,7 @@ from app.operations import Operations
 from app.theme import Theme
 from app.views.delegates import CardDelegate
 from app.views.grid import CardsView
-from app.views.widgets import EmptyState, PageHeader, stack_page, tool_button
+from app.views.widgets import EmptyState, PageHeader, combo_box, stack_page, tool_button
 
 
 class CardsPage(QWidget):
@@ -38,7 +38,7 @@ class CardsPage(QWidget):
         self.search.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
         self.search.setVisible(people)
-        self.sort = QComboBox()
+        self.sort = combo_box()
         self.sort.addItems(["Most faces", "Name"])
         self.sort.setAccessibleName("Sort by")
         self.sort.setToolTip("Sort by")

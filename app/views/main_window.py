@@ -23,6 +23,7 @@ from app.views.photos_page import PhotosPage
 from app.views.review_page import ReviewPage
 from app.views.sidebar import Sidebar
 from app.views.viewer_page import ViewerPage
+from app.views.widgets import count
 from app.views.window_commands import WindowCommands
 
 
@@ -112,7 +113,7 @@ class MainWindow(WindowCommands, QMainWindow):
 
     def _opened(self, path: str) -> None:
         locked = " (read-only: open in another window)" if self.ctx.store.read_only else ""
-        self.setWindowTitle(f"FaceNet Organizer — {Path(path).stem}{locked}")
+        self.setWindowTitle(f"{Path(path).stem}{locked}")  # Qt adds " — FaceNet Organizer" (display name)
         self.pages["folders"].set_folders(self.ctx.settings.folders(Path(path)))  # type: ignore[attr-defined]
         self.refresh(all_pages=True)
         if self.ctx.imports.queue:
@@ -149,7 +150,8 @@ class MainWindow(WindowCommands, QMainWindow):
                            ("photos", s.photos_total)):
             self.sidebar.set_count(key, value)
         self.sidebar.list.viewport().update()
-        self.counts.setText(f"{s.photos_total:,} photos · {s.faces:,} faces · {s.people:,} people")
+        self.counts.setText(" · ".join(count(n, one, many) for n, one, many in (
+            (s.photos_total, "photo", "photos"), (s.faces, "face", "faces"), (s.people, "person", "people"))))
 
     # -- navigation ------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.settings import DETECTORS, STRICTNESS, AppSettings
 from app.store import LibraryStore
+from app.views.widgets import combo_box, link_form_labels
 
 DETECTOR_LABELS = {"yunet": "YuNet (fast)", "mtcnn": "MTCNN (more small faces)"}
 STRICTNESS_LABELS = {"strict": "&Strict: more, smaller groups", "normal": "No&rmal",
@@ -41,12 +41,16 @@ class SettingsDialog(QDialog):
         self.settings, self.store = settings, store
         self.library = QLineEdit(str(settings.library_path))
         self.library.setAccessibleName("Library location")
+        self.library.setToolTip(str(settings.library_path))
+        wanted = self.library.fontMetrics().horizontalAdvance(self.library.text()) + 24
+        self.library.setMinimumWidth(max(320, min(wanted, 720)))  # the whole path, up to a wide dialog
+        self.library.textChanged.connect(self.library.setToolTip)
         browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.library, 1)
         row.addWidget(browse)
-        self.detector = QComboBox()
+        self.detector = combo_box()
         for name in DETECTORS:
             self.detector.addItem(DETECTOR_LABELS.get(name, name), name)
         self.detector.setCurrentIndex(max(0, DETECTORS.index(settings.detector)))
@@ -71,11 +75,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Face detector:", self.detector)
         form.addRow("&Grouping:", column)
         form.addRow("&Worker threads:", self.threads)
-        for label_row in range(form.rowCount()):
-            label = form.itemAt(label_row, QFormLayout.ItemRole.LabelRole)
-            field = form.itemAt(label_row, QFormLayout.ItemRole.FieldRole)
-            if label is not None and field is not None and field.widget() is not None:
-                label.widget().setBuddy(field.widget())  # type: ignore[union-attr]
+        link_form_labels(form)
         self.library_label = form.labelForField(row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

@@ -7,15 +7,19 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon, QKeyEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QCompleter,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QStyledItemDelegate,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -93,6 +97,44 @@ class EmptyState(QWidget):
         layout.addSpacing(10)
         layout.addLayout(row)
         layout.addStretch(2)
+
+
+def count(n: int, one: str, many: str) -> str:
+    """"1 person", "2 people", "1,234 photos"."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def combo_box(parent: QWidget | None = None) -> QComboBox:
+    """A drop-down whose list draws its rows with the style sheet's item rules: the default
+    (menu-like) rows of a styled QComboBox drew the selected one blank."""
+    combo = QComboBox(parent)
+    combo.setItemDelegate(QStyledItemDelegate(combo))
+    return combo
+
+
+def _first_widget(item: QLayout | QWidget | None) -> QWidget | None:
+    if isinstance(item, QWidget):
+        return item
+    if isinstance(item, QLayout):
+        for i in range(item.count()):
+            child = item.itemAt(i)
+            found = _first_widget(child.widget() or child.layout())
+            if found is not None:
+                return found
+    return None
+
+
+def link_form_labels(form: QFormLayout) -> None:
+    """Give every label of ``form`` its field (the first widget of a field that is a layout) as
+    buddy: a label without one shows its "&" instead of underlining the mnemonic."""
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if label is None or field is None or not isinstance(label.widget(), QLabel):
+            continue
+        buddy = _first_widget(field.widget() or field.layout())
+        if buddy is not None:
+            label.widget().setBuddy(buddy)  # type: ignore[union-attr]
 
 
 class NameEdit(QLineEdit):
