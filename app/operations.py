@@ -26,6 +26,7 @@ class Operations(QObject):
 
     message = Signal(str)  # a short status line for the status bar
     namesChanged = Signal()
+    personNamed = Signal(int)  # faces were given to this person (naming, merging, moving): recognise them
 
     def __init__(self, store: LibraryStore, undo: UndoController, window: QWidget) -> None:
         super().__init__(window)
@@ -82,6 +83,11 @@ class Operations(QObject):
         self.undo.push(text, op, on_done=ok, on_error=failed)
         self.message.emit(text)
 
+    def _named(self, result: Any) -> None:
+        person = getattr(result, "id", None)  # core PersonRef
+        if isinstance(person, int):
+            self.personNamed.emit(person)
+
     def _error(self, text: str) -> None:
         self.message.emit(text)
 
@@ -96,12 +102,17 @@ class Operations(QObject):
 
             return name_cluster(session, cluster_id, name)
 
+        def named(result: Any) -> None:
+            self._named(result)
+            if done is not None:
+                done(result)
+
         if from_people is None:
-            self._push(f"Name group “{name}”", op, done, settled)
+            self._push(f"Name group “{name}”", op, named, settled)
             return
         existing = self.people[from_people]
         confirm(self.window, "Add to existing person", f"“{existing}” already exists.",
-                f"Add to {existing}", lambda: self._push(f"Add group to “{existing}”", op, done, settled),
+                f"Add to {existing}", lambda: self._push(f"Add group to “{existing}”", op, named, settled),
                 "The faces of this group will be added to that person.", cancelled=settled)
 
     def rename_person(self, person_id: int, name: str, settled: Callable[[], None] | None = None) -> None:
@@ -139,7 +150,7 @@ class Operations(QObject):
 
                 return merge_people(session, src, target)
 
-            self.undo.push(f"Merge into “{name}”", op)
+            self.undo.push(f"Merge into “{name}”", op, on_done=self._named)
         self.undo.stack.endMacro()
         self.message.emit(f"Merged {len(sources)} into “{name}”")
 
@@ -194,7 +205,7 @@ class Operations(QObject):
 
             return name_cluster(session, cluster_id, name)
 
-        self.undo.push(f"Add group to “{name}”", op)
+        self.undo.push(f"Add group to “{name}”", op, on_done=self._named)
 
     def _name_groups(self, cluster_ids: Sequence[int], name: str) -> None:
         self.undo.stack.beginMacro(f"Name groups “{name}”")
@@ -223,7 +234,7 @@ class Operations(QObject):
 
             return assign_faces(session, ids, person)
 
-        self._push(f"Move {_faces(len(ids))} to “{label}”", op)
+        self._push(f"Move {_faces(len(ids))} to “{label}”", op, self._named)
 
     def ask_move_faces(self, face_ids: Sequence[int]) -> None:
         ids = list(face_ids)

@@ -14,6 +14,7 @@ from app.itemmodels.cards import CardsModel
 from app.itemmodels.faces import FacesModel
 from app.itemmodels.photos import PhotosModel
 from app.operations import Operations
+from app.recognizer import NamedRecognizer
 from app.views.cards_page import CardsPage
 from app.views.detail_page import DetailPage
 from app.views.folders_page import FoldersPage
@@ -41,6 +42,7 @@ class MainWindow(WindowCommands, QMainWindow):
         self.resize(1280, 800)
         self.setMinimumSize(QSize(900, 560))
         self.ops = Operations(ctx.store, ctx.undo, self)
+        self.recognizer = NamedRecognizer(ctx.store, self)
         self.people_model = CardsModel("person", ctx.store, ctx.thumbs, self)
         self.groups_model = CardsModel("cluster", ctx.store, ctx.thumbs, self)
         self.photos_model = PhotosModel(ctx.store, ctx.thumbs, self)
@@ -85,6 +87,8 @@ class MainWindow(WindowCommands, QMainWindow):
         ctx.store.openFailed.connect(lambda text: self.counts.setText(f"Cannot open the library: {text}"))
         ctx.store.changed.connect(self.refresh)
         self.ops.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.ops.personNamed.connect(self.recognizer.person_named)
+        self.recognizer.finished.connect(self._recognized)
         for key in ("people", "groups"):
             page: Any = p[key]
             page.openRequested.connect(self.open_owner)
@@ -118,6 +122,14 @@ class MainWindow(WindowCommands, QMainWindow):
         self.refresh(all_pages=True)
         if self.ctx.imports.queue:
             self.ctx.imports.start(self.ctx.imports.queue.pop(0))
+
+    def _recognized(self, result: Any) -> None:
+        found, asked = len(result.recognized), len(result.suggested)
+        if found or asked:
+            names = ", ".join(self.ops.people.get(p, "") for p in result.person_ids)
+            parts = [count(found, "more face", "more faces") + " recognised"] if found else []
+            parts += [count(asked, "face", "faces") + " to review"] if asked else []
+            self.statusBar().showMessage(f"{names}: " + "; ".join(parts), 6000)
 
     def _maybe_ready(self) -> None:
         if not getattr(self, "_ready_sent", False):

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gui_support import WAIT_MS, read, seed
+from gui_support import WAIT_MS, add_faces, blend, centres, pin_thresholds, read, samples, seed
 from PySide6.QtCore import Qt
 
 from app.views.review_page import ReviewPage
@@ -130,31 +130,14 @@ def test_skipped_suggestions_come_back(qtbot: Any, make_window: Any, lib_path: P
 def test_review_follows_group_faces_again(qtbot: Any, make_window: Any, lib_path: Path, factory: Any) -> None:
     """Defect 2: with Review open, People > Group Faces Again made suggestions; the badge said 4
     and the page 0. Real grouping (in the import process) on synthetic embeddings."""
-    import numpy as np
-
-    from core.library.review import GroupingThresholds, save_grouping_meta
-    from core.storage.embeddings import save_embeddings
-
-    rng = np.random.default_rng(2)
-    unit = lambda x: (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)  # noqa: E731
-    centres = unit(rng.normal(size=(4, 512)))
-    ann = unit(centres[0] + 0.35 * rng.normal(size=(4, 512)) / np.sqrt(512))
-    borderline = unit(np.stack([(1 - t) * centres[0] + t * centres[k] for k, t in ((1, 0.54), (2, 0.56),
-                                                                                  (3, 0.58))]))
-    pinned = GroupingThresholds.calibrated(1.0, {"strict": 0.8, "normal": 0.9, "loose": 1.0},
-                                           {"accept": 0.7, "review": 1.0, "margin": 0.1, "grow": 0.7,
-                                            "group_accept": None, "group_review": None})  # type: ignore[dict-item]
+    c = centres(4, seed=2)
 
     def make(session: Any) -> list[int]:
         from core.library.people import assign_faces
 
-        save_grouping_meta(session, thresholds=pinned.to_json())
-        ann_faces = factory.faces(session, 4)
-        save_embeddings(session, "test-model", zip(ann_faces, ann, strict=True))
-        assign_faces(session, ann_faces, "Ann")
-        new = factory.faces(session, 3)
-        save_embeddings(session, "test-model", zip(new, borderline, strict=True))
-        return new
+        pin_thresholds(session)
+        assign_faces(session, add_faces(session, factory, samples(c[0], 4, seed=1)), "Ann")
+        return add_faces(session, factory, [blend(c[0], c[k], t) for k, t in ((1, 0.54), (2, 0.56), (3, 0.58))])
 
     new = seed(lib_path, make)
     window = make_window()
