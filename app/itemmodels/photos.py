@@ -36,6 +36,7 @@ class PhotosModel(QAbstractListModel):
         self._pages: dict[int, list[PhotoInfo]] = {}
         self._asked: set[int] = set()
         self._generation = 0
+        self._keep_view = False
         self.has_loaded = False
 
     def set_people(self, person_ids: list[int]) -> None:
@@ -43,10 +44,13 @@ class PhotosModel(QAbstractListModel):
         self.person_ids = sorted(set(person_ids))
         self.reload()
 
-    def reload(self) -> None:
-        """Count again and drop the loaded pages (after an import or an edit)."""
+    def reload(self, keep_view: bool = False) -> None:
+        """Count again and drop the loaded pages (after an import or an edit). ``keep_view``:
+        photos were added (an import commits them as it goes): rows are added at the end and the
+        loaded ones refreshed, so the grid keeps its place instead of jumping to the top."""
         self._generation += 1
         generation, people = self._generation, list(self.person_ids)
+        self._keep_view = keep_view and self.has_loaded
 
         def count(session: Any) -> tuple[int, list[PhotoInfo]]:
             from core.library import queries
@@ -60,11 +64,23 @@ class PhotosModel(QAbstractListModel):
     def _counted(self, generation: int, total: int, first: list[PhotoInfo]) -> None:
         if generation != self._generation:
             return
-        self.beginResetModel()
-        self._count = total
-        self._pages = {0: first} if first else {}
-        self._asked = set(self._pages)
-        self.endResetModel()
+        if self._keep_view and total >= self._count:
+            grown = total > self._count
+            if grown:
+                self.beginInsertRows(QModelIndex(), self._count, total - 1)
+            self._count = total
+            self._pages = {0: first} if first else {}
+            self._asked = set(self._pages)
+            if grown:
+                self.endInsertRows()
+            if total:
+                self.dataChanged.emit(self.index(0), self.index(total - 1))
+        else:
+            self.beginResetModel()
+            self._count = total
+            self._pages = {0: first} if first else {}
+            self._asked = set(self._pages)
+            self.endResetModel()
         self.has_loaded = True
         self.loaded.emit()
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QWidget
 
@@ -26,6 +27,8 @@ from app.views.sidebar import Sidebar
 from app.views.viewer_page import ViewerPage
 from app.views.widgets import count
 from app.views.window_commands import WindowCommands
+
+IMPORT_REFRESH_S = 1.0  # while an import commits photos, how often the pages show the new ones
 
 
 class MainWindow(WindowCommands, QMainWindow):
@@ -107,6 +110,14 @@ class MainWindow(WindowCommands, QMainWindow):
         folders.reportRequested.connect(self.show_report)
         self.import_status.report_button.clicked.connect(self.show_report)
         self.people_model.loaded.connect(self._maybe_ready)
+        ctx.imports.committed.connect(self._import_committed)  # photos appear as they are stored
+        self._import_refresh = QTimer(self)
+        self._import_refresh.setSingleShot(True)
+        self._import_refresh.timeout.connect(self._show_imported)
+        self._last_import_refresh = 0.0
+        ctx.imports.started.connect(lambda _p: p["photos"].set_importing(True))  # type: ignore[attr-defined]
+        ctx.imports.finished.connect(lambda _o: p["photos"].set_importing(False))  # type: ignore[attr-defined]
+        ctx.imports.failed.connect(lambda _t: p["photos"].set_importing(False))  # type: ignore[attr-defined]
 
     # -- library -------------------------------------------------------------------------------
 
@@ -122,6 +133,23 @@ class MainWindow(WindowCommands, QMainWindow):
         self.refresh(all_pages=True)
         if self.ctx.imports.queue:
             self.ctx.imports.start(self.ctx.imports.queue.pop(0))
+
+    def _import_committed(self, _count: int) -> None:
+        """At most one refresh per IMPORT_REFRESH_S while an import commits (the first at once)."""
+        if self._import_refresh.isActive():
+            return
+        wait = IMPORT_REFRESH_S - (time.monotonic() - self._last_import_refresh)
+        self._import_refresh.start(max(0, round(wait * 1000)))
+
+    def _show_imported(self) -> None:
+        """Photos (and their faces) stored so far: the Photos grid grows where it is, the counts
+        follow; the groups change when grouping ends (``store.changed``)."""
+        if not self.ctx.store.is_open:
+            return
+        self._last_import_refresh = time.monotonic()
+        if self.current_page() == "photos" or self.photos_model.has_loaded:
+            self.photos_model.reload(keep_view=True)
+        self._refresh_counts()
 
     def _recognized(self, result: Any) -> None:
         found, asked = len(result.recognized), len(result.suggested)

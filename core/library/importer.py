@@ -189,6 +189,7 @@ class _Importer:
         self.report.new_face_ids += tally.new_face_ids
         self.report.errors += tally.errors
         self.report.files_done += len(batch)
+        self._report_progress()  # "committed" moved: an app can show these photos now
 
     def _embed(self, items: list[WorkItem]) -> None:
         with_faces = [it for it in items if it.crops is not None and len(it.crops)]
@@ -214,5 +215,5 @@ class _Importer:
         rate = self.consumed / elapsed
         eta = self.remaining / rate if rate > 0 else float("nan")
         report(self.progress, done, r.files_total, "importing", files_done=done, files_total=r.files_total,
-               faces=self.faces_seen, photos_per_s=rate, eta_s=eta)
+               faces=self.faces_seen, photos_per_s=rate, eta_s=eta, committed=r.files_done)
 
