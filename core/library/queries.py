@@ -3,8 +3,8 @@
 Each function takes a Session the caller opened (and owns); nothing here writes.
 Ignored faces are left out of counts, covers and face lists unless asked for; photos
 that are duplicates of another (``duplicate_of`` set) are left out of photo lists.
-A cover face is the user's choice (``Person.cover_face_id``) or else the face with the
-largest quality = size x sharpness.
+A cover face is the person's kept cover (``Person.cover_face_id``) or else the best face by
+:data:`core.library.covers.COVER_QUALITY` (size, sharpness, detector score, frontal pose).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any, Literal
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
+from core.library.covers import COVER_QUALITY
 from core.storage.schema import Assignment, Cluster, Face, Person, Photo, ReviewItem
 
-QUALITY = Face.quality_size * Face.quality_sharpness
+QUALITY = COVER_QUALITY  # best first: core.library.covers
 
 
 @dataclass(frozen=True)

@@ -269,3 +269,30 @@ def test_one_return_takes_the_highlighted_name_in_the_name_prompt(qtbot: Any) ->
     with qtbot.waitSignal(prompt.accepted, timeout=WAIT_MS):
         qtbot.keyClick(popup, Qt.Key.Key_Return)
     assert prompt.name() == "Annabel"
+
+
+def test_drag_merge_keeps_the_target_cover(qtbot: Any, make_window: Any, lib_path: Path, factory: Any) -> None:
+    """Defect 6 / drag to merge: after the merge the card showed the merged-in person's face."""
+    from sqlalchemy import update
+
+    from core.storage.schema import Face
+
+    def make(session: Any) -> dict[str, list[int]]:
+        from core.library.people import assign_faces, set_cover_face
+
+        alan, turing = factory.faces(session, 2), factory.faces(session, 2)
+        session.execute(update(Face).where(Face.id.in_(turing)).values(quality_size=400.0, quality_sharpness=900.0))
+        assign_faces(session, alan, "Alan")
+        set_cover_face(session, assign_faces(session, turing, "Turing").id, turing[1])
+        return {"Alan": alan, "Turing": turing}
+
+    faces = seed(lib_path, make)
+    window = make_window()
+    people: CardsPage = window.pages["people"]
+    ids = {p.name: p.id for p in read(window, queries.list_people)}
+    before = _card(people, ids["Alan"]).data(roles.COVER)
+    assert before in faces["Alan"]
+    _drag_card_onto(people.view, _card(people, ids["Turing"]), _card(people, ids["Alan"]))
+    qtbot.waitUntil(lambda: people.proxy.rowCount() == 1, timeout=WAIT_MS)
+    assert _card(people, ids["Alan"]).data(roles.COVER) == before
+    assert "Merged 1 into" in window.statusBar().currentMessage()
