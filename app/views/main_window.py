@@ -24,6 +24,7 @@ from app.views.menus import build_menus
 from app.views.photos_page import PhotosPage
 from app.views.review_page import ReviewPage
 from app.views.sidebar import Sidebar
+from app.views.unknown_page import UnknownFacesPage
 from app.views.viewer_page import ViewerPage
 from app.views.widgets import count
 from app.views.window_commands import WindowCommands
@@ -50,11 +51,13 @@ class MainWindow(WindowCommands, QMainWindow):
         self.groups_model = CardsModel("cluster", ctx.store, ctx.thumbs, self)
         self.photos_model = PhotosModel(ctx.store, ctx.thumbs, self)
         self.faces_model = FacesModel(ctx.store, ctx.thumbs, self)
+        self.unknown_model = FacesModel(ctx.store, ctx.thumbs, self)
         self.sidebar = Sidebar(ctx.theme)  # first in the Tab order, then the page's tools and grid
         self.pages: dict[str, QWidget] = {
             "people": CardsPage("person", self.people_model, self.ops, ctx.theme),
             "groups": CardsPage("cluster", self.groups_model, self.ops, ctx.theme),
             "review": ReviewPage(self.ops, ctx.thumbs, ctx.theme),
+            "unknown": UnknownFacesPage(self.unknown_model, self.ops, ctx.theme),
             "photos": PhotosPage(self.photos_model, self.ops, ctx.theme),
             "folders": FoldersPage(ctx.theme),
             "detail": DetailPage(self.faces_model, self.ops, ctx.theme),
@@ -100,7 +103,10 @@ class MainWindow(WindowCommands, QMainWindow):
         p["photos"].photoRequested.connect(self._open_from_photos)  # type: ignore[attr-defined]
         p["photos"].addFolderRequested.connect(self.choose_folder)  # type: ignore[attr-defined]
         p["detail"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
-        p["detail"].photoRequested.connect(self._open_from_detail)  # type: ignore[attr-defined]
+        p["detail"].photoRequested.connect(  # type: ignore[attr-defined]
+            lambda photo, face: self._open_from_detail(photo, face, self.faces_model))
+        p["unknown"].photoRequested.connect(  # type: ignore[attr-defined]
+            lambda photo, face: self._open_from_detail(photo, face, self.unknown_model))
         p["viewer"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
         p["viewer"].personRequested.connect(self.open_owner)  # type: ignore[attr-defined]
         folders: Any = p["folders"]
@@ -187,7 +193,7 @@ class MainWindow(WindowCommands, QMainWindow):
 
     def _counts_arrived(self, s: Any) -> None:
         for key, value in (("people", s.people), ("groups", s.clusters), ("review", s.review_items),
-                           ("photos", s.photos_total)):
+                           ("unknown", s.unassigned), ("photos", s.photos_total)):
             self.sidebar.set_count(key, value)
         self.sidebar.list.viewport().update()
         self.counts.setText(" · ".join(count(n, one, many) for n, one, many in (
@@ -212,6 +218,8 @@ class MainWindow(WindowCommands, QMainWindow):
             self.sidebar.list.blockSignals(False)
         if key == "review" and self.ctx.store.is_open:
             self.pages["review"].reload()  # type: ignore[attr-defined]
+        if key == "unknown" and self.ctx.store.is_open:
+            self.pages["unknown"].show_owner()  # type: ignore[attr-defined]
         if key == "photos" and not self.photos_model.has_loaded and self.ctx.store.is_open:
             self.photos_model.reload()
         page: Any = self.pages[key]
@@ -243,16 +251,16 @@ class MainWindow(WindowCommands, QMainWindow):
             self.pages["viewer"].show_photo(photo_id, info.path, neighbour)  # type: ignore[attr-defined]
             self.show_page("viewer")
 
-    def _open_from_detail(self, photo_id: int, face_id: int) -> None:
-        rows = [self.faces_model.face(r) for r in range(self.faces_model.rowCount())]
+    def _open_from_detail(self, photo_id: int, face_id: int, model: FacesModel) -> None:
+        rows = [model.face(r) for r in range(model.rowCount())]
         state = {"row": next((i for i, f in enumerate(rows) if f.id == face_id), 0)}
 
         def neighbour(step: int) -> tuple[int, str] | None:
             row = state["row"] + step
-            if not 0 <= row < self.faces_model.rowCount():
+            if not 0 <= row < model.rowCount():
                 return None
             state["row"] = row
-            face = self.faces_model.face(row)
+            face = model.face(row)
             return face.photo_id, face.photo_path
 
         face = rows[state["row"]]
