@@ -32,12 +32,18 @@ class PhotosModel(QAbstractListModel):
         self.store, self.thumbs = store, thumbs
         self.pixmap_size = device_pixels(THUMB_SIZE)
         self.person_ids: list[int] = []
+        self.folder: str | None = None  # only the photos in this folder and below it
         self._count = 0
         self._pages: dict[int, list[PhotoInfo]] = {}
         self._asked: set[int] = set()
         self._generation = 0
         self._keep_view = False
         self.has_loaded = False
+
+    def set_folder(self, folder: str | None) -> None:
+        """Show only the photos in ``folder`` and its subfolders (None: every photo)."""
+        self.folder = folder
+        self.reload()
 
     def set_people(self, person_ids: list[int]) -> None:
         """Show only photos in which all these people appear (empty: every photo)."""
@@ -49,14 +55,14 @@ class PhotosModel(QAbstractListModel):
         photos were added (an import commits them as it goes): rows are added at the end and the
         loaded ones refreshed, so the grid keeps its place instead of jumping to the top."""
         self._generation += 1
-        generation, people = self._generation, list(self.person_ids)
+        generation, people, folder = self._generation, list(self.person_ids), self.folder
         self._keep_view = keep_view and self.has_loaded
 
         def count(session: Any) -> tuple[int, list[PhotoInfo]]:
             from core.library import queries
 
-            total = queries.count_photos(session, people or None)
-            first = queries.photos(session, people or None, offset=0, limit=PAGE) if total else []
+            total = queries.count_photos(session, people or None, folder)
+            first = queries.photos(session, people or None, offset=0, limit=PAGE, folder=folder) if total else []
             return total, first
 
         self.store.read(count, lambda result: self._counted(generation, *result), name="count photos")
@@ -88,12 +94,12 @@ class PhotosModel(QAbstractListModel):
         if page in self._asked:
             return
         self._asked.add(page)
-        generation, people = self._generation, list(self.person_ids)
+        generation, people, folder = self._generation, list(self.person_ids), self.folder
 
         def fetch(session: Any) -> list[PhotoInfo]:
             from core.library import queries
 
-            return queries.photos(session, people or None, offset=page * PAGE, limit=PAGE)
+            return queries.photos(session, people or None, offset=page * PAGE, limit=PAGE, folder=folder)
 
         self.store.read(fetch, lambda rows: self._arrived(generation, page, rows), name="load photos")
 

@@ -50,6 +50,7 @@ class MainWindow(WindowCommands, QMainWindow):
         self.people_model = CardsModel("person", ctx.store, ctx.thumbs, self)
         self.groups_model = CardsModel("cluster", ctx.store, ctx.thumbs, self)
         self.photos_model = PhotosModel(ctx.store, ctx.thumbs, self)
+        self.folder_photos_model = PhotosModel(ctx.store, ctx.thumbs, self)  # the Folders page's opened folder
         self.faces_model = FacesModel(ctx.store, ctx.thumbs, self)
         self.unknown_model = FacesModel(ctx.store, ctx.thumbs, self)
         self.sidebar = Sidebar(ctx.theme)  # first in the Tab order, then the page's tools and grid
@@ -59,7 +60,7 @@ class MainWindow(WindowCommands, QMainWindow):
             "review": ReviewPage(self.ops, ctx.thumbs, ctx.theme),
             "unknown": UnknownFacesPage(self.unknown_model, self.ops, ctx.theme),
             "photos": PhotosPage(self.photos_model, self.ops, ctx.theme),
-            "folders": FoldersPage(ctx.theme),
+            "folders": FoldersPage(ctx.theme, self.folder_photos_model),
             "detail": DetailPage(self.faces_model, self.ops, ctx.theme),
             "viewer": ViewerPage(self.ops, ctx.theme),
         }
@@ -100,7 +101,10 @@ class MainWindow(WindowCommands, QMainWindow):
             page.openRequested.connect(self.open_owner)
             page.addFolderRequested.connect(self.choose_folder)
         p["people"].showGroupsRequested.connect(lambda: self.show_page("groups"))  # type: ignore[attr-defined]
-        p["photos"].photoRequested.connect(self._open_from_photos)  # type: ignore[attr-defined]
+        p["photos"].photoRequested.connect(  # type: ignore[attr-defined]
+            lambda photo, row: self._open_from_photos(photo, row, self.photos_model))
+        p["folders"].photoRequested.connect(  # type: ignore[attr-defined]
+            lambda photo, row: self._open_from_photos(photo, row, self.folder_photos_model))
         p["photos"].addFolderRequested.connect(self.choose_folder)  # type: ignore[attr-defined]
         p["detail"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
         p["detail"].photoRequested.connect(  # type: ignore[attr-defined]
@@ -181,7 +185,21 @@ class MainWindow(WindowCommands, QMainWindow):
             self.photos_model.reload()
         if all_pages:  # the Review page reloads when shown and when its queue runs out
             self.pages["review"].reload()  # type: ignore[attr-defined]
+        if current == "folders":
+            self._refresh_folders()
         self._refresh_counts()
+
+    def _refresh_folders(self) -> None:
+        page: Any = self.pages["folders"]
+
+        def fetch(session: Any) -> Any:
+            from core.library.folders import photo_folders
+
+            return photo_folders(session)
+
+        self.ctx.store.read(fetch, page.set_photo_folders, name="folders")
+        if page.opened:
+            self.folder_photos_model.reload(keep_view=True)
 
     def _refresh_counts(self) -> None:
         def fetch(session: Any) -> Any:
@@ -218,6 +236,8 @@ class MainWindow(WindowCommands, QMainWindow):
             self.sidebar.list.blockSignals(False)
         if key == "review" and self.ctx.store.is_open:
             self.pages["review"].reload()  # type: ignore[attr-defined]
+        if key == "folders" and self.ctx.store.is_open:
+            self._refresh_folders()
         if key == "unknown" and self.ctx.store.is_open:
             self.pages["unknown"].show_owner()  # type: ignore[attr-defined]
         if key == "photos" and not self.photos_model.has_loaded and self.ctx.store.is_open:
@@ -236,17 +256,17 @@ class MainWindow(WindowCommands, QMainWindow):
         self.pages["detail"].show_owner(kind, owner_id, title)  # type: ignore[attr-defined]
         self.show_page("detail")
 
-    def _open_from_photos(self, photo_id: int, row: int) -> None:
+    def _open_from_photos(self, photo_id: int, row: int, model: PhotosModel) -> None:
         state = {"row": row}
 
         def neighbour(step: int) -> tuple[int, str] | None:
-            info = self.photos_model.photo(state["row"] + step)
+            info = model.photo(state["row"] + step)
             if info is None:
                 return None
             state["row"] += step
             return info.id, info.path
 
-        info = self.photos_model.photo(row)
+        info = model.photo(row)
         if info is not None:
             self.pages["viewer"].show_photo(photo_id, info.path, neighbour)  # type: ignore[attr-defined]
             self.show_page("viewer")

@@ -18,6 +18,7 @@ from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
 from core.library.covers import COVER_QUALITY
+from core.library.folders import under
 from core.storage.schema import Assignment, Cluster, Face, Person, Photo, ReviewItem
 
 QUALITY = COVER_QUALITY  # best first: core.library.covers
@@ -181,14 +182,17 @@ _PHOTO_COLUMNS = (Photo.id, Photo.path, Photo.width, Photo.height, Photo.taken_a
 
 
 def photos(session: Session, person_ids: Collection[int] | None = None, offset: int = 0,
-           limit: int | None = None) -> list[PhotoInfo]:
+           limit: int | None = None, folder: str | None = None) -> list[PhotoInfo]:
     """Photos (not duplicates) by date taken, then path; undated ones first.
 
-    With ``person_ids``: only photos in which ALL these people appear.
+    With ``person_ids``: only photos in which ALL these people appear; with ``folder``: only
+    photos in that folder or below it.
     """
     ids = select(Photo.id).where(Photo.duplicate_of.is_(None))
     if person_ids:
         ids = ids.where(Photo.id.in_(_photos_with(person_ids)))
+    if folder:
+        ids = ids.where(under(folder))
     order = (Photo.taken_at, Photo.path)
     if offset or limit is not None:  # page through the covering index, then fetch the rows
         page = ids.order_by(*order).offset(offset).limit(limit).subquery()
@@ -198,11 +202,13 @@ def photos(session: Session, person_ids: Collection[int] | None = None, offset: 
     return [PhotoInfo(*row) for row in session.execute(stmt.order_by(*order))]
 
 
-def count_photos(session: Session, person_ids: Collection[int] | None = None) -> int:
+def count_photos(session: Session, person_ids: Collection[int] | None = None, folder: str | None = None) -> int:
     """How many photos :func:`photos` would list without offset and limit."""
     stmt = select(func.count()).select_from(Photo).where(Photo.duplicate_of.is_(None))
     if person_ids:
         stmt = stmt.where(Photo.id.in_(_photos_with(person_ids)))
+    if folder:
+        stmt = stmt.where(under(folder))
     return session.scalar(stmt) or 0
 
 
