@@ -40,6 +40,9 @@ class CardsPage(QWidget):
         self.search.setVisible(people)
         self.sort = combo_box()
         self.sort.addItems(["Most faces", "Name"])
+        self.sort.setSizeAdjustPolicy(self.sort.SizeAdjustPolicy.AdjustToContents)  # never "Most"
+        self.sort.setMinimumContentsLength(len("Most faces"))
+        self.search.setMinimumWidth(150)
         self.sort.setAccessibleName("Sort by")
         self.sort.setToolTip("Sort by")
         self.sort.currentIndexChanged.connect(lambda i: self.proxy.set_sort("name" if i else "count"))

@@ -44,7 +44,7 @@ class MainWindow(WindowCommands, QMainWindow):
         self.setWindowIcon(ctx.theme.accent_icon("app"))
         self.setAcceptDrops(True)
         self.resize(1280, 800)
-        self.setMinimumSize(QSize(900, 560))
+        self.setMinimumSize(QSize(800, 560))  # the layout holds from 800 x 600 to 2560 x 1440
         self.ops = Operations(ctx.store, ctx.undo, self)
         self.recognizer = NamedRecognizer(ctx.store, self)
         self.people_model = CardsModel("person", ctx.store, ctx.thumbs, self)

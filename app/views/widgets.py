@@ -27,18 +27,23 @@ from PySide6.QtWidgets import (
 
 
 class PageHeader(QWidget):
-    """Title, subtitle and a row of tools on the right."""
+    """Title, subtitle and a row of tools: on the title's row when the page is wide enough, on a
+    row of their own below it when not, and as icons only (the text in the tooltip) when even that
+    row is too narrow. So the layout holds from an 800 x 600 window to a 2560 x 1440 one."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pageHeader")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(20, 12, 14, 12)
-        layout.setSpacing(8)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(20, 12, 14, 12)
+        outer.setSpacing(8)
+        self.row = QHBoxLayout()
+        self.row.setSpacing(8)
+        outer.addLayout(self.row)
         self.leading = QHBoxLayout()
         self.leading.setSpacing(4)
-        layout.addLayout(self.leading)
+        self.row.addLayout(self.leading)
         titles = QVBoxLayout()
         titles.setSpacing(0)
         self.title = QLabel(title)
@@ -47,15 +52,81 @@ class PageHeader(QWidget):
         self.subtitle.setObjectName("pageSubtitle")
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
-        layout.addLayout(titles)
-        layout.addStretch(1)
-        self.tools = QHBoxLayout()
+        self.row.addLayout(titles, 1)
+        self.toolbar = QWidget()
+        self.tools = QHBoxLayout(self.toolbar)
+        self.tools.setContentsMargins(0, 0, 0, 0)
         self.tools.setSpacing(6)
-        layout.addLayout(self.tools)
+        self.row.addWidget(self.toolbar)
+        self.second = QHBoxLayout()  # the tools' own row, when the page is narrow
+        self.second.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(self.second)
+        self.mode = "wide"  # "wide" | "two rows" | "icons"
 
     def add(self, widget: QWidget) -> QWidget:
         self.tools.addWidget(widget)
         return widget
+
+    def _tools_width(self, text: bool) -> int:
+        total, shown = 0, 0
+        for i in range(self.tools.count()):
+            widget = self.tools.itemAt(i).widget()
+            if widget is None or widget.isHidden():
+                continue
+            shown += 1
+            if isinstance(widget, QToolButton) and not widget.icon().isNull():
+                style = widget.toolButtonStyle()
+                widget.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon if text else
+                                          Qt.ToolButtonStyle.ToolButtonIconOnly)
+                total += widget.sizeHint().width()  # measured in the style asked about
+                widget.setToolButtonStyle(style)
+            else:
+                total += max(widget.minimumSizeHint().width(), widget.sizeHint().width())
+        return total + self.tools.spacing() * max(0, shown - 1)
+
+    def _title_width(self) -> int:
+        lead = sum(self.leading.itemAt(i).widget().sizeHint().width() + 4 for i in range(self.leading.count())
+                   if self.leading.itemAt(i).widget() is not None and not self.leading.itemAt(i).widget().isHidden())
+        return lead + max(self.title.sizeHint().width(), min(self.subtitle.sizeHint().width(), 260))
+
+    def arrange(self) -> None:
+        """Put the tools where they fit (see the class doc)."""
+        margins = self.layout().contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        if room <= 0:
+            return
+        full = self._tools_width(text=True)
+        if self._title_width() + 24 + full <= room:
+            mode = "wide"
+        elif full <= room:
+            mode = "two rows"
+        else:
+            mode = "icons"
+        if mode == self.mode:
+            return
+        self.mode = mode
+        if mode == "wide":
+            self.second.removeWidget(self.toolbar)
+            self.row.addWidget(self.toolbar)
+        else:
+            self.row.removeWidget(self.toolbar)
+            self.second.insertWidget(0, self.toolbar)
+            if self.second.count() == 1:
+                self.second.addStretch(1)
+        style = Qt.ToolButtonStyle.ToolButtonIconOnly if mode == "icons" else \
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        for i in range(self.tools.count()):
+            widget = self.tools.itemAt(i).widget()
+            if isinstance(widget, QToolButton) and not widget.icon().isNull():
+                widget.setToolButtonStyle(style)
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.arrange()
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.arrange()
 
 
 def tool_button(text: str, icon: QIcon | None = None, tip: str = "", *, checkable: bool = False) -> QToolButton:
