@@ -155,10 +155,12 @@ class CardDelegate(QStyledItemDelegate):
         selected, hover, target = state
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         card = self._card(option)
-        fill = QColor(c.accent if selected else (c.card_hover if hover else c.card))
+        fill = QColor(c.accent if selected or target else (c.card_hover if hover else c.card))
         if selected:
             fill.setAlpha(40 if c.dark else 28)
-        painter.setPen(QPen(QColor(c.accent if selected or target else c.border), 2 if target else 1))
+        if target:  # a card dragged over this one merges into it on drop: show it plainly
+            fill.setAlpha(90 if c.dark else 70)
+        painter.setPen(QPen(QColor(c.accent if selected or target else c.border), 3 if target else 1))
         painter.setBrush(fill)
         painter.drawRoundedRect(QRectF(card).adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
         face = QRect(card.center().x() - self.FACE // 2, card.top() + 16, self.FACE, self.FACE)

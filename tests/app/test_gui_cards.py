@@ -7,7 +7,7 @@ from typing import Any
 
 from gui_support import WAIT_MS, find_dialog, idle, read, seed
 from PySide6.QtCore import QMimeData, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
 from app.itemmodels import roles
@@ -152,7 +152,7 @@ def test_search_sort_and_hide_with_undo(qtbot: Any, make_window: Any, lib_path: 
     assert page.search.hasFocus()
     qtbot.keyClicks(page.search, "ad")
     assert names() == ["Ada", "Adele"]
-    assert page.header.subtitle.text() == "2 of 3 people"
+    assert page.header.subtitle.text() == "2 of 3 people · drag a card onto another to merge them"
     page.search.clear()
 
     page.view.setCurrentIndex(page.proxy.index(2, 0))  # Barbara
@@ -296,3 +296,28 @@ def test_drag_merge_keeps_the_target_cover(qtbot: Any, make_window: Any, lib_pat
     qtbot.waitUntil(lambda: people.proxy.rowCount() == 1, timeout=WAIT_MS)
     assert _card(people, ids["Alan"]).data(roles.COVER) == before
     assert "Merged 1 into" in window.statusBar().currentMessage()
+
+
+def test_cards_say_they_can_be_dropped_and_light_up_under_a_drag(qtbot: Any, make_window: Any, lib_path: Path,
+                                                                 factory: Any) -> None:
+    """Capability: drag to merge worked but testers did not find it: a hint, and a drop highlight."""
+    a, b = _groups(lib_path, factory, [3, 2])
+    window = make_window()
+    window.show_page("groups")
+    groups: CardsPage = window.pages["groups"]
+    assert "drag a card onto another to merge" in groups.header.subtitle.text()
+    view, target = groups.view, _card(groups, a)
+    rect = view.visualRect(target)
+    spot = rect.topLeft() + (rect.bottomRight() - rect.topLeft()) * 0.12  # inside the card, off the face
+    before = view.viewport().grab().toImage().pixelColor(spot)
+    mime = view.model().mimeData([_card(groups, b)])
+    pos = QPointF(rect.center())
+    actions = Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
+    QApplication.sendEvent(view.viewport(), QDragEnterEvent(pos, actions, mime, Qt.MouseButton.LeftButton,
+                                                            Qt.KeyboardModifier.NoModifier))
+    QApplication.sendEvent(view.viewport(), QDragMoveEvent(pos, actions, mime, Qt.MouseButton.LeftButton,
+                                                           Qt.KeyboardModifier.NoModifier))
+    assert groups.delegate.drop_row == target.row()
+    lit = view.viewport().grab().toImage().pixelColor(spot)
+    accent = QColor(window.ctx.theme.colors.accent)
+    assert lit != before and lit.blue() > lit.red() + 20, (before.name(), lit.name(), accent.name())
