@@ -254,6 +254,29 @@ class Operations(QObject):
         name = self.people.get(person_id, "")
         self._push(f"1 face {'is' if accept else 'not'} “{name}”", op, settled=settled)
 
+    def answer_reviews(self, person_id: int, yes: Sequence[int], no: Sequence[int]) -> None:
+        """Many "Is this NAME?" answered at once: ``yes`` are that person, ``no`` are not (one undo step)."""
+        name = self.people.get(person_id, "")
+        yes_ids, no_ids = list(yes), list(no)
+        self.undo.stack.beginMacro(f"Review {_faces(len(yes_ids) + len(no_ids))} of “{name}”")
+        if yes_ids:
+            def accept(session: Session) -> Any:
+                from core.library.people import assign_faces
+
+                return assign_faces(session, yes_ids, person_id)
+
+            self.undo.push(f"{_faces(len(yes_ids))} are “{name}”", accept)
+        if no_ids:
+            def reject(session: Session) -> Any:
+                from core.library.people import remove_faces
+
+                return remove_faces(session, person_id, no_ids)
+
+            self.undo.push(f"{_faces(len(no_ids))} not “{name}”", reject)
+        self.undo.stack.endMacro()
+        self.message.emit(f"{_faces(len(yes_ids))} confirmed as “{name}”"
+                          + (f", {_faces(len(no_ids)).lower()} not" if no_ids else ""))
+
     def hide_person(self, person_id: int, hidden: bool = True) -> None:
         def op(session: Session) -> Any:
             from core.library.people import hide_person

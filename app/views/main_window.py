@@ -107,6 +107,7 @@ class MainWindow(WindowCommands, QMainWindow):
             lambda photo, row: self._open_from_photos(photo, row, self.folder_photos_model))
         p["photos"].addFolderRequested.connect(self.choose_folder)  # type: ignore[attr-defined]
         p["detail"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
+        p["review"].photoRequested.connect(self._open_one_photo)  # type: ignore[attr-defined]
         p["detail"].photoRequested.connect(  # type: ignore[attr-defined]
             lambda photo, face: self._open_from_detail(photo, face, self.faces_model))
         p["unknown"].photoRequested.connect(  # type: ignore[attr-defined]
@@ -270,6 +271,10 @@ class MainWindow(WindowCommands, QMainWindow):
         if info is not None:
             self.pages["viewer"].show_photo(photo_id, info.path, neighbour)  # type: ignore[attr-defined]
             self.show_page("viewer")
+
+    def _open_one_photo(self, photo_id: int, path: str) -> None:
+        self.pages["viewer"].show_photo(photo_id, path, lambda _step: None)  # type: ignore[attr-defined]
+        self.show_page("viewer")
 
     def _open_from_detail(self, photo_id: int, face_id: int, model: FacesModel) -> None:
         rows = [model.face(r) for r in range(model.rowCount())]

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from app.operations import Operations
 from app.theme import Theme
 from app.thumbnails import ThumbnailService
-from app.views.widgets import EmptyState, PageHeader, stack_page
+from app.views.review_bulk import BulkReview
+from app.views.widgets import EmptyState, PageHeader, stack_page, tool_button
 
 if TYPE_CHECKING:
     from core.library.queries import FaceInfo
@@ -30,6 +31,7 @@ class ReviewPage(QWidget):
 
     answered = Signal(str)  # "yes" | "no" | "skip"
     queueLoaded = Signal()
+    photoRequested = Signal(int, str)  # photo id, path (the whole photo of a face in the bulk grid)
 
     def __init__(self, ops: Operations, thumbs: ThumbnailService, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +91,20 @@ class ReviewPage(QWidget):
         self.empty = EmptyState("Nothing to review", "When FaceNet Organizer is unsure whether a face is "
                                 "someone you named, it asks you here.")
         self.stack = stack_page(self, self.header, card, self.empty)
+        self.counts: dict[int, int] = {}  # person id -> their pending suggestions
+        self.bulk = BulkReview(thumbs)
+        self.stack.addWidget(self.bulk)
+        self.bulk_button = tool_button("", theme.icon("groups"), "Review all of this person's suggestions at once (A)")
+        self.header.add(self.bulk_button)
+        self.bulk_button.clicked.connect(self.open_bulk)
+        self.bulk.confirmed.connect(self._bulk_confirmed)
+        self.bulk.closed.connect(self.close_bulk)
+        self.bulk.photoRequested.connect(self.photoRequested)
+        bulk_key = QAction(self)
+        bulk_key.setShortcut(QKeySequence(Qt.Key.Key_A))
+        bulk_key.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        bulk_key.triggered.connect(self.open_bulk)
+        self.addAction(bulk_key)
         self.yes.clicked.connect(lambda: self.answer("yes"))
         self.no.clicked.connect(lambda: self.answer("no"))
         self.skip.clicked.connect(lambda: self.answer("skip"))
@@ -113,21 +129,23 @@ class ReviewPage(QWidget):
         self._seq += 1
         seq = self._seq
 
-        def fetch(session: Any) -> tuple[list[Any], dict[int, FaceInfo], int]:
+        def fetch(session: Any) -> tuple[list[Any], dict[int, FaceInfo], int, dict[int, int]]:
             from core.library import grouping, queries
+            from core.library.review import review_counts
 
             queue = grouping.review_queue(session, QUEUE_LIMIT)
             faces = {f.id: f for s in queue if s.photo_id is not None
                      for f in queries.faces_of_photo(session, s.photo_id)}
-            return queue, faces, queries.count_pending_reviews(session)
+            counts = {p: n for p, _name, n in review_counts(session)}
+            return queue, faces, queries.count_pending_reviews(session), counts
 
         self.store.read(fetch, lambda result: self._arrived(seq, result),
                         on_error=lambda exc: self._unavailable(seq, exc), name="review queue")
 
-    def _arrived(self, seq: int, result: tuple[list[Any], dict[int, FaceInfo], int]) -> None:
+    def _arrived(self, seq: int, result: tuple[list[Any], dict[int, FaceInfo], int, dict[int, int]]) -> None:
         if seq != self._seq:  # an older fetch: a newer one is on its way
             return
-        queue, self.faces, total = result
+        queue, self.faces, total, self.counts = result
         fresh = [s for s in queue if _key(s) not in self.sent]
         back = [s for s in fresh if _key(s) in self.given]  # an answer undone: ask it again first
         self.given.difference_update(_key(s) for s in back)
@@ -166,6 +184,11 @@ class ReviewPage(QWidget):
         left = max(self.total, len(self.queue))
         self.header.subtitle.setText(f"{left} suggestion{'s' if left != 1 else ''} to check" if self.loaded
                                      else "Loading…")
+        many = 0 if item is None else self.counts.get(item.person_id, 0)
+        self.bulk_button.setText(f"&All {many} of {item.person_name}" if item is not None else "")
+        self.bulk_button.setVisible(many >= 2 and self.stack.currentWidget() is not self.bulk)
+        if self.stack.currentWidget() is self.bulk:
+            return
         if item is None:
             self.stack.setCurrentWidget(self.empty)
             return
@@ -187,7 +210,7 @@ class ReviewPage(QWidget):
     def answer(self, what: str) -> None:
         """"yes": the face is that person; "no": it is not; "skip": ask again after the others."""
         item = self.current()
-        if item is None or not self.isVisible():
+        if item is None or not self.isVisible() or self.stack.currentWidget() is self.bulk:
             return
         key = _key(item)
         self.queue.pop(0)
@@ -204,6 +227,48 @@ class ReviewPage(QWidget):
             self.queue.append(item)
         self._show_current()
         self.answered.emit(what)
+
+
+    # -- confirm in bulk ----------------------------------------------------------------------
+
+    def open_bulk(self) -> None:
+        """Show every suggestion of the current face's person in a grid, all selected."""
+        item = self.current()
+        if item is None or self.counts.get(item.person_id, 0) < 2 or not self.isVisible():
+            return
+        person, name = item.person_id, item.person_name
+
+        def fetch(session: Any) -> list[Any]:
+            from core.library import grouping, queries
+
+            queue = grouping.review_queue(session, None, person_id=person)
+            by_photo = {}
+            for s in queue:
+                if s.photo_id is not None and s.photo_id not in by_photo:
+                    by_photo[s.photo_id] = {f.id: f for f in queries.faces_of_photo(session, s.photo_id)}
+            return [by_photo[s.photo_id][s.face_id] for s in queue
+                    if s.photo_id in by_photo and s.face_id in by_photo[s.photo_id]]
+
+        self.store.read(fetch, lambda faces: self._bulk_arrived(person, name, faces), name="review one person")
+
+    def _bulk_arrived(self, person: int, name: str, faces: list[Any]) -> None:
+        if not faces:
+            return
+        self.bulk.show_faces(person, name, faces)
+        self.stack.setCurrentWidget(self.bulk)
+        self.bulk_button.hide()
+        self.header.subtitle.setText(f"{len(faces)} suggestions of {name}")
+
+    def _bulk_confirmed(self, person: int, yes: list[int], no: list[int]) -> None:
+        for face in [*yes, *no]:
+            self.given.add((face, person))
+        self.ops.answer_reviews(person, yes, no)
+        self.close_bulk()
+
+    def close_bulk(self) -> None:
+        self.stack.setCurrentWidget(self.stack.widget(0))
+        self._show_current()
+        self.reload()
 
 
 def _key(suggestion: Any) -> tuple[int, int]:

@@ -154,3 +154,49 @@ def test_review_follows_group_faces_again(qtbot: Any, make_window: Any, lib_path
     in_library = {s.face_id for s in read(window, lambda s: grouping.review_queue(s, None))}
     assert {s.face_id for s in page.queue} == in_library and in_library <= set(new)
     assert page.question.text() == "Is this Ann?"
+
+
+def test_confirm_a_persons_suggestions_in_bulk(qtbot: Any, make_window: Any, lib_path: Path, factory: Any) -> None:
+    """Capability: "Review N more photos of Hedy": one person's suggestions in a grid, all selected;
+    click off the wrong ones, one key confirms; Space shows the whole photo; one undo takes it back."""
+    def make(session: Any) -> tuple[int, list[int]]:
+        from core.library.people import name_cluster
+
+        person = name_cluster(session, factory.cluster(session, factory.faces(session, 2)), "Hedy").id
+        candidates = factory.faces(session, 4)
+        session.add_all(ReviewItem(face_id=f, person_id=person, distance=0.5 + i / 10)
+                        for i, f in enumerate(candidates))
+        return person, candidates
+
+    person, candidates = seed(lib_path, make)
+    window = make_window()
+    window.activateWindow()
+    window.show_page("review")
+    page: ReviewPage = window.pages["review"]
+    qtbot.waitUntil(lambda: page.loaded and page.current() is not None and page.bulk_button.isVisible(),
+                    timeout=WAIT_MS)
+    assert page.bulk_button.text() == "&All 4 of Hedy"
+    page.bulk_button.click()
+    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.bulk and page.bulk.grid.count() == 4, timeout=WAIT_MS)
+    grid = page.bulk.grid
+    assert sorted(page.bulk.chosen()) == sorted(candidates)  # all pre-selected
+    wrong = grid.item(2)
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=grid.visualItemRect(wrong).center())
+    wrong_face = wrong.data(Qt.ItemDataRole.UserRole)
+    assert wrong_face not in page.bulk.chosen() and len(page.bulk.chosen()) == 3
+    grid.setCurrentItem(grid.item(0), grid.selectionModel().SelectionFlag.NoUpdate)
+    grid.setFocus()
+    qtbot.keyClick(grid, Qt.Key.Key_Space)  # the whole photo, one key away
+    qtbot.waitUntil(lambda: window.current_page() == "viewer", timeout=WAIT_MS)
+    window.go_back()
+    assert window.current_page() == "review" and page.stack.currentWidget() is page.bulk
+    grid.setFocus()
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
+    def hedy() -> list[int]:
+        return sorted(f.id for f in read(window, lambda s: queries.faces_of_person(s, person)))
+
+    qtbot.waitUntil(lambda: len(hedy()) == 5 and read(window, queries.status).review_items == 0, timeout=WAIT_MS)
+    assert wrong_face not in hedy()
+    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.empty, timeout=WAIT_MS)
+    window.actions_by_name["undo"].trigger()  # one step
+    qtbot.waitUntil(lambda: len(hedy()) == 2 and read(window, queries.status).review_items == 4, timeout=WAIT_MS)
