@@ -277,6 +277,15 @@ class Operations(QObject):
         self.message.emit(f"{_faces(len(yes_ids))} confirmed as “{name}”"
                           + (f", {_faces(len(no_ids)).lower()} not" if no_ids else ""))
 
+    def reject_merge(self, a: tuple[str, int], b: tuple[str, int]) -> None:
+        """"These are not the same person", remembered (core reject_merge: undoable)."""
+        def op(session: Session) -> Any:
+            from core.library.merge_suggestions import reject_merge
+
+            return reject_merge(session, a, b)
+
+        self._push("Not the same person", op)
+
     def hide_person(self, person_id: int, hidden: bool = True) -> None:
         def op(session: Session) -> Any:
             from core.library.people import hide_person

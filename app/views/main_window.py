@@ -26,7 +26,7 @@ from app.views.review_page import ReviewPage
 from app.views.sidebar import Sidebar
 from app.views.unknown_page import UnknownFacesPage
 from app.views.viewer_page import ViewerPage
-from app.views.widgets import count
+from app.views.widgets import count, tool_button
 from app.views.window_commands import WindowCommands
 
 IMPORT_REFRESH_S = 1.0  # while an import commits photos, how often the pages show the new ones
@@ -81,6 +81,10 @@ class MainWindow(WindowCommands, QMainWindow):
         self.statusBar().addPermanentWidget(self.counts)
         self.history: list[str] = []
         self.actions_by_name = build_menus(self)
+        same = tool_button("&Look-alikes", ctx.theme.icon("merge"),
+                           "Are these the same person? Groups and people that look alike")
+        same.clicked.connect(self.show_merge_suggestions)
+        self.pages["groups"].header.add(same)  # type: ignore[attr-defined]
         self._connect()
         geometry = ctx.settings.q.value("window/geometry", b"")
         if geometry:

@@ -96,7 +96,10 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     actions["review"] = _action(window, "&Review Suggestions", lambda: window.show_page("review"), None, "review")
     actions["regroup"] = _action(window, "&Group Faces Again", ctx.imports.regroup, None, "groups",
                                  "Recognise named people in new faces and group the rest again")
+    actions["same_person"] = _action(window, "Are These the &Same Person?", window.show_merge_suggestions, None,
+                                     "merge", "Groups and people that look alike: merge them, or say they differ")
     people.addAction(actions["review"])
+    people.addAction(actions["same_person"])
     people.addAction(actions["regroup"])
 
     train = bar.addMenu("&Train")

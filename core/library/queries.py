@@ -163,6 +163,15 @@ def faces_of_photo(session: Session, photo_id: int) -> list[FaceInfo]:
     return _face_infos(session, _faces().where(Face.photo_id == photo_id).order_by(Face.x, Face.id), 0, None)
 
 
+def faces_by_id(session: Session, face_ids: Collection[int]) -> list[FaceInfo]:
+    """These faces (ignored ones included), by id."""
+    wanted = sorted({int(f) for f in face_ids})
+    out: list[FaceInfo] = []
+    for start in range(0, len(wanted), 500):
+        out += _face_infos(session, _faces().where(Face.id.in_(wanted[start:start + 500])).order_by(Face.id), 0, None)
+    return out
+
+
 def unassigned_faces(session: Session, *, offset: int = 0, limit: int | None = None) -> list[FaceInfo]:
     """Faces in no person and no cluster (not ignored), best first."""
     stmt = _faces().where(Assignment.face_id.is_(None), Face.ignored.is_(False))
