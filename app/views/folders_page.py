@@ -51,6 +51,7 @@ class FoldersPage(QWidget):
         self.tree.setHeaderHidden(True)
         self.tree.setColumnCount(2)
         self.tree.setUniformRowHeights(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long root path keeps its end
         self.list = self.tree  # the page's main list (older name)
         self.grid = GridView("photosView")
         self.grid.setModel(photos)
@@ -86,6 +87,14 @@ class FoldersPage(QWidget):
         photos.loaded.connect(self._update_state)
         self._folders: list[Any] = []
         self._update_state()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_sized", False) and self.splitter.width() > 0:  # the tree takes about a third
+            self._sized = True
+            total = self.splitter.width()
+            left = int(max(180, min(300, total * 0.3)))
+            self.splitter.setSizes([left, total - left])
 
     def set_folders(self, folders: list[str]) -> None:
         """The folders added to the library (what Import Again looks through)."""
