@@ -124,6 +124,18 @@ class PhotosModel(QAbstractListModel):
         offset = row % PAGE
         return page[offset] if offset < len(page) else None
 
+    def heading(self, row: int) -> str:
+        """The month heading that starts at ``row`` ("Date unknown" for the undated ones, which
+        come first), or "" inside a month or while the rows around it load."""
+        info = self.photo(row)
+        if info is None:
+            return ""
+        month = _month(info)
+        if row == 0:
+            return month
+        before = self.photo(row - 1)
+        return "" if before is None or _month(before) == month else month
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
         return 0 if parent.isValid() else self._count
 
@@ -147,4 +159,10 @@ class PhotosModel(QAbstractListModel):
             return f"{info.path}\n{when} · {faces}"
         if role == Qt.ItemDataRole.DisplayRole:
             return info.taken_at.strftime("%d %b %Y") if info.taken_at else ""
+        if role == roles.HEADING:
+            return self.heading(index.row())
         return None
+
+
+def _month(info: PhotoInfo) -> str:
+    return info.taken_at.strftime("%B %Y") if info.taken_at is not None else "Date unknown"

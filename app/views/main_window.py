@@ -51,6 +51,7 @@ class MainWindow(WindowCommands, QMainWindow):
         self.groups_model = CardsModel("cluster", ctx.store, ctx.thumbs, self)
         self.photos_model = PhotosModel(ctx.store, ctx.thumbs, self)
         self.folder_photos_model = PhotosModel(ctx.store, ctx.thumbs, self)  # the Folders page's opened folder
+        self.person_photos_model = PhotosModel(ctx.store, ctx.thumbs, self)  # a person's photos, by date
         self.faces_model = FacesModel(ctx.store, ctx.thumbs, self)
         self.unknown_model = FacesModel(ctx.store, ctx.thumbs, self)
         self.sidebar = Sidebar(ctx.theme)  # first in the Tab order, then the page's tools and grid
@@ -61,7 +62,7 @@ class MainWindow(WindowCommands, QMainWindow):
             "unknown": UnknownFacesPage(self.unknown_model, self.ops, ctx.theme),
             "photos": PhotosPage(self.photos_model, self.ops, ctx.theme),
             "folders": FoldersPage(ctx.theme, self.folder_photos_model),
-            "detail": DetailPage(self.faces_model, self.ops, ctx.theme),
+            "detail": DetailPage(self.faces_model, self.ops, ctx.theme, photos=self.person_photos_model),
             "viewer": ViewerPage(self.ops, ctx.theme),
         }
         self.stack = QStackedWidget()
@@ -112,6 +113,8 @@ class MainWindow(WindowCommands, QMainWindow):
         p["photos"].addFolderRequested.connect(self.choose_folder)  # type: ignore[attr-defined]
         p["detail"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
         p["review"].photoRequested.connect(self._open_one_photo)  # type: ignore[attr-defined]
+        p["detail"].photoOpened.connect(  # type: ignore[attr-defined]
+            lambda photo, row: self._open_from_photos(photo, row, self.person_photos_model))
         p["detail"].photoRequested.connect(  # type: ignore[attr-defined]
             lambda photo, face: self._open_from_detail(photo, face, self.faces_model))
         p["unknown"].photoRequested.connect(  # type: ignore[attr-defined]
