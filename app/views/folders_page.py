@@ -5,7 +5,6 @@ or, with none chosen, on every folder added; "Remove From List" forgets an added
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
@@ -19,6 +18,13 @@ from app.views.grid import GridView
 from app.views.widgets import EmptyState, PageHeader, count, stack_page, tool_button
 
 PATH_ROLE = int(Qt.ItemDataRole.UserRole)
+
+
+class _Empty:
+    """A folder added to the library with no photos (yet)."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.name, self.total, self.photos, self.children = path, path, 0, 0, []
 
 
 class FoldersPage(QWidget):
@@ -83,9 +89,11 @@ class FoldersPage(QWidget):
         self.tree.itemActivated.connect(lambda item, _column: self.open_folder(item.data(0, PATH_ROLE)))
         self.tree.itemDoubleClicked.connect(lambda item, _column: self.open_folder(item.data(0, PATH_ROLE)))
         self.tree.itemSelectionChanged.connect(self._update_state)
+        self.tree.itemExpanded.connect(self._expanded)
+        self._nodes = {}
         self.grid.activated.connect(self._open_photo)
         photos.loaded.connect(self._update_state)
-        self._folders: list[Any] = []
+        self._folder_count, self._roots = 0, []
         self._update_state()
 
     def showEvent(self, event: Any) -> None:
@@ -101,57 +109,89 @@ class FoldersPage(QWidget):
         self.added = list(folders)
         self._fill()
 
-    def set_photo_folders(self, folders: list[Any]) -> None:
-        """The folders holding photos (core FolderCount rows)."""
-        self._folders = list(folders)
+    def set_photo_folders(self, tree: tuple[int, list[Any]]) -> None:
+        """The folders holding photos: (how many, core ``folder_tree`` roots), made off the UI thread."""
+        self._folder_count, self._roots = tree
         self._fill()
 
     def _fill(self) -> None:
-        from core.library.folders import folder_tree
-
-        expanded = {self.tree.topLevelItem(i).data(0, PATH_ROLE) for i in range(self.tree.topLevelItemCount())
-                    if self.tree.topLevelItem(i).isExpanded()}
+        """Rebuild the tree: the roots now, each folder's subfolders when it is first expanded
+        (a library of 100,000 photos may hold tens of thousands of folders)."""
+        expanded = {item.data(0, PATH_ROLE) for item in self._items() if item.isExpanded()}
         chosen = self.chosen()
         self.tree.clear()
-        nodes = folder_tree(self._folders)
-        shown = set()
-
-        def add(parent: Any, node: Any) -> QTreeWidgetItem:
-            item = QTreeWidgetItem(parent, [node.name, f"{node.total:,}"])
-            item.setIcon(0, self.theme.icon("folder"))
-            item.setData(0, PATH_ROLE, node.path)
-            item.setToolTip(0, node.path + ("" if Path(node.path).exists() else "\n(not found: disconnected drive?)"))
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            shown.add(node.path)
-            for child in node.children:
-                add(item, child)
-            return item
-
+        self._nodes: dict[str, Any] = {}
+        self._icon = self.theme.icon("folder")
+        nodes = self._roots
+        shown = {node.path for node in nodes}
         for node in nodes:
-            add(self.tree, node).setExpanded(node.path in expanded or len(nodes) == 1)
+            self._add(self.tree, node)
         for folder in self.added:  # added, no photos (yet)
             if folder not in shown and not any(folder.startswith(s.rstrip("/\\") + "/") for s in shown):
-                item = QTreeWidgetItem(self.tree, [folder, "0"])
-                item.setIcon(0, self.theme.icon("folder"))
-                item.setData(0, PATH_ROLE, folder)
+                self._add(self.tree, _Empty(folder))
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            if top.data(0, PATH_ROLE) in expanded or self.tree.topLevelItemCount() == 1:
+                top.setExpanded(True)
+        for path in sorted(expanded, key=len):
+            item = self.item_for(path, expand=False)
+            if item is not None:
+                item.setExpanded(True)
         self.tree.resizeColumnToContents(1)
         self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(0, self.tree.header().ResizeMode.Stretch)
         if chosen:
-            self._select(chosen)
-        total = len(self._folders)
+            item = self.item_for(chosen)
+            if item is not None:
+                self.tree.setCurrentItem(item)
+        total = self._folder_count
         self.header.subtitle.setText(count(total, "folder with photos", "folders with photos") if total
                                      else count(len(self.added), "folder", "folders"))
         self.stack.setCurrentWidget(self.splitter if self.tree.topLevelItemCount() else self.empty)
         self._update_state()
 
-    def _select(self, path: str) -> None:
-        for item in self._items():
-            if item.data(0, PATH_ROLE) == path:
-                self.tree.setCurrentItem(item)
-                return
+    def _add(self, parent: Any, node: Any) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(parent, [node.name, f"{node.total:,}"])
+        item.setIcon(0, self._icon)
+        item.setData(0, PATH_ROLE, node.path)
+        item.setToolTip(0, node.path)
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._nodes[node.path] = node
+        if node.children:
+            item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+        return item
+
+    def _expanded(self, item: QTreeWidgetItem) -> None:
+        """Add a folder's subfolders the first time it is opened."""
+        node = self._nodes.get(item.data(0, PATH_ROLE))
+        if node is None or item.childCount() or not node.children:
+            return
+        for child in node.children:
+            self._add(item, child)
+
+    def item_for(self, path: str, expand: bool = True) -> QTreeWidgetItem | None:
+        """The tree's item for ``path`` (its parents are opened on the way when ``expand``)."""
+        level = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        while level:
+            for item in level:
+                here = item.data(0, PATH_ROLE)
+                if here == path:
+                    return item
+                if path.startswith(here.rstrip("/\\") + "/") or path.startswith(here.rstrip("/\\") + "\\"):
+                    if not item.childCount():
+                        if not expand:
+                            return None
+                        self._expanded(item)
+                    if expand:
+                        item.setExpanded(True)
+                    level = [item.child(i) for i in range(item.childCount())]
+                    break
+            else:
+                return None
+        return None
 
     def _items(self) -> list[QTreeWidgetItem]:
+        """The items made so far (the opened part of the tree)."""
         out: list[QTreeWidgetItem] = []
         stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
         while stack:

@@ -81,6 +81,7 @@ class MainWindow(WindowCommands, QMainWindow):
         self.statusBar().addWidget(self.import_status, 1)
         self.statusBar().addPermanentWidget(self.counts)
         self.history: list[str] = []
+        self._folders_stale = True
         self.actions_by_name = build_menus(self)
         same = tool_button("&Look-alikes", ctx.theme.icon("merge"),
                            "Are these the same person? Groups and people that look alike")
@@ -193,17 +194,20 @@ class MainWindow(WindowCommands, QMainWindow):
             self.photos_model.reload()
         if all_pages:  # the Review page reloads when shown and when its queue runs out
             self.pages["review"].reload()  # type: ignore[attr-defined]
+        self._folders_stale = True  # the tree is made again when the Folders page is next shown
         if current == "folders":
             self._refresh_folders()
         self._refresh_counts()
 
     def _refresh_folders(self) -> None:
         page: Any = self.pages["folders"]
+        self._folders_stale = False
 
         def fetch(session: Any) -> Any:
-            from core.library.folders import photo_folders
+            from core.library.folders import folder_tree, photo_folders
 
-            return photo_folders(session)
+            folders = photo_folders(session)
+            return len(folders), folder_tree(folders)
 
         self.ctx.store.read(fetch, page.set_photo_folders, name="folders")
         if page.opened:
@@ -244,7 +248,7 @@ class MainWindow(WindowCommands, QMainWindow):
             self.sidebar.list.blockSignals(False)
         if key == "review" and self.ctx.store.is_open:
             self.pages["review"].reload()  # type: ignore[attr-defined]
-        if key == "folders" and self.ctx.store.is_open:
+        if key == "folders" and self.ctx.store.is_open and self._folders_stale:
             self._refresh_folders()
         if key == "unknown" and self.ctx.store.is_open:
             self.pages["unknown"].show_owner()  # type: ignore[attr-defined]

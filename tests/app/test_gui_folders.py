@@ -27,9 +27,12 @@ def test_double_click_opens_a_folder_and_never_imports(qtbot: Any, make_window: 
     page.importRequested.connect(asked.append)
     window.show_page("folders")
     qtbot.waitUntil(lambda: page.tree.topLevelItemCount() == 2, timeout=WAIT_MS)
+    tops = [page.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) for i in range(2)]
+    assert tops == ["/home/ann/Pictures", "/media/usb"]  # "/home/ann" folds into its only child
+    assert page.item_for("/home/ann/Pictures/2020/trip") is not None  # subfolders appear when opened
     items = {item.data(0, Qt.ItemDataRole.UserRole): item for item in page._items()}
-    assert set(items) == {"/home/ann/Pictures", "/home/ann/Pictures/2020",  # "/home/ann" folds into its child
-                          "/home/ann/Pictures/2020/trip", "/media/usb"}
+    assert set(items) == {"/home/ann/Pictures", "/home/ann/Pictures/2020", "/home/ann/Pictures/2020/trip",
+                          "/media/usb"}
     assert items["/home/ann/Pictures"].text(1) == "4"
     target = items["/home/ann/Pictures/2020"]
     page.tree.scrollToItem(target)
