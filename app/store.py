@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from app.tasks import Task, TaskRunner
+from core.detection import DEFAULT_DETECTOR
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ class LibraryStore(QObject):
         super().__init__(parent)
         self.runner = runner
         self.library: Library | None = None
-        self.pipeline_settings: dict[str, Any] = {"detector": "yunet", "threads": None}
+        self.pipeline_settings: dict[str, Any] = {"detector": DEFAULT_DETECTOR, "threads": None}
         self._pipeline: FacePipeline | None = None
         self._pipeline_key: tuple[Any, ...] | None = None
         self._pipeline_lock = threading.Lock()
@@ -133,7 +134,7 @@ class LibraryStore(QObject):
         a worker thread only: it imports torch and OpenCV and loads the models."""
         from core.pipeline import FacePipeline, PipelineSettings
 
-        key = (str(self.pipeline_settings.get("detector") or "yunet"),)
+        key = (str(self.pipeline_settings.get("detector") or DEFAULT_DETECTOR),)
         with self._pipeline_lock:
             if self._pipeline is None or self._pipeline_key != key:
                 self._pipeline, self._pipeline_key = FacePipeline(PipelineSettings(detector=key[0])), key

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from app.views.cards_page import CardsPage
 from app.views.dialogs import ImportReportDialog, about
 from app.views.settings_dialog import SettingsDialog
+from core.imaging.formats import FILE_PATTERNS
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -65,7 +66,7 @@ class WindowCommands:
 
     def choose_photos(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Add photos", "",
-                                                "Photos (*.jpg *.jpeg *.png *.heic *.heif *.webp *.tif *.tiff *.bmp)")
+                                                f"Photos ({' '.join(FILE_PATTERNS)})")
         if files:
             self.import_paths([Path(f) for f in files])
 

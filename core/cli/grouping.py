@@ -1,6 +1,6 @@
 """``faceorg cluster | review | reject | assign | ignore | undo | redo``: group faces, answer
 suggestions and correct single faces from the command line (see :mod:`core.cli.people` for the
-argument conventions and exit codes)."""
+argument conventions and :mod:`core.cli.common` for the exit codes)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from core.cli.people import (
-    STRICTNESS,
+from core.cli.common import (
     CliError,
     add_command,
     ask,
@@ -17,8 +16,10 @@ from core.cli.people import (
     open_library_cli,
     open_session,
     print_json,
-    resolve_person,
+    sigint_cancels,
 )
+from core.cli.people import resolve_person
+from core.clustering.strictness import STRICTNESS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -49,12 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_cluster(args: argparse.Namespace) -> int:
-    from core.cli.library import _sigint_cancels
     from core.library.grouping import last_strictness, regroup
     from core.progress import Cancelled, CancelToken
 
     token = CancelToken()
-    with open_library_cli(args, write=True) as library, _sigint_cancels(token):
+    with open_library_cli(args, write=True) as library, sigint_cancels(token):
         if args.strictness is None:
             with library.session() as session:
                 args.strictness = last_strictness(session)

@@ -17,6 +17,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from core.cli.progressbar import ProgressBar, format_duration
+from core.detection import DEFAULT_DETECTOR, DETECTOR_NAMES
 from core.progress import CancelToken
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("import", help="import photo folders (again: only what changed)")
     p.add_argument("folders", nargs="+", metavar="FOLDER", help="folders (or photo files) to import")
     p.add_argument("--workers", type=int, default=None, help="decode+detect threads (default: min(4, CPUs))")
-    p.add_argument("--detector", default="yunet", choices=["yunet", "mtcnn"])
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_NAMES)
     p.add_argument("--json", action="store_true", help="print the report as one JSON object (stable keys)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--no-group", action="store_true", help="skip recognising and grouping faces afterwards")

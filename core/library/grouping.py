@@ -15,7 +15,7 @@ one photo never share a cluster; "not this person"; "not this cluster"; must-lin
 statements; faces the user put in a cluster stay together. The plan is made outside the write
 transaction and written in one transaction if no user operation happened meanwhile (else made
 again, finally under the write lock). Running it twice with nothing new changes nothing.
-Thresholds: :class:`core.library.review.GroupingThresholds`, kept in ``LibraryMeta["grouping"]``.
+Thresholds: :class:`core.clustering.presets.GroupingThresholds`, kept in ``LibraryMeta["grouping"]``.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.clustering.agglomerative import cluster_faces
+from core.clustering.presets import GroupingThresholds
 from core.clustering.recognition import AUTO, REVIEW, Recognition, recognize_growing, take
 from core.clustering.stable_ids import match_cluster_ids
+from core.clustering.strictness import DEFAULT_STRICTNESS, STRICTNESS
 from core.library.results import GroupingResult
 from core.library.review import (  # the GUI imports the review API from here too
-    STRICTNESS,
-    GroupingThresholds,
     ReviewAnswer,
     ReviewSuggestion,
     answer_review,
@@ -48,8 +48,8 @@ from core.library.review import (  # the GUI imports the review API from here to
     save_thresholds,
     store_recognition,
 )
-from core.library.undo import chunks
 from core.progress import CancelToken, ProgressFn, check, report
+from core.storage.batches import chunks
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Operation
@@ -225,7 +225,7 @@ def _write(session: Session, plan: _Plan) -> _Written:
     return _Written(clusters_new=len(new_labels), clusters_kept=kept, suggested=len(reviewed))
 
 
-def regroup(library: Library, strictness: str = "normal", *, model_id: str | None = None,
+def regroup(library: Library, strictness: str = DEFAULT_STRICTNESS, *, model_id: str | None = None,
             progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> GroupingResult:
     """Recognise, then cluster, the faces that belong to no person; see the module doc."""
     _check_strictness(strictness)

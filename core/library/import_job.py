@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from core.clustering.strictness import DEFAULT_STRICTNESS
+from core.detection import DEFAULT_DETECTOR
 from core.library.results import GroupingResult, ImportReport
 from core.progress import Cancelled, CancelToken, Progress, check
 
@@ -55,8 +57,8 @@ class ImportJob:
     library: str
     paths: tuple[str, ...] = ()
     group: bool = True
-    strictness: str = "normal"
-    detector: str = "yunet"
+    strictness: str = DEFAULT_STRICTNESS
+    detector: str = DEFAULT_DETECTOR
     workers: int | None = None
     embedder: dict[str, Any] = field(default_factory=dict)
     holder_pid: int | None = None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.imaging.errors import os_error_reason
 from core.imaging.loader import content_hash
 from core.library.import_plan import KnownPhoto
 from core.library.import_writer import FaceRecord, PhotoRecord
@@ -41,7 +42,7 @@ def prepare(pipeline: FacePipeline, file: ScanFile, known: KnownPhoto | None, kn
     try:
         digest = item.record.content_hash = content_hash(file.path)
     except OSError as exc:
-        item.record.error = _os_reason(exc)
+        item.record.error = os_error_reason(exc)
         return item
     if digest == known_digest or (known is None and digest in skip):
         return item
@@ -64,11 +65,3 @@ def detect(pipeline: FacePipeline, item: WorkItem) -> WorkItem:
                  for d, crop in zip(dets, crops, strict=True)]
     item.crops = crops
     return item
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, FileNotFoundError):
-        return "file not found"
-    return f"unreadable ({exc.strerror or type(exc).__name__})"

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.library.quality import FaceQuality
-from core.library.undo import chunks
+from core.storage.batches import chunks
 from core.storage.embeddings import load_matrix, save_embeddings
 from core.storage.schema import Assignment, Face, FaceConstraint, Person, Photo
 

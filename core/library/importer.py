@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.detection import DEFAULT_DETECTOR
 from core.library import import_writer as writer
 from core.library.import_actions import Tally, apply, decide
 from core.library.import_plan import ImportPlan, KnownPhoto, LibraryIndex, plan_import, vanished
@@ -48,7 +49,7 @@ class ImportSettings:
     workers: int = field(default_factory=default_workers)
     batch_size: int = 32
     commit_every: int = 64
-    detector: str = "yunet"
+    detector: str = DEFAULT_DETECTOR
 
 
 def import_folders(library: Library, folders: Sequence[str | os.PathLike[str]], *,

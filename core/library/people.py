@@ -16,7 +16,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
-from core.library.undo import ChangeRecorder, chunks
+from core.library.undo import ChangeRecorder
+from core.storage.batches import chunks
 from core.storage.engine import begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Person, ReviewItem, utcnow
 

@@ -12,7 +12,7 @@ redo history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from core.storage.batches import chunks
 from core.storage.engine import begin_write
 from core.storage.schema import (
     Assignment,
@@ -41,18 +42,10 @@ _BY_NAME = {t.name: t for t in TABLES}
 _MODELS = {m.__table__.name: m for m in (Person, Cluster, Face, Assignment, FaceConstraint, ReviewItem)}
 _COLUMNS = {"faces": ("id", "ignored")}  # faces: only the flag is user state; rows never inserted
 _UPDATE_ONLY = {"faces"}
-CHUNK = 500
 
 
 class UndoConflictError(RuntimeError):
     """The operation cannot be undone or redone because of a later change."""
-
-
-def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:
-    """``ids`` in lists of at most ``size`` (keeps IN (...) lists small)."""
-    ids = list(ids)
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
 
 
 def _pk(table: Table) -> Any:
