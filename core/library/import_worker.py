@@ -7,6 +7,7 @@ return a :class:`WorkItem` for the calling thread to decide on and write.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
@@ -19,17 +20,28 @@ from core.library.scanner import ScanFile
 from core.pipeline import FacePipeline
 
 
+class ImportAction(StrEnum):
+    """What an imported file is, so what is written (:func:`core.library.import_actions.apply`)."""
+
+    NEW = "new"  # content not in the library: a new photo with its faces
+    DUPLICATE = "duplicate"  # a copy of a photo in the library: a row without faces of its own
+    MOVE = "move"  # a known photo whose file went away, found here: its row takes this path
+    TOUCH = "touch"  # the same content at the same path (maybe restored after missing)
+    REPLACE = "replace"  # a known path whose content changed: its faces are detected again
+    REDUPLICATE = "reduplicate"  # a known copy that is now a copy of another photo
+    ERROR = "error"  # could not be read
+
+
 @dataclass(eq=False)
 class WorkItem:
     """One file on its way through the import. ``action`` and ``target`` are set by the
-    calling thread: what to write ("new", "duplicate", "move", "touch", "replace",
-    "reduplicate", "error") and the photo row it concerns."""
+    calling thread: what to write (None until decided) and the photo row it concerns."""
 
     file: ScanFile
     known: KnownPhoto | None
     record: PhotoRecord
     crops: np.ndarray | None = None  # None: not detected (its content is already in the library)
-    action: str = ""
+    action: ImportAction | None = None
     target: KnownPhoto | None = None
 
 

@@ -20,6 +20,7 @@ from core.library.undo import ChangeRecorder
 from core.storage.batches import chunks
 from core.storage.engine import begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Person, ReviewItem, utcnow
+from core.storage.states import AssignmentSource
 
 MAX_NAME_LENGTH = 200
 
@@ -310,7 +311,7 @@ def _delete_ids(session: Session, model: type[Assignment | ReviewItem | FaceCons
 
 def _move_to_person(session: Session, faces: list[int], person_id: int) -> None:
     now = utcnow()
-    rows = [{"face_id": f, "person_id": person_id, "cluster_id": None, "source": "user",
+    rows = [{"face_id": f, "person_id": person_id, "cluster_id": None, "source": AssignmentSource.USER,
              "confidence": None, "updated_at": now} for f in faces]
     if not rows:
         return

@@ -39,6 +39,7 @@ from core.storage.schema import (
     ReviewItem,
     utcnow,
 )
+from core.storage.states import AssignmentSource
 
 META_KEY = "grouping"
 _EPS = 1e-9
@@ -153,11 +154,12 @@ def not_person_map(session: Session, face_ids: Sequence[int]) -> dict[int, set[i
 def gallery_faces(session: Session, grow_max: float) -> tuple[np.ndarray, np.ndarray]:
     """(face ids, person ids) of the recognition gallery: faces of named people that the user
     assigned, or that were recognised within ``grow_max`` (not ignored)."""
-    confident = and_(Assignment.source == "recognizer", Assignment.confidence >= 1.0 - grow_max / 2.0 - _EPS)
+    confident = and_(Assignment.source == AssignmentSource.RECOGNIZER,
+                     Assignment.confidence >= 1.0 - grow_max / 2.0 - _EPS)
     rows = session.execute(select(Assignment.face_id, Assignment.person_id)
                            .join(Face, Face.id == Assignment.face_id)
                            .where(Assignment.person_id.is_not(None), Face.ignored.is_(False),
-                                  (Assignment.source == "user") | confident)
+                                  (Assignment.source == AssignmentSource.USER) | confident)
                            .order_by(Assignment.face_id)).all()
     return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)
 
@@ -170,14 +172,14 @@ def store_recognition(session: Session, face_ids: np.ndarray, rec: Recognition) 
     review = np.flatnonzero(rec.decision == REVIEW)
     now = utcnow()
     rows = [{"face_id": int(face_ids[i]), "person_id": int(rec.person[i]), "cluster_id": None,
-             "source": "recognizer", "confidence": float(1.0 - rec.distance[i] / 2.0), "updated_at": now}
+             "source": AssignmentSource.RECOGNIZER, "confidence": float(1.0 - rec.distance[i] / 2.0), "updated_at": now}
             for i in auto]
     if rows:
         stmt = insert(Assignment.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=["face_id"],
             set_={c: stmt.excluded[c] for c in ("person_id", "cluster_id", "source", "confidence", "updated_at")},
-            where=Assignment.__table__.c.source != "user")
+            where=Assignment.__table__.c.source != AssignmentSource.USER)
         session.execute(stmt, rows)
     wanted = {int(face_ids[i]): (int(rec.person[i]), float(rec.distance[i])) for i in review}
     existing: dict[int, list[tuple[int, int, float]]] = {}

@@ -47,8 +47,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-PHOTO_STATUSES = ("pending", "done", "error", "missing")
-ASSIGNMENT_SOURCES = ("user", "recognizer", "clusterer")
+from core.storage.states import AssignmentSource, PhotoStatus
+
+PHOTO_STATUSES: tuple[str, ...] = tuple(s.value for s in PhotoStatus)
+ASSIGNMENT_SOURCES: tuple[str, ...] = tuple(s.value for s in AssignmentSource)
 CONSTRAINT_KINDS = ("not_person", "not_cluster", "cannot_link", "must_link")
 
 NAMING_CONVENTION = {
@@ -93,7 +95,8 @@ class Photo(Base):
     taken_at: Mapped[datetime | None] = mapped_column(DateTime)
     imported_at: Mapped[datetime] = mapped_column(
         DateTime, default=utcnow, server_default=func.current_timestamp())
-    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=PhotoStatus.PENDING.value,
+                                        server_default=PhotoStatus.PENDING.value)
     error: Mapped[str | None] = mapped_column(Text)
     face_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
