@@ -153,8 +153,9 @@ class ImportController(QObject):
         self._next()
 
     def _failed(self, exc: BaseException) -> None:
-        if getattr(exc, "detail", ""):  # the child's traceback (core.library.import_job.ImportJobError)
-            log.error("Import failed:\n%s", exc.detail)  # type: ignore[attr-defined]
+        detail = getattr(exc, "detail", "")  # the child's traceback (core.library.import_job.ImportJobError)
+        if detail:
+            log.error("Import failed:\n%s", detail)
         self.failed.emit(str(exc) or type(exc).__name__)
         self._next()
 

@@ -83,7 +83,7 @@ class AppSettings:
         value = self._get(self._folders_key(library), [])
         if isinstance(value, str):
             return [value] if value else []
-        return [str(v) for v in value]  # type: ignore[union-attr]
+        return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
     def add_folders(self, library: Path, paths: list[str]) -> None:
         known = self.folders(library)

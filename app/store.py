@@ -85,27 +85,18 @@ class LibraryStore(QObject):
     def read(self, fn: Callable[[Session], T], on_done: Callable[[T], None], *,
              on_error: Callable[[BaseException], None] | None = None, name: str = "read") -> Task | None:
         """Run ``fn(session)`` on a reader thread; ``on_done(result)`` in the UI thread."""
-        library = self.library
-        if library is None:
+        work = self._in_session(fn)
+        if work is None:
             return None
-
-        def work() -> T:
-            with library.session() as session:
-                return fn(session)
-
         return self.runner.submit(work, name=name, on_done=on_done, on_error=on_error)
 
     def write(self, fn: Callable[[Session], T], on_done: Callable[[T], None] | None = None, *,
               on_error: Callable[[BaseException], None] | None = None, name: str = "write") -> Task | None:
         """Run ``fn(session)`` on the single writer thread (in submission order), commit, then
         call ``on_done`` and emit :attr:`changed` in the UI thread."""
-        library = self.library
-        if library is None:
+        work = self._in_session(fn)
+        if work is None:
             return None
-
-        def work() -> T:
-            with library.session() as session:
-                return fn(session)
 
         def done(result: T) -> None:
             if on_done is not None:
@@ -118,6 +109,18 @@ class LibraryStore(QObject):
             self.changed.emit()
 
         return self.runner.submit(work, pool="writer", name=name, on_done=done, on_error=failed)
+
+    def _in_session(self, fn: Callable[[Session], T]) -> Callable[[], T] | None:
+        """``fn`` run in a session of the open library (None: no library is open)."""
+        library = self.library
+        if library is None:
+            return None
+
+        def work() -> T:
+            with library.session() as session:
+                return fn(session)
+
+        return work
 
     def use_pipeline(self, pipeline: FacePipeline) -> None:
         """Use an existing pipeline (models already loaded) instead of building one; imports,

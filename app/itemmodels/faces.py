@@ -20,7 +20,7 @@ FACE_SIZE = 124  # logical px, as drawn by FaceDelegate
 Index = QModelIndex | QPersistentModelIndex
 
 
-_HOW = {AssignmentSource.USER: "named by you", AssignmentSource.RECOGNIZER: "recognised",
+_HOW: dict[str, str] = {AssignmentSource.USER: "named by you", AssignmentSource.RECOGNIZER: "recognised",
         AssignmentSource.CLUSTERER: "grouped"}  # tooltips: who assigned the face
 
 class FacesModel(QAbstractListModel):

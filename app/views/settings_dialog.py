@@ -29,8 +29,8 @@ from app.store import LibraryStore
 from core.clustering.strictness import STRICTNESS, Strictness
 from core.detection import DETECTOR_NAMES, DetectorName
 
-DETECTOR_LABELS = {DetectorName.YUNET: "YuNet (fast)", DetectorName.MTCNN: "MTCNN (more small faces)"}
-STRICTNESS_LABELS = {Strictness.STRICT: "&Strict: more, smaller groups", Strictness.NORMAL: "No&rmal",
+DETECTOR_LABELS: dict[str, str] = {DetectorName.YUNET: "YuNet (fast)", DetectorName.MTCNN: "MTCNN (more small faces)"}
+STRICTNESS_LABELS: dict[str, str] = {Strictness.STRICT: "&Strict: more, smaller groups", Strictness.NORMAL: "No&rmal",
                      Strictness.LOOSE: "&Loose: fewer, bigger groups"}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from core.cli.common import (
@@ -109,17 +110,18 @@ def run_ignore(args: argparse.Namespace) -> int:
     return 0
 
 
-def _suggestion_json(s: ReviewSuggestion, photos: dict[int, str]) -> dict:
+def _suggestion_json(s: ReviewSuggestion, photos: dict[int | None, str]) -> dict:
     return {"face_id": s.face_id, "person_id": s.person_id, "person": s.person_name,
             "distance": round(float(s.distance), 4), "photo_id": s.photo_id, "photo": photos.get(s.photo_id or -1)}
 
 
-def _photo_paths(session: Session, photo_ids: list[int]) -> dict[int, str]:
+def _photo_paths(session: Session, photo_ids: Iterable[int | None]) -> dict[int | None, str]:
     from sqlalchemy import select
 
     from core.storage.schema import Photo
 
-    return {int(i): str(p) for i, p in session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(photo_ids)))}
+    wanted = [i for i in photo_ids if i is not None]
+    return {int(i): str(p) for i, p in session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(wanted)))}
 
 
 def run_review(args: argparse.Namespace) -> int:

@@ -36,6 +36,7 @@ from core.clustering.constraints import (
     same_photo_pairs,
 )
 from core.clustering.exact_linkage import Merges, exact_average_linkage
+from core.clustering.knn import KnnMethod
 from core.clustering.scale_mode import graph_mode_merges
 from core.clustering.stable_ids import match_cluster_ids  # noqa: F401  (public API lives here too)
 from core.progress import CancelToken, ProgressFn, report
@@ -102,7 +103,7 @@ def cluster_faces(embeddings: np.ndarray, threshold: float, *, linkage: str = "a
                   cannot_link: Iterable[CannotLink] | None = None,
                   must_link: Iterable[Sequence[int]] | None = None,
                   mode: Literal["auto", "exact", "graph"] = "auto", knn: int | None = None,
-                  knn_method: Literal["auto", "exact", "ivf"] = "auto", rounds: bool = True,
+                  knn_method: KnnMethod = "auto", rounds: bool = True,
                   progress: ProgressFn | None = None,
                   cancel: CancelToken | None = None) -> ClusterResult:
     """Cluster faces by constrained average linkage at ``threshold`` (squared L2, see module doc).

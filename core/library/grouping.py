@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from sqlalchemy import func, select, update
@@ -55,6 +55,9 @@ from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Operation
 from core.storage.states import AssignmentSource
+
+if TYPE_CHECKING:
+    from core.pipeline import FacePipeline
 
 __all__ = ["STRICTNESS", "GroupingResult", "GroupingThresholds", "ReviewAnswer", "ReviewSuggestion",
            "add_manual_face", "answer_review", "last_strictness", "load_thresholds", "preview_group_count", "regroup",
@@ -232,13 +235,13 @@ def _write(session: Session, plan: _Plan) -> _Written:
             rows.append({"face_id": f, "person_id": None, "cluster_id": target, "source": AssignmentSource.CLUSTERER,
                          "confidence": None})
     if rows:
-        stmt = insert(Assignment.__table__)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["face_id"], set_={c: stmt.excluded[c] for c in ("person_id", "cluster_id", "source",
+        upsert = insert(Assignment.__table__)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["face_id"], set_={c: upsert.excluded[c] for c in ("person_id", "cluster_id", "source",
                                                                             "confidence", "updated_at")},
             where=(Assignment.__table__.c.source == AssignmentSource.CLUSTERER)
             & Assignment.__table__.c.person_id.is_(None))
-        session.execute(stmt, rows)
+        session.execute(upsert, rows)
     for chunk in chunks(drop):
         session.execute(Assignment.__table__.delete().where(
             Assignment.face_id.in_(chunk), Assignment.source == AssignmentSource.CLUSTERER,
@@ -306,8 +309,8 @@ def preview_group_count(library: Library, strictness: str) -> int:
 
 
 def add_manual_face(library: Library, photo_id: int, box: tuple[float, float, float, float],
-                    pipeline: object) -> int:
+                    pipeline: FacePipeline) -> int:
     """Add a face the detector missed; see :func:`core.library.manual.add_manual_face`."""
     from core.library.manual import add_manual_face as add
 
-    return add(library, photo_id, box, pipeline)  # type: ignore[arg-type]
+    return add(library, photo_id, box, pipeline)

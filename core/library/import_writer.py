@@ -199,6 +199,5 @@ def _user_touched(session: Session, face_ids: list[int]) -> set[int]:
         touched.update(session.scalars(select(Person.cover_face_id).where(Person.cover_face_id.in_(chunk))))
         for column in (FaceConstraint.face_id, FaceConstraint.other_face_id):
             touched.update(session.scalars(select(column).where(column.in_(chunk))))
-    touched.discard(None)  # type: ignore[arg-type]
     return touched
 

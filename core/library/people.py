@@ -304,7 +304,7 @@ def _review_ids(session: Session, faces: list[int]) -> list[int]:
 
 def _delete_ids(session: Session, model: type[Assignment | ReviewItem | FaceConstraint],
                 ids: list[int]) -> None:
-    pk = model.face_id if model is Assignment else model.id
+    (pk,) = model.__table__.primary_key.columns  # Assignment: face_id; the others: id
     for chunk in chunks(ids):
         session.execute(delete(model).where(pk.in_(chunk)))
 

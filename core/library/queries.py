@@ -122,7 +122,7 @@ def list_clusters(session: Session, min_size: int = 1) -> list[ClusterSummary]:
     return [ClusterSummary(*row) for row in session.execute(stmt)]
 
 
-def _faces() -> Select[Any]:
+def _faces() -> Select:  # the columns of FaceInfo
     return (select(Face.id, Face.photo_id, Photo.path, Face.x, Face.y, Face.w, Face.h, Face.score,
                    Assignment.person_id, Person.name, Assignment.cluster_id, Assignment.source,
                    Assignment.confidence, Face.ignored)

@@ -147,7 +147,8 @@ def not_person_map(session: Session, face_ids: Sequence[int]) -> dict[int, set[i
     for chunk in chunks(sorted({int(f) for f in face_ids})):
         for face, person in session.execute(select(FaceConstraint.face_id, FaceConstraint.person_id).where(
                 FaceConstraint.kind == "not_person", FaceConstraint.face_id.in_(chunk))):
-            out.setdefault(face, set()).add(person)
+            if person is not None:  # a not_person constraint always names one
+                out.setdefault(face, set()).add(person)
     return out
 
 

@@ -124,7 +124,9 @@ def begin_write(session: Session) -> None:
     before they write. A no-op when the transaction is already open.
     """
     connection = session.connection()
-    if not connection.connection.driver_connection.in_transaction:
+    raw = connection.connection.driver_connection
+    assert raw is not None  # an open connection has its sqlite3 connection
+    if not raw.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -236,6 +238,7 @@ def _upgrade(engine: Engine, path: Path) -> None:
 def _backup(connection: Connection, target: Path) -> None:
     """Copy the whole database to ``target`` (SQLite online backup) before a migration."""
     source = connection.connection.driver_connection
+    assert source is not None  # an open connection has its sqlite3 connection
     destination = sqlite3.connect(target)
     try:
         source.backup(destination)
