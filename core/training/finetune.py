@@ -179,11 +179,12 @@ def held_out_grouping(emb: np.ndarray, people: np.ndarray, threshold: float) -> 
     whose people are ``people``."""
     from core.clustering.agglomerative import cluster_faces
     from core.clustering.presets import GroupingThresholds
+    from core.clustering.strictness import Strictness
     from core.evaluation.clustering import score_clustering
 
     if len(emb) == 0:
         return float("nan"), float("nan")
-    normal = GroupingThresholds.calibrated(threshold).clustering["normal"]
+    normal = GroupingThresholds.calibrated(threshold).clustering[Strictness.NORMAL]
     score = score_clustering(people, cluster_faces(emb, normal).labels)
     return score.bcubed_precision, score.bcubed_f1
 
