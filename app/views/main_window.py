@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QByteArray, QSize, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QWidget
 
@@ -74,8 +74,8 @@ class MainWindow(WindowCommands, QMainWindow):
         self.actions_by_name = build_menus(self)
         self._connect()
         geometry = ctx.settings.q.value("window/geometry", b"")
-        if geometry:
-            self.restoreGeometry(geometry)  # type: ignore[arg-type]
+        if isinstance(geometry, QByteArray | bytes) and geometry:
+            self.restoreGeometry(geometry)
         self.sidebar.select("people")
 
     def _connect(self) -> None:

@@ -76,8 +76,10 @@ class SettingsDialog(QDialog):
         for label_row in range(form.rowCount()):
             label = form.itemAt(label_row, QFormLayout.ItemRole.LabelRole)
             field = form.itemAt(label_row, QFormLayout.ItemRole.FieldRole)
-            if label is not None and field is not None and field.widget() is not None:
-                label.widget().setBuddy(field.widget())  # type: ignore[union-attr]
+            text = label.widget() if label is not None else None
+            target = field.widget() if field is not None else None
+            if isinstance(text, QLabel) and target is not None:
+                text.setBuddy(target)
         self.library_label = form.labelForField(row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
