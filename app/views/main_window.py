@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSize, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QWidget
 
@@ -21,6 +21,7 @@ from app.views.detail_page import DetailPage
 from app.views.folders_page import FoldersPage
 from app.views.import_status import ImportStatusWidget
 from app.views.menus import build_menus
+from app.views.pages import Pages
 from app.views.photos_page import PhotosPage
 from app.views.review_page import ReviewPage
 from app.views.sidebar import Sidebar
@@ -55,16 +56,16 @@ class MainWindow(WindowCommands, QMainWindow):
         self.faces_model = FacesModel(ctx.store, ctx.thumbs, self)
         self.unknown_model = FacesModel(ctx.store, ctx.thumbs, self)
         self.sidebar = Sidebar(ctx.theme)  # first in the Tab order, then the page's tools and grid
-        self.pages: dict[str, QWidget] = {
-            "people": CardsPage("person", self.people_model, self.ops, ctx.theme),
-            "groups": CardsPage("cluster", self.groups_model, self.ops, ctx.theme),
-            "review": ReviewPage(self.ops, ctx.thumbs, ctx.theme),
-            "unknown": UnknownFacesPage(self.unknown_model, self.ops, ctx.theme),
-            "photos": PhotosPage(self.photos_model, self.ops, ctx.theme),
-            "folders": FoldersPage(ctx.theme, self.folder_photos_model),
-            "detail": DetailPage(self.faces_model, self.ops, ctx.theme, photos=self.person_photos_model),
-            "viewer": ViewerPage(self.ops, ctx.theme),
-        }
+        self.pages = Pages(
+            people=CardsPage("person", self.people_model, self.ops, ctx.theme),
+            groups=CardsPage("cluster", self.groups_model, self.ops, ctx.theme),
+            review=ReviewPage(self.ops, ctx.thumbs, ctx.theme),
+            unknown=UnknownFacesPage(self.unknown_model, self.ops, ctx.theme),
+            photos=PhotosPage(self.photos_model, self.ops, ctx.theme),
+            folders=FoldersPage(ctx.theme, self.folder_photos_model),
+            detail=DetailPage(self.faces_model, self.ops, ctx.theme, photos=self.person_photos_model),
+            viewer=ViewerPage(self.ops, ctx.theme),
+        )
         self.stack = QStackedWidget()
         for page in self.pages.values():
             self.stack.addWidget(page)
@@ -86,11 +87,11 @@ class MainWindow(WindowCommands, QMainWindow):
         same = tool_button("&Look-alikes", ctx.theme.icon("merge"),
                            "Are these the same person? Groups and people that look alike")
         same.clicked.connect(self.show_merge_suggestions)
-        self.pages["groups"].header.add(same)  # type: ignore[attr-defined]
+        self.pages.groups.header.add(same)
         self._connect()
         geometry = ctx.settings.q.value("window/geometry", b"")
-        if geometry:
-            self.restoreGeometry(geometry)  # type: ignore[arg-type]
+        if isinstance(geometry, QByteArray | bytes) and geometry:
+            self.restoreGeometry(geometry)
         self.sidebar.select("people")
 
     def _connect(self) -> None:
@@ -102,27 +103,24 @@ class MainWindow(WindowCommands, QMainWindow):
         self.ops.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.ops.personNamed.connect(self.recognizer.person_named)
         self.recognizer.finished.connect(self._recognized)
-        for key in ("people", "groups"):
-            page: Any = p[key]
-            page.openRequested.connect(self.open_owner)
-            page.addFolderRequested.connect(self.choose_folder)
-        p["people"].showGroupsRequested.connect(lambda: self.show_page("groups"))  # type: ignore[attr-defined]
-        p["photos"].photoRequested.connect(  # type: ignore[attr-defined]
-            lambda photo, row: self._open_from_photos(photo, row, self.photos_model))
-        p["folders"].photoRequested.connect(  # type: ignore[attr-defined]
+        for cards in (p.people, p.groups):
+            cards.openRequested.connect(self.open_owner)
+            cards.addFolderRequested.connect(self.choose_folder)
+        p.people.showGroupsRequested.connect(lambda: self.show_page("groups"))
+        p.photos.photoRequested.connect(lambda photo, row: self._open_from_photos(photo, row, self.photos_model))
+        p.folders.photoRequested.connect(
             lambda photo, row: self._open_from_photos(photo, row, self.folder_photos_model))
-        p["photos"].addFolderRequested.connect(self.choose_folder)  # type: ignore[attr-defined]
-        p["detail"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
-        p["review"].photoRequested.connect(self._open_one_photo)  # type: ignore[attr-defined]
-        p["detail"].photoOpened.connect(  # type: ignore[attr-defined]
+        p.photos.addFolderRequested.connect(self.choose_folder)
+        p.detail.backRequested.connect(self.go_back)
+        p.review.photoRequested.connect(self._open_one_photo)
+        p.detail.photoOpened.connect(
             lambda photo, row: self._open_from_photos(photo, row, self.person_photos_model))
-        p["detail"].photoRequested.connect(  # type: ignore[attr-defined]
-            lambda photo, face: self._open_from_detail(photo, face, self.faces_model))
-        p["unknown"].photoRequested.connect(  # type: ignore[attr-defined]
+        p.detail.photoRequested.connect(lambda photo, face: self._open_from_detail(photo, face, self.faces_model))
+        p.unknown.photoRequested.connect(
             lambda photo, face: self._open_from_detail(photo, face, self.unknown_model))
-        p["viewer"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
-        p["viewer"].personRequested.connect(self.open_owner)  # type: ignore[attr-defined]
-        folders: Any = p["folders"]
+        p.viewer.backRequested.connect(self.go_back)
+        p.viewer.personRequested.connect(self.open_owner)
+        folders = p.folders
         folders.addRequested.connect(self.choose_folder)
         folders.importRequested.connect(lambda paths: self.import_paths([Path(x) for x in paths]))
         folders.removeRequested.connect(self._forget_folder)
@@ -148,7 +146,7 @@ class MainWindow(WindowCommands, QMainWindow):
     def _opened(self, path: str) -> None:
         locked = " (read-only: open in another window)" if self.ctx.store.read_only else ""
         self.setWindowTitle(f"{Path(path).stem}{locked}")  # Qt adds " — FaceNet Organizer" (display name)
-        self.pages["folders"].set_folders(self.ctx.settings.folders(Path(path)))  # type: ignore[attr-defined]
+        self.pages.folders.set_folders(self.ctx.settings.folders(Path(path)))
         self.refresh(all_pages=True)
         if self.ctx.imports.queue:
             self.ctx.imports.start(self.ctx.imports.queue.pop(0))
@@ -193,14 +191,14 @@ class MainWindow(WindowCommands, QMainWindow):
         if all_pages or current == "photos" or self.photos_model.has_loaded:
             self.photos_model.reload()
         if all_pages:  # the Review page reloads when shown and when its queue runs out
-            self.pages["review"].reload()  # type: ignore[attr-defined]
+            self.pages.review.reload()
         self._folders_stale = True  # the tree is made again when the Folders page is next shown
         if current == "folders":
             self._refresh_folders()
         self._refresh_counts()
 
     def _refresh_folders(self) -> None:
-        page: Any = self.pages["folders"]
+        page = self.pages.folders
         self._folders_stale = False
 
         def fetch(session: Any) -> Any:
@@ -247,14 +245,14 @@ class MainWindow(WindowCommands, QMainWindow):
             self.sidebar.select(key)
             self.sidebar.list.blockSignals(False)
         if key == "review" and self.ctx.store.is_open:
-            self.pages["review"].reload()  # type: ignore[attr-defined]
+            self.pages.review.reload()
         if key == "folders" and self.ctx.store.is_open and self._folders_stale:
             self._refresh_folders()
         if key == "unknown" and self.ctx.store.is_open:
-            self.pages["unknown"].show_owner()  # type: ignore[attr-defined]
+            self.pages.unknown.show_owner()
         if key == "photos" and not self.photos_model.has_loaded and self.ctx.store.is_open:
             self.photos_model.reload()
-        page: Any = self.pages[key]
+        page = self.pages[key]
         view = getattr(page, "view", None)
         (view or page).setFocus()
 
@@ -265,7 +263,7 @@ class MainWindow(WindowCommands, QMainWindow):
             self.show_page("people", remember=False)
 
     def open_owner(self, kind: str, owner_id: int, title: str) -> None:
-        self.pages["detail"].show_owner(kind, owner_id, title)  # type: ignore[attr-defined]
+        self.pages.detail.show_owner(kind, owner_id, title)
         self.show_page("detail")
 
     def _open_from_photos(self, photo_id: int, row: int, model: PhotosModel) -> None:
@@ -280,11 +278,11 @@ class MainWindow(WindowCommands, QMainWindow):
 
         info = model.photo(row)
         if info is not None:
-            self.pages["viewer"].show_photo(photo_id, info.path, neighbour)  # type: ignore[attr-defined]
+            self.pages.viewer.show_photo(photo_id, info.path, neighbour)
             self.show_page("viewer")
 
     def _open_one_photo(self, photo_id: int, path: str) -> None:
-        self.pages["viewer"].show_photo(photo_id, path, lambda _step: None)  # type: ignore[attr-defined]
+        self.pages.viewer.show_photo(photo_id, path, lambda _step: None)
         self.show_page("viewer")
 
     def _open_from_detail(self, photo_id: int, face_id: int, model: FacesModel) -> None:
@@ -300,7 +298,7 @@ class MainWindow(WindowCommands, QMainWindow):
             return face.photo_id, face.photo_path
 
         face = rows[state["row"]]
-        self.pages["viewer"].show_photo(photo_id, face.photo_path, neighbour)  # type: ignore[attr-defined]
+        self.pages.viewer.show_photo(photo_id, face.photo_path, neighbour)
         self.show_page("viewer")
 
     def closeEvent(self, event: QCloseEvent) -> None:

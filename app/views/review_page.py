@@ -192,7 +192,7 @@ class ReviewPage(QWidget):
         if item is None:
             self.stack.setCurrentWidget(self.empty)
             return
-        self.stack.setCurrentWidget(self.stack.widget(0))
+        self.stack.setCurrentIndex(0)
         self.question.setText(f"Is this {item.person_name}?")
         self.yes.setText(f"&Yes, {item.person_name}")
         self._thumb_ready()

@@ -23,13 +23,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.settings import DETECTORS, STRICTNESS, AppSettings
+from app.settings import AppSettings
 from app.store import LibraryStore
 from app.views.widgets import combo_box, link_form_labels
+from core.clustering.strictness import STRICTNESS, Strictness
+from core.detection import DETECTOR_NAMES, DetectorName
 
-DETECTOR_LABELS = {"yunet": "YuNet (fast)", "mtcnn": "MTCNN (more small faces)"}
-STRICTNESS_LABELS = {"strict": "&Strict: more, smaller groups", "normal": "No&rmal",
-                     "loose": "&Loose: fewer, bigger groups"}
+DETECTOR_LABELS: dict[str, str] = {DetectorName.YUNET: "YuNet (fast)", DetectorName.MTCNN: "MTCNN (more small faces)"}
+STRICTNESS_LABELS: dict[str, str] = {Strictness.STRICT: "&Strict: more, smaller groups", Strictness.NORMAL: "No&rmal",
+                     Strictness.LOOSE: "&Loose: fewer, bigger groups"}
 
 
 class SettingsDialog(QDialog):
@@ -51,9 +53,9 @@ class SettingsDialog(QDialog):
         row.addWidget(self.library, 1)
         row.addWidget(browse)
         self.detector = combo_box()
-        for name in DETECTORS:
+        for name in DETECTOR_NAMES:
             self.detector.addItem(DETECTOR_LABELS.get(name, name), name)
-        self.detector.setCurrentIndex(max(0, DETECTORS.index(settings.detector)))
+        self.detector.setCurrentIndex(max(0, DETECTOR_NAMES.index(settings.detector)))
         self.strictness = QButtonGroup(self)
         column = QVBoxLayout()
         for i, name in enumerate(STRICTNESS):

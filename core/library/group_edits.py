@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.library.people import NotFoundError
-from core.library.undo import ChangeRecorder, chunks
+from core.library.undo import ChangeRecorder
+from core.storage.batches import chunks
 from core.storage.engine import begin_write
 from core.storage.schema import Assignment, Cluster, utcnow
 

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from core.library.covers import COVER_QUALITY
 from core.library.review import load_thresholds, pick_model
-from core.library.undo import ChangeRecorder, chunks
+from core.library.undo import ChangeRecorder
+from core.storage.batches import chunks
 from core.storage.embeddings import load_matrix
 from core.storage.engine import begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Person

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from core.clustering.recognition import AUTO, REVIEW, Recognition, recognize, take
 from core.library.review import gallery_faces, load_thresholds, not_person_map, pick_model, store_recognition
-from core.library.undo import chunks
 from core.progress import CancelToken, check
+from core.storage.batches import chunks
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, begin_write
 from core.storage.schema import Assignment, Face
