@@ -186,7 +186,7 @@ class CardDelegate(QStyledItemDelegate):
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         editor = NameEdit(parent)
-        editor.submitted.connect(lambda: (self.commitData.emit(editor), self.closeEditor.emit(editor)))
+        editor.submitted.connect(lambda: self._submit(editor))
         self.editorOpened.emit(editor)
         editor.setPlaceholderText("Add a name")
         editor.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -194,6 +194,11 @@ class CardDelegate(QStyledItemDelegate):
         if self.completer is not None:
             editor.setCompleter(self.completer)
         return editor
+
+    def _submit(self, editor: QWidget) -> None:
+        """One Return in the name editor, also with the completer's list open: store and close."""
+        self.commitData.emit(editor)
+        self.closeEditor.emit(editor)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: Index) -> None:
         editor.setGeometry(self._name_rect(option).adjusted(-2, -3, 2, 3))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
 from app.itemmodels import roles
 from app.itemmodels.faces import FacesModel
@@ -69,7 +69,9 @@ class DetailPage(QWidget):
             photos.thumbs.ready.connect(self.photo_view.schedule_repaint)
             photos.loaded.connect(self._update_state)
             self.photo_view.hide()
-            self.layout().addWidget(self.photo_view, 1)
+            layout = self.layout()
+            if isinstance(layout, QVBoxLayout):
+                layout.addWidget(self.photo_view, 1)
             self.photos_toggle.toggled.connect(self._show_photos)
 
         self.back.clicked.connect(self.backRequested)

@@ -24,7 +24,8 @@ class _Empty:
     """A folder added to the library with no photos (yet)."""
 
     def __init__(self, path: str) -> None:
-        self.path, self.name, self.total, self.photos, self.children = path, path, 0, 0, []
+        self.path, self.name, self.total, self.photos = path, path, 0, 0
+        self.children: list[Any] = []
 
 
 class FoldersPage(QWidget):
@@ -90,10 +91,11 @@ class FoldersPage(QWidget):
         self.tree.itemDoubleClicked.connect(lambda item, _column: self.open_folder(item.data(0, PATH_ROLE)))
         self.tree.itemSelectionChanged.connect(self._update_state)
         self.tree.itemExpanded.connect(self._expanded)
-        self._nodes = {}
+        self._nodes: dict[str, Any] = {}
         self.grid.activated.connect(self._open_photo)
         photos.loaded.connect(self._update_state)
-        self._folder_count, self._roots = 0, []
+        self._folder_count: int = 0
+        self._roots: list[Any] = []
         self._update_state()
 
     def showEvent(self, event: Any) -> None:
@@ -120,7 +122,7 @@ class FoldersPage(QWidget):
         expanded = {item.data(0, PATH_ROLE) for item in self._items() if item.isExpanded()}
         chosen = self.chosen()
         self.tree.clear()
-        self._nodes: dict[str, Any] = {}
+        self._nodes = {}
         self._icon = self.theme.icon("folder")
         nodes = self._roots
         shown = {node.path for node in nodes}
@@ -129,8 +131,7 @@ class FoldersPage(QWidget):
         for folder in self.added:  # added, no photos (yet)
             if folder not in shown and not any(folder.startswith(s.rstrip("/\\") + "/") for s in shown):
                 self._add(self.tree, _Empty(folder))
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
+        for top in self._tops():
             if top.data(0, PATH_ROLE) in expanded or self.tree.topLevelItemCount() == 1:
                 top.setExpanded(True)
         for path in sorted(expanded, key=len):
@@ -171,7 +172,7 @@ class FoldersPage(QWidget):
 
     def item_for(self, path: str, expand: bool = True) -> QTreeWidgetItem | None:
         """The tree's item for ``path`` (its parents are opened on the way when ``expand``)."""
-        level = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        level = self._tops()
         while level:
             for item in level:
                 here = item.data(0, PATH_ROLE)
@@ -184,7 +185,7 @@ class FoldersPage(QWidget):
                         self._expanded(item)
                     if expand:
                         item.setExpanded(True)
-                    level = [item.child(i) for i in range(item.childCount())]
+                    level = _children(item)
                     break
             else:
                 return None
@@ -193,12 +194,16 @@ class FoldersPage(QWidget):
     def _items(self) -> list[QTreeWidgetItem]:
         """The items made so far (the opened part of the tree)."""
         out: list[QTreeWidgetItem] = []
-        stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        stack = self._tops()
         while stack:
             item = stack.pop()
             out.append(item)
-            stack.extend(item.child(i) for i in range(item.childCount()))
+            stack.extend(_children(item))
         return out
+
+    def _tops(self) -> list[QTreeWidgetItem]:
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return [item for item in items if item is not None]
 
     def chosen(self) -> str | None:
         items = self.tree.selectedItems()
@@ -234,3 +239,7 @@ class FoldersPage(QWidget):
     def _open_photo(self, index: QModelIndex) -> None:
         if index.isValid() and roles.get(index, roles.LOADED):
             self.photoRequested.emit(roles.get(index, roles.ID), index.row())
+
+
+def _children(item: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+    return [c for c in (item.child(i) for i in range(item.childCount())) if c is not None]

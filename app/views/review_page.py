@@ -90,6 +90,7 @@ class ReviewPage(QWidget):
         column.addStretch(2)
         self.empty = EmptyState("Nothing to review", "When FaceNet Organizer is unsure whether a face is "
                                 "someone you named, it asks you here.")
+        self.card = card
         self.stack = stack_page(self, self.header, card, self.empty)
         self.counts: dict[int, int] = {}  # person id -> their pending suggestions
         self.bulk = BulkReview(thumbs)
@@ -266,7 +267,7 @@ class ReviewPage(QWidget):
         self.close_bulk()
 
     def close_bulk(self) -> None:
-        self.stack.setCurrentWidget(self.stack.widget(0))
+        self.stack.setCurrentWidget(self.card)
         self._show_current()
         self.reload()
 

@@ -67,11 +67,15 @@ class PageHeader(QWidget):
         self.tools.addWidget(widget)
         return widget
 
+    @staticmethod
+    def _widgets(layout: QLayout) -> list[QWidget]:
+        items = (layout.itemAt(i) for i in range(layout.count()))
+        return [w for item in items if item is not None and (w := item.widget()) is not None]
+
     def _tools_width(self, text: bool) -> int:
         total, shown = 0, 0
-        for i in range(self.tools.count()):
-            widget = self.tools.itemAt(i).widget()
-            if widget is None or widget.isHidden():
+        for widget in self._widgets(self.tools):
+            if widget.isHidden():
                 continue
             shown += 1
             if isinstance(widget, QToolButton) and not widget.icon().isNull():
@@ -85,13 +89,15 @@ class PageHeader(QWidget):
         return total + self.tools.spacing() * max(0, shown - 1)
 
     def _title_width(self) -> int:
-        lead = sum(self.leading.itemAt(i).widget().sizeHint().width() + 4 for i in range(self.leading.count())
-                   if self.leading.itemAt(i).widget() is not None and not self.leading.itemAt(i).widget().isHidden())
+        lead = sum(w.sizeHint().width() + 4 for w in self._widgets(self.leading) if not w.isHidden())
         return lead + max(self.title.sizeHint().width(), min(self.subtitle.sizeHint().width(), 260))
 
     def arrange(self) -> None:
         """Put the tools where they fit (see the class doc)."""
-        margins = self.layout().contentsMargins()
+        layout = self.layout()
+        if layout is None:
+            return
+        margins = layout.contentsMargins()
         room = self.width() - margins.left() - margins.right()
         if room <= 0:
             return
@@ -115,8 +121,7 @@ class PageHeader(QWidget):
                 self.second.addStretch(1)
         style = Qt.ToolButtonStyle.ToolButtonIconOnly if mode == "icons" else \
             Qt.ToolButtonStyle.ToolButtonTextBesideIcon
-        for i in range(self.tools.count()):
-            widget = self.tools.itemAt(i).widget()
+        for widget in self._widgets(self.tools):
             if isinstance(widget, QToolButton) and not widget.icon().isNull():
                 widget.setToolButtonStyle(style)
 
@@ -189,6 +194,8 @@ def _first_widget(item: QLayout | QWidget | None) -> QWidget | None:
     if isinstance(item, QLayout):
         for i in range(item.count()):
             child = item.itemAt(i)
+            if child is None:
+                continue
             found = _first_widget(child.widget() or child.layout())
             if found is not None:
                 return found

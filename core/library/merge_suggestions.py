@@ -53,7 +53,12 @@ def _members(session: Session) -> dict[Group, list[int]]:
                                   or_(Assignment.person_id.is_not(None), Cluster.active.is_(True))))
     groups: dict[Group, list[int]] = {}
     for face, person, cluster in rows:
-        key = ("person", int(person)) if person is not None else ("cluster", int(cluster))
+        if person is not None:
+            key: Group = ("person", int(person))
+        elif cluster is not None:
+            key = ("cluster", int(cluster))
+        else:
+            continue
         groups.setdefault(key, []).append(int(face))
     return groups
 
@@ -64,13 +69,15 @@ def _refused(session: Session, groups: dict[Group, list[int]]) -> set[frozenset[
     out: set[frozenset[Group]] = set()
     for face, other in session.execute(select(FaceConstraint.face_id, FaceConstraint.other_face_id)
                                        .where(FaceConstraint.kind == "cannot_link")):
-        a, b = owner.get(face), owner.get(other)
+        if other is None:
+            continue
+        a, b = owner.get(face), owner.get(int(other))
         if a is not None and b is not None and a != b:
             out.add(frozenset((a, b)))
     for face, person in session.execute(select(FaceConstraint.face_id, FaceConstraint.person_id)
                                         .where(FaceConstraint.kind == "not_person")):
         a = owner.get(face)
-        if a is not None and a[0] == "cluster":
+        if a is not None and a[0] == "cluster" and person is not None:
             out.add(frozenset((a, ("person", int(person)))))
     return out
 
@@ -124,6 +131,11 @@ def _cover(session: Session, group: Group) -> int | None:
     return _best_face(session, group)
 
 
+def _name(session: Session, group: Group) -> str:
+    person = session.get(Person, group[1]) if group[0] == "person" else None
+    return person.name if person is not None else f"group {group[1]}"
+
+
 def _best_face(session: Session, group: Group) -> int | None:
     column = Assignment.person_id if group[0] == "person" else Assignment.cluster_id
     return session.scalars(select(Face.id).join(Assignment, Assignment.face_id == Face.id)
@@ -153,7 +165,5 @@ def reject_merge(session: Session, a: Group, b: Group) -> int:
     session.add_all(new)
     session.flush()
     rec.track_new(FaceConstraint, [c.id for c in new])
-    names = {g: (session.get(Person, g[1]).name if g[0] == "person" and session.get(Person, g[1]) else
-                 f"group {g[1]}") for g in (a, b)}
-    rec.record("reject_merge", f'{names[a]} is not {names[b]}')
+    rec.record("reject_merge", f"{_name(session, a)} is not {_name(session, b)}")
     return len(new)
