@@ -266,7 +266,8 @@ class MainWindow(WindowCommands, QMainWindow):
         self.pages.detail.show_owner(kind, owner_id, title)
         self.show_page("detail")
 
-    def _open_from_photos(self, photo_id: int, row: int, model: PhotosModel) -> None:
+    def _open_from_photos(self, photo_id: int, row: int, model: PhotosModel | None = None) -> None:
+        model = self.photos_model if model is None else model
         state = {"row": row}
 
         def neighbour(step: int) -> tuple[int, str] | None:
@@ -285,7 +286,8 @@ class MainWindow(WindowCommands, QMainWindow):
         self.pages.viewer.show_photo(photo_id, path, lambda _step: None)
         self.show_page("viewer")
 
-    def _open_from_detail(self, photo_id: int, face_id: int, model: FacesModel) -> None:
+    def _open_from_detail(self, photo_id: int, face_id: int, model: FacesModel | None = None) -> None:
+        model = self.faces_model if model is None else model
         rows = [model.face(r) for r in range(model.rowCount())]
         state = {"row": next((i for i, f in enumerate(rows) if f.id == face_id), 0)}
 
