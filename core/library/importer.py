@@ -35,6 +35,7 @@ from core.storage.engine import Library, begin_write
 from core.storage.states import READ_STATUSES, PhotoStatus
 
 POLL_S = 0.1  # how often a wait for a worker checks the cancel token
+FIRST_COMMIT = 4  # the first transaction of an import holds this many photos, so an app shows them soon
 
 
 def default_workers() -> int:
@@ -160,7 +161,8 @@ class _Importer:
                 self.consumed += 1
                 self.remaining -= 1
                 self._report_progress()
-                if batch_faces >= self.settings.batch_size or len(batch) >= self.settings.commit_every:
+                first = self.report.files_done == self.base_done and len(batch) >= FIRST_COMMIT  # show some soon
+                if first or batch_faces >= self.settings.batch_size or len(batch) >= self.settings.commit_every:
                     self._flush(batch)
                     batch, batch_faces = [], 0
             self._flush(batch)
