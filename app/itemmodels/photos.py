@@ -72,6 +72,7 @@ class PhotosModel(QAbstractListModel):
             return
         if self._keep_view and total >= self._count:
             grown = total > self._count
+            seen = sorted(self._pages)  # the pages the view has shown: refreshed in place
             if grown:
                 self.beginInsertRows(QModelIndex(), self._count, total - 1)
             self._count = total
@@ -79,8 +80,10 @@ class PhotosModel(QAbstractListModel):
             self._asked = set(self._pages)
             if grown:
                 self.endInsertRows()
-            if total:
-                self.dataChanged.emit(self.index(0), self.index(total - 1))
+            for page in seen:
+                lo, hi = page * PAGE, min(total, (page + 1) * PAGE) - 1
+                if hi >= lo:
+                    self.dataChanged.emit(self.index(lo), self.index(hi))
         else:
             self.beginResetModel()
             self._count = total

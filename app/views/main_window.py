@@ -31,6 +31,7 @@ from app.views.widgets import count, tool_button
 from app.views.window_commands import WindowCommands
 
 IMPORT_REFRESH_S = 1.0  # while an import commits photos, how often the pages show the new ones
+FOLDERS_DELAY_MS = 250  # the folder tree is made once the Folders page stays shown this long
 
 
 class MainWindow(WindowCommands, QMainWindow):
@@ -164,7 +165,7 @@ class MainWindow(WindowCommands, QMainWindow):
         if not self.ctx.store.is_open:
             return
         self._last_import_refresh = time.monotonic()
-        if self.current_page() == "photos" or self.photos_model.has_loaded:
+        if self.current_page() == "photos":  # elsewhere the grid reloads when the import ends
             self.photos_model.reload(keep_view=True)
         self._refresh_counts()
 
@@ -196,6 +197,10 @@ class MainWindow(WindowCommands, QMainWindow):
         if current == "folders":
             self._refresh_folders()
         self._refresh_counts()
+
+    def _folders_if_shown(self) -> None:
+        if self.current_page() == "folders" and self._folders_stale:
+            self._refresh_folders()
 
     def _refresh_folders(self) -> None:
         page = self.pages.folders
@@ -246,8 +251,8 @@ class MainWindow(WindowCommands, QMainWindow):
             self.sidebar.list.blockSignals(False)
         if key == "review" and self.ctx.store.is_open:
             self.pages.review.reload()
-        if key == "folders" and self.ctx.store.is_open and self._folders_stale:
-            self._refresh_folders()
+        if key == "folders" and self.ctx.store.is_open and self._folders_stale:  # not for a page flicked past
+            QTimer.singleShot(FOLDERS_DELAY_MS, self._folders_if_shown)
         if key == "unknown" and self.ctx.store.is_open:
             self.pages.unknown.show_owner()
         if key == "photos" and not self.photos_model.has_loaded and self.ctx.store.is_open:

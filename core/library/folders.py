@@ -8,7 +8,6 @@ of their own above them is folded into the root's name)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,38 +62,40 @@ def under(folder: str) -> Any:
     return and_(Photo.path >= low, Photo.path < high)
 
 
-def _split(path: str) -> list[str]:
-    parts = [p for p in path.replace("\\", "/").split("/") if p]
-    return parts
+def _cut(path: str) -> int:
+    return max(path.rfind("/"), path.rfind("\\"))
 
 
 def folder_tree(folders: list[FolderCount]) -> list[FolderNode]:
-    """The folders as a tree (roots first by path); see the module doc."""
-    root = FolderNode("", "")
-    index: dict[tuple[str, ...], FolderNode] = {(): root}
-    sep = os.sep if any(os.sep in f.path for f in folders) else "/"
-    for folder in folders:
-        parts = _split(folder.path)
-        node = root
-        for depth in range(1, len(parts) + 1):
-            key = tuple(parts[:depth])
-            child = index.get(key)
-            if child is None:
-                prefix = "/" if folder.path.startswith("/") else ""
-                child = FolderNode(prefix + sep.join(key), parts[depth - 1])
-                index[key] = child
-                node.children.append(child)
-            node = child
-        node.photos += folder.photos
-    def total(node: FolderNode) -> int:
-        node.total = node.photos + sum(total(c) for c in node.children)
-        node.children.sort(key=lambda c: c.name.casefold())
-        return node.total
+    """The folders as a tree (roots first by path); see the module doc. Each folder walks up to
+    the first parent already made, so a big library's tens of thousands of folders are cheap."""
+    nodes: dict[str, FolderNode] = {}
+    tops: list[FolderNode] = []
 
-    total(root)
-    roots = root.children
+    def node_for(path: str) -> FolderNode:
+        node = nodes.get(path)
+        if node is not None:
+            return node
+        cut = _cut(path)
+        node = nodes[path] = FolderNode(path, path[cut + 1:] if cut >= 0 else path)
+        parent = path[:cut] if cut > 0 else ""
+        if parent:
+            node_for(parent).children.append(node)
+        else:  # "/x" or "C:": a top folder
+            tops.append(node)
+        return node
+
+    for folder in folders:
+        node_for(folder.path.rstrip(SEPARATORS) or folder.path).photos += folder.photos
+    for node in sorted(nodes.values(), key=lambda n: -len(n.path)):  # children before their parents
+        node.total += node.photos
+        node.children.sort(key=lambda c: c.name.casefold())
+        cut = _cut(node.path)
+        parent = nodes.get(node.path[:cut]) if cut > 0 else None
+        if parent is not None:
+            parent.total += node.total
     out = []
-    for top in roots:  # fold the chain of photo-less single folders into the root
+    for top in sorted(tops, key=lambda n: n.path):  # fold the chain of photo-less single folders into the root
         node = top
         while node.photos == 0 and len(node.children) == 1:
             node = node.children[0]
