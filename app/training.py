@@ -1,5 +1,6 @@
-"""Training a model and switching the library to it, on the heavy worker thread (core training and
-:mod:`core.library.active_model`), with progress, cancel and the outcome brought back by signals."""
+"""Training a model and switching the library to it, on the heavy worker thread (the core training-run
+service :mod:`core.training.runs` and :mod:`core.library.active_model`), with progress, cancel and the outcome
+brought back by signals."""
 
 from __future__ import annotations
 
@@ -47,59 +48,33 @@ def _status(p: Any) -> TrainStatus:
                        None if loss is None else float(loss))
 
 
+def _outcome(o: Any) -> TrainOutcome:
+    return TrainOutcome(o.mode, o.metric, o.before, o.after, o.adopted, o.reason, o.model, o.losses)
+
+
 def _personal(library: Any, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
-    import dataclasses
+    from core.library.named_faces import named_embeddings
+    from core.training.runs import LabelledEmbeddings, RunRequest, plan_run, run_training
 
-    from core.training.personal import PersonalConfig, train_personal
-
-    cfg = PersonalConfig()
-    if epochs:
-        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
-    res = train_personal(library, cfg, progress=progress, cancel=cancel)
-    return TrainOutcome("personal", f"Recognition of held-out faces ({res.n_test} faces, {res.n_people} people)",
-                        res.accuracy_before, res.accuracy_after, res.adopted, res.reason, res.model, res.losses)
+    run = plan_run(RunRequest("personal", epochs=epochs))
+    data = named_embeddings(library, sources=run.config.sources, progress=progress)
+    return _outcome(run_training(run, named=LabelledEmbeddings(data.embeddings, data.labels, data.source),
+                                 progress=progress, cancel=cancel))
 
 
 def _finetune(data: Path, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
-    import dataclasses
-    import hashlib
+    """Fold 0 of the LFW protocol measures it, then one model on every LFW person is saved."""
+    from core.training.runs import RunRequest, run_training
 
-    from core.modelstore.registry import new_model_name
-    from core.paths import cache_dir
-    from core.training.finetune import PROTOCOL_VERSION
-    from core.training.lfw_finetune import default_train_config, run_folds, train_final
-    from core.training.lfw_views import DEFAULT_VIEWS
-
-    cfg = default_train_config()
-    if epochs:
-        cfg = dataclasses.replace(cfg, epochs=epochs)
-    # keyed by the settings, so a run with other settings never resumes this one's folds
-    key = hashlib.sha256(repr((dataclasses.asdict(cfg), DEFAULT_VIEWS, PROTOCOL_VERSION)).encode()).hexdigest()
-    work = cache_dir() / "training" / f"app-finetune-{key[:12]}"
-    folds = run_folds(data, work / "folds", folds=(0,), config=cfg, progress=progress, cancel=cancel)
-    final = train_final(data, new_model_name("finetuned"), config=cfg, checkpoint_dir=work / "final",
-                        progress=progress, cancel=cancel)
-    better = folds.mean_after > folds.mean_before
-    reason = (f"LFW fold 0 verification {folds.mean_before:.2%} -> {folds.mean_after:.2%}; "
-              f"{'better' if better else 'not better'} than the pretrained model")
-    return TrainOutcome("finetune", "LFW verification (fold 0)", folds.mean_before, folds.mean_after, better,
-                        reason, final.model, list(final.train.losses))
+    return _outcome(run_training(RunRequest("finetune", data, epochs=epochs, folds=(0,), final=True),
+                                 progress=progress, cancel=cancel))
 
 
 def _scratch(data: Path, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
-    import dataclasses
+    from core.training.runs import RunRequest, run_training
 
-    from core.paths import cache_dir
-    from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig, train_scratch
-
-    cfg = ScratchConfig()
-    if epochs:
-        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
-    res = train_scratch(data, config=cfg, progress=progress, cancel=cancel,
-                        out_dir=cache_dir() / "training" / "app-scratch")
-    reason = "a 60x60 research model: it cannot embed the library's faces"
-    return TrainOutcome("scratch", "62-way identification (seed notebook vs this CNN)", SEED_NOTEBOOK_ACCURACY,
-                        res.test_accuracy, False, reason, None, list(res.train.losses))
+    return _outcome(run_training(RunRequest("scratch", data, epochs=epochs, save=False), progress=progress,
+                                 cancel=cancel))
 
 
 class TrainingController(QObject):
