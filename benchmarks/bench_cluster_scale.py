@@ -1,7 +1,7 @@
 """Clustering at library scale on real embeddings: 100,000 faces in < 60 s and < 2 GB, and the
 scale (graph) mode against exact average linkage on a 10,000-face sample.
 
-    .venv/bin/python benchmarks/bench_cluster_scale.py [--lfw DIR] [--margin 0.1] [--faces 100000]
+    .venv/bin/python -m benchmarks.bench_cluster_scale [--lfw DIR] [--margin 0.1] [--faces 100000]
         [--noise 0.6] [--sample 10000] [--json OUT] [--synthetic N]
 
 Faces: the LFW embeddings of ``bench_clustering.py`` (people with >= 2 images, real pipeline,
@@ -28,8 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_clustering import RESULTS, load_faces, machine  # noqa: E402
+from benchmarks.bench_clustering import RESULTS, load_faces, machine
 
 
 def _maxrss_mib() -> float:

@@ -1,6 +1,6 @@
 """The scratch experiment: SeedCNN trained from scratch on LFW's 62 people with >= 20 images.
 
-    .venv/bin/python benchmarks/bench_train_scratch.py [--lfw DIR] [--epochs N] [--steps N] [--P 16] [--K 4]
+    .venv/bin/python -m benchmarks.bench_train_scratch [--lfw DIR] [--epochs N] [--steps N] [--P 16] [--K 4]
         [--miner semihard|batch_hard|batch_all] [--margin 0.2] [--lr 1e-3] [--augment light|full|none] [--threads 2]
         [--seed 0] [--device auto] [--out DIR] [--json OUT]
 
@@ -39,12 +39,10 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.paths import lfw_default  # noqa: E402
-from core.progress import Progress  # noqa: E402
-from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig, train_scratch  # noqa: E402
-from core.training.trainer import TrainConfig  # noqa: E402
+from core.paths import lfw_default
+from core.progress import Progress
+from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig, train_scratch
+from core.training.trainer import TrainConfig
 
 
 def main() -> int:
