@@ -4,14 +4,17 @@ brought back by signals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.store import LibraryStore
 from app.tasks import Task
+
+if TYPE_CHECKING:  # core is imported on the worker thread only: the window starts without torch
+    from core.training.runs import RunOutcome
 
 MODES = ("personal", "finetune", "scratch")
 
@@ -26,21 +29,6 @@ class TrainStatus:
     loss: float | None = None
 
 
-@dataclass
-class TrainOutcome:
-    """What a training run gave: metrics before/after (``metric`` names them), whether the model is worth
-    using and why, the saved model (core ``ModelInfo``) and the full loss curve."""
-
-    mode: str
-    metric: str
-    before: float | None
-    after: float | None
-    adopted: bool
-    reason: str
-    model: Any = None
-    losses: list[float] = field(default_factory=list)
-
-
 def _status(p: Any) -> TrainStatus:
     extra = dict(getattr(p, "extra", {}) or {})
     loss = extra.get("loss")
@@ -48,40 +36,35 @@ def _status(p: Any) -> TrainStatus:
                        None if loss is None else float(loss))
 
 
-def _outcome(o: Any) -> TrainOutcome:
-    return TrainOutcome(o.mode, o.metric, o.before, o.after, o.adopted, o.reason, o.model, o.losses)
-
-
-def _personal(library: Any, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
+def _personal(library: Any, epochs: int | None, progress: Any, cancel: Any) -> RunOutcome:
     from core.library.named_faces import named_embeddings
     from core.training.runs import LabelledEmbeddings, RunRequest, plan_run, run_training
 
     run = plan_run(RunRequest("personal", epochs=epochs))
     data = named_embeddings(library, sources=run.config.sources, progress=progress)
-    return _outcome(run_training(run, named=LabelledEmbeddings(data.embeddings, data.labels, data.source),
-                                 progress=progress, cancel=cancel))
+    return run_training(run, named=LabelledEmbeddings(data.embeddings, data.labels, data.source), progress=progress,
+                        cancel=cancel)
 
 
-def _finetune(data: Path, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
+def _finetune(data: Path, epochs: int | None, progress: Any, cancel: Any) -> RunOutcome:
     """Fold 0 of the LFW protocol measures it, then one model on every LFW person is saved."""
     from core.training.runs import RunRequest, run_training
 
-    return _outcome(run_training(RunRequest("finetune", data, epochs=epochs, folds=(0,), final=True),
-                                 progress=progress, cancel=cancel))
+    return run_training(RunRequest("finetune", data, epochs=epochs, folds=(0,), final=True), progress=progress,
+                        cancel=cancel)
 
 
-def _scratch(data: Path, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
+def _scratch(data: Path, epochs: int | None, progress: Any, cancel: Any) -> RunOutcome:
     from core.training.runs import RunRequest, run_training
 
-    return _outcome(run_training(RunRequest("scratch", data, epochs=epochs, save=False), progress=progress,
-                                 cancel=cancel))
+    return run_training(RunRequest("scratch", data, epochs=epochs, save=False), progress=progress, cancel=cancel)
 
 
 class TrainingController(QObject):
     """Runs one training (or one model switch) at a time on the heavy pool."""
 
     progress = Signal(object)  # TrainStatus
-    finished = Signal(object)  # TrainOutcome
+    finished = Signal(object)  # RunOutcome
     switched = Signal(object)  # core ReembedReport
     cancelled = Signal()
     failed = Signal(str)
@@ -105,7 +88,7 @@ class TrainingController(QObject):
         if mode != "personal" and (data is None or not Path(data).is_dir()):
             return False
 
-        def work(progress: Any, cancel: Any) -> TrainOutcome:
+        def work(progress: Any, cancel: Any) -> RunOutcome:
             def report(p: Any) -> None:
                 progress(_status(p))
 
@@ -140,7 +123,7 @@ class TrainingController(QObject):
         if self.task is not None:
             self.task.cancel()
 
-    def _done(self, outcome: TrainOutcome) -> None:
+    def _done(self, outcome: RunOutcome) -> None:
         self.task = None
         self.finished.emit(outcome)
 

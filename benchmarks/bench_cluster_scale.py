@@ -17,7 +17,6 @@ VmHWM too) is the clustering's own, the embeddings included.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import resource
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.bench_clustering import RESULTS, load_faces, machine
+from benchmarks.harness import write_json
 
 
 def _maxrss_mib() -> float:
@@ -140,9 +140,7 @@ def main() -> int:
            "noise": args.noise, "threshold": threshold, "t_v": faces.t_v, "rows": rows, "sample_f1_gap": gap,
            "copy_distance": d_copy}
     if args.json_out:
-        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_out).write_text(json.dumps(out, indent=2))
-        print(f"wrote {args.json_out}")
+        write_json(args.json_out, out)
     return 0
 
 

@@ -23,7 +23,6 @@ noise and unclustered faces counted as singletons; clusters = groups of >= 2 fac
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.harness import write_json
 from core.clustering.agglomerative import cluster_faces
 from core.clustering.peers import dbscan_labels, hdbscan_labels
 from core.clustering.recognition import CLUSTER_FACTORS, LFW_VERIFICATION_THRESHOLD
@@ -230,9 +230,7 @@ def main() -> int:
            "t_v_in_code": LFW_VERIFICATION_THRESHOLD, "factors_in_code": CLUSTER_FACTORS,
            "calibrated_factors": factors, "best_at_precision_0.97": summary, "rows": rows}
     if args.json_out:
-        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_out).write_text(json.dumps(out, indent=2))
-        print(f"wrote {args.json_out}")
+        write_json(args.json_out, out)
     return 0
 
 

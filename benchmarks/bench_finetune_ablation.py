@@ -21,8 +21,8 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.harness import lfw_root
 from core.evaluation.lfw import read_pairs
-from core.paths import lfw_default
 from core.training.finetune import FinetuneConfig, finetune_lfw
 from core.training.lfw_finetune import cached_trunk_features, default_train_config, lfw_paths
 
@@ -39,9 +39,7 @@ def main() -> int:
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    root = args.lfw or lfw_default()
-    if root is None:
-        raise SystemExit("LFW not found: pass --lfw DIR")
+    root = lfw_root(args.lfw)
     from core.embedding.weights import pretrained_facenet
 
     paths = lfw_paths(root)

@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.harness import lfw_root
 from core.evaluation.lfw import pair_arrays, pair_distances, read_pairs
 from core.evaluation.roc import best_accuracy_threshold
-from core.paths import lfw_default
 from core.training.averaging import WeightAverage
 from core.training.checkpoint import latest_checkpoint, load_checkpoint
 from core.training.finetune import FacenetHead, head_embeddings
@@ -118,9 +118,7 @@ def main() -> int:
     ap.add_argument("--error-collage", type=Path, help="draw the worst 24 wrong pairs here (PNG)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    root = args.lfw or lfw_default()
-    if root is None:
-        raise SystemExit("LFW not found: pass --lfw DIR")
+    root = lfw_root(args.lfw)
     from core.embedding.weights import pretrained_facenet
 
     cfg = dataclasses.replace(default_train_config(), device="cpu", epochs=args.epochs)

@@ -27,12 +27,12 @@ from pathlib import Path
 import torch
 from sqlalchemy import insert
 
+from benchmarks.harness import lfw_root
 from core.evaluation.lfw_run import cached_embed_lfw
 from core.library.active_model import use_model
 from core.library.named_faces import named_embeddings
 from core.library.people import assign_faces
 from core.modelstore.registry import PRETRAINED_ID
-from core.paths import lfw_default
 from core.pipeline import FacePipeline
 from core.storage.embeddings import save_embeddings
 from core.storage.engine import Library, open_library
@@ -75,10 +75,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
-    root = args.lfw or lfw_default()
-    if root is None:
-        print("LFW not found (use --lfw)", file=sys.stderr)
-        return 2
+    root = lfw_root(args.lfw)
     torch.set_num_threads(args.threads)
     rel = lfw_people_paths(root, args.min_images)
     t0 = time.perf_counter()

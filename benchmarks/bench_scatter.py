@@ -26,11 +26,11 @@ import numpy as np
 import torch
 
 from benchmarks.bench_seed_table import embed_60, fit_head, scratch_model
+from benchmarks.harness import lfw_root
 from core.evaluation.identification import seed_split
 from core.evaluation.lfw_run import cached_embed_lfw
 from core.evaluation.scatter import ScatterPanel, scatter_png
 from core.modelstore.networks import SeedCNN, project
-from core.paths import lfw_default
 from core.pipeline import FacePipeline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,10 +45,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "scatter_before_after.png")
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
-    root = args.lfw or lfw_default()
-    if root is None:
-        print("LFW not found (use --lfw)", file=sys.stderr)
-        return 2
+    root = lfw_root(args.lfw)
     torch.set_num_threads(1)
     split = seed_split(root)
     step = max(1, len(split.people) // args.people)

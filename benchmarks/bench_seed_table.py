@@ -32,12 +32,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.harness import lfw_root
 from core.evaluation.identification import knn_identify, seed_split
 from core.evaluation.lfw import pair_arrays, pair_distances, read_pairs, read_people, verify_10fold
 from core.evaluation.lfw_run import cached_embed_lfw
 from core.evaluation.roc import best_accuracy_threshold
 from core.modelstore.networks import MetricHead, project
-from core.paths import lfw_default
 from core.pipeline import FacePipeline
 from core.training.datasets import ImageFiles, TensorFaces
 from core.training.personal import PersonalConfig
@@ -96,10 +96,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
-    root = args.lfw or lfw_default()
-    if root is None:
-        print("LFW not found (use --lfw)", file=sys.stderr)
-        return 2
+    root = lfw_root(args.lfw)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     split = seed_split(root)

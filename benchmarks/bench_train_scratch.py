@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -39,7 +38,7 @@ from pathlib import Path
 
 import torch
 
-from core.paths import lfw_default
+from benchmarks.harness import lfw_root
 from core.progress import Progress
 from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig, train_scratch
 from core.training.trainer import TrainConfig
@@ -71,10 +70,7 @@ def main() -> int:
     parser.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     args = parser.parse_args()
 
-    lfw = args.lfw or lfw_default()
-    if lfw is None:
-        print("LFW not found: pass --lfw or put it at ../shared/lfw", file=sys.stderr)
-        return 2
+    lfw = lfw_root(args.lfw)
     train_cfg = TrainConfig(epochs=args.epochs, steps_per_epoch=args.steps, P=args.P, K=args.K, lr=args.lr,
                             weight_decay=args.weight_decay, margin=args.margin, miner=args.miner,
                             seed=args.seed, device=args.device, lr_schedule=args.schedule)

@@ -32,7 +32,8 @@ from core.training.datasets import TensorFaces
 from core.training.trainer import TrainConfig, train
 
 # bumped when the protocol's results change for the same settings (2: validation leaves the test fold's pairs
-# out of its threshold; the pretrained head stays when it is better on validation); keys the CLI's work dirs
+# out of its threshold; the pretrained head stays when it is better on validation); keys the work dirs of
+# training runs (core.training.runs)
 PROTOCOL_VERSION = 2
 
 
