@@ -42,13 +42,12 @@ import numpy as np
 
 from benchmarks.bench_clustering import RESULTS, FaceSet, load_faces, machine
 from core.clustering.agglomerative import cluster_faces
+from core.clustering.presets import RECOGNITION_FACTORS, GroupingThresholds
 from core.clustering.recognition import (
     AUTO,
-    RECOGNITION_FACTORS,
     REVIEW,
     recognize_growing,
 )
-from core.library.review import GroupingThresholds
 
 N_PEOPLE = 50
 N_STRANGERS = 500

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.embedding.inception_resnet_v1 import InceptionResnetV1
 from core.evaluation.lfw import read_pairs
 from core.evaluation.lfw_run import lfw_crop
 from core.modelstore.registry import PRETRAINED_ID, ModelInfo, save_trained
@@ -61,7 +62,7 @@ def _chunk_files(paths: Sequence[str], settings: PipelineSettings) -> list[tuple
 
 
 def cached_trunk_features(root: str | Path, paths: Sequence[str], pipeline: FacePipeline | None = None, *,
-                          base: torch.nn.Module | None = None, workers: int = 2, progress: ProgressFn | None = None,
+                          base: InceptionResnetV1 | None = None, workers: int = 2, progress: ProgressFn | None = None,
                           cancel: CancelToken | None = None) -> torch.Tensor:
     """(N, 2, 1792, 3, 3) trunk features of ``paths``, computed chunk by chunk and cached on disk."""
     from core.embedding.weights import pretrained_facenet

@@ -21,12 +21,15 @@ import hashlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.modelstore.registry import ModelInfo
 from core.progress import CancelToken, ProgressFn
+
+if TYPE_CHECKING:
+    from core.training.trainer import TrainConfig
 
 MODES = ("personal", "finetune", "scratch")
 
@@ -109,39 +112,51 @@ def final_work_dir(config: Any, data: str | Path, limit: int | None = None, view
     return work_dir("final", dataclasses.asdict(config), limit, str(data), *((views,) if views else ()))
 
 
+def _overrides(train: TrainConfig, request: RunRequest, device: bool = True) -> TrainConfig:
+    """``train`` with the request's epochs (and device) where it gives them."""
+    if request.epochs:
+        train = dataclasses.replace(train, epochs=request.epochs)
+    if device and request.device:
+        train = dataclasses.replace(train, device=request.device)
+    return train
+
+
 def plan_run(request: RunRequest) -> TrainingRun:
     """Choose the run's settings and key its work dirs (nothing is read or written)."""
     mode = request.mode
-    epochs = {"epochs": request.epochs} if request.epochs else {}
-    device = {"device": request.device} if request.device else {}
     if mode == "personal":
         from core.training.personal import PersonalConfig
 
-        cfg = PersonalConfig()
-        return TrainingRun(request, dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, **epochs)))
-    if request.data is None:
-        raise ValueError(f"a {mode} run needs an LFW folder")
+        personal = PersonalConfig()
+        return TrainingRun(request, dataclasses.replace(personal, train=_overrides(personal.train, request, False)))
+    if mode not in MODES:
+        raise ValueError(f"unknown training mode {mode!r} (one of {', '.join(MODES)})")
+    data = _lfw(request)
     if mode == "scratch":
         from core.training.scratch import ScratchConfig
 
-        cfg = ScratchConfig()
-        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, **device, **epochs))
-        return TrainingRun(request, cfg, {"scratch": work_dir("scratch", dataclasses.asdict(cfg))})
-    if mode == "finetune":
-        from core.training.lfw_finetune import default_train_config
-        from core.training.lfw_views import DEFAULT_VIEWS
+        scratch = ScratchConfig()
+        scratch = dataclasses.replace(scratch, train=_overrides(scratch.train, request))
+        return TrainingRun(request, scratch, {"scratch": work_dir("scratch", dataclasses.asdict(scratch))})
+    from core.training.lfw_finetune import default_train_config
+    from core.training.lfw_views import DEFAULT_VIEWS
 
-        cfg = dataclasses.replace(default_train_config(), **device, **epochs)
-        views = DEFAULT_VIEWS if request.views is None else request.views
-        dirs = {}
-        if request.folds:
-            dirs["folds"] = folds_work_dir(cfg, request.data, request.limit, views)
-        if request.final:
-            dirs["final"] = final_work_dir(cfg, request.data, request.limit, views)
-        if not dirs:
-            raise ValueError("a finetune run needs folds to measure or a final model to train")
-        return TrainingRun(request, cfg, dirs, views)
-    raise ValueError(f"unknown training mode {mode!r} (one of {', '.join(MODES)})")
+    cfg = _overrides(default_train_config(), request)
+    views = DEFAULT_VIEWS if request.views is None else request.views
+    dirs = {}
+    if request.folds:
+        dirs["folds"] = folds_work_dir(cfg, data, request.limit, views)
+    if request.final:
+        dirs["final"] = final_work_dir(cfg, data, request.limit, views)
+    if not dirs:
+        raise ValueError("a finetune run needs folds to measure or a final model to train")
+    return TrainingRun(request, cfg, dirs, views)
+
+
+def _lfw(request: RunRequest) -> Path:
+    if request.data is None:
+        raise ValueError(f"a {request.mode} run needs an LFW folder")
+    return request.data
 
 
 def run_training(run: TrainingRun | RunRequest, *, named: LabelledEmbeddings | None = None,
@@ -181,7 +196,7 @@ def _scratch(run: TrainingRun, models_directory: str | Path | None, progress: Pr
     from core.modelstore.saved_model import load_model
     from core.training.scratch import SEED_NOTEBOOK_ACCURACY, train_scratch
 
-    res = train_scratch(run.request.data, config=run.config, progress=progress, cancel=cancel,
+    res = train_scratch(_lfw(run.request), config=run.config, progress=progress, cancel=cancel,
                         out_dir=run.work_dirs["scratch"])
     model = None
     if res.model_path is not None and run.request.save:
@@ -202,10 +217,10 @@ def _finetune(run: TrainingRun, models_directory: str | Path | None, progress: P
     req, cfg = run.request, run.config
     folds = final = None
     if "folds" in run.work_dirs:
-        folds = run_folds(req.data, run.work_dirs["folds"], folds=req.folds, config=cfg, limit=req.limit,
+        folds = run_folds(_lfw(req), run.work_dirs["folds"], folds=req.folds, config=cfg, limit=req.limit,
                           views=run.views, progress=progress, cancel=cancel)
     if "final" in run.work_dirs:
-        final = train_final(req.data, req.name or new_model_name("finetuned"), config=cfg, limit=req.limit,
+        final = train_final(_lfw(req), req.name or new_model_name("finetuned"), config=cfg, limit=req.limit,
                             checkpoint_dir=run.work_dirs["final"], views=run.views, models_directory=models_directory,
                             progress=progress, cancel=cancel)
         shutil.rmtree(run.work_dirs["final"], ignore_errors=True)  # saved: a re-run trains a new model

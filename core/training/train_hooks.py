@@ -65,7 +65,7 @@ class CheckpointHook:
     def save(self, run: RunState) -> None:
         if self.directory is None:
             return
-        rngs = [rng_state()]
+        rngs: list[Any] = [rng_state()]
         if run.world > 1:
             rngs = [None] * run.world
             dist.all_gather_object(rngs, rng_state())
