@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.store import LibraryStore
-from app.training import TrainingController, TrainOutcome, TrainStatus
+from app.training import TrainingController, TrainStatus
 from app.views.widgets import combo_box, link_form_labels
 
 if TYPE_CHECKING:
     from app.views.main_window import MainWindow
+    from core.training.runs import RunOutcome
 
 MODE_LABELS = {"personal": "Learn from the people you named (takes seconds)",
                "finetune": "Improve FaceNet with a folder of photos, one subfolder per person (slow without a GPU)",
@@ -101,7 +102,7 @@ class TrainDialog(QDialog):
         self.setWindowTitle("Train a Model")
         self.store = store
         self.controller = TrainingController(store, self)
-        self.outcome: TrainOutcome | None = None
+        self.outcome: RunOutcome | None = None
         self.mode = combo_box()
         for key, text in MODE_LABELS.items():
             self.mode.addItem(text, key)
@@ -212,7 +213,7 @@ class TrainDialog(QDialog):
             text += f" — loss {s.loss:.4f}"
         self.status.setText(text)
 
-    def _finished(self, o: TrainOutcome) -> None:
+    def _finished(self, o: RunOutcome) -> None:
         self.outcome = o
         self.curve.set_losses(o.losses)
         self.bar.setRange(0, 1)
