@@ -89,8 +89,11 @@ class ImportJobError(RuntimeError):
         self.kind, self.detail = kind, detail
 
 
-def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: CancelToken | None = None) -> JobResult:
-    """Do ``job`` in this process (see the module doc)."""
+def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: CancelToken | None = None,
+            pipeline: Any = None) -> JobResult:
+    """Do ``job`` in this process (see the module doc). ``pipeline``: a
+    :class:`core.pipeline.FacePipeline` already loaded for the job's settings (the warm import
+    process keeps one, :mod:`core.library.import_worker_process`); None: made here."""
     check(cancel)
     from core.storage.engine import open_library  # heavy modules load here, in the job's process
 
@@ -101,7 +104,7 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
     with open_library(job.library, delegated_from=job.holder_pid) as library:
         result.library = str(library.path)
         if job.paths:
-            result.report = _import(library, job, phase("import"), cancel)
+            result.report = _import(library, job, phase("import"), cancel, pipeline)
             result.cancelled = result.report.cancelled
             if result.cancelled:
                 return result
@@ -128,7 +131,7 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
 
 
 def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] | None,
-            cancel: CancelToken | None) -> ImportReport:
+            cancel: CancelToken | None, pipeline: Any = None) -> ImportReport:
     from core.embedding.embedder import EmbedderSettings
     from core.library.importer import ImportSettings, import_folders
     from core.pipeline import FacePipeline, PipelineSettings
@@ -136,7 +139,8 @@ def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] |
     settings = ImportSettings(detector=job.detector)
     if job.workers:
         settings = ImportSettings(workers=job.workers, detector=job.detector)
-    pipeline = FacePipeline(PipelineSettings(detector=job.detector, embedder=EmbedderSettings(**job.embedder)))
+    if pipeline is None:
+        pipeline = FacePipeline(PipelineSettings(detector=job.detector, embedder=EmbedderSettings(**job.embedder)))
     check(cancel)
     return import_folders(library, list(job.paths), pipeline=pipeline, settings=settings,
                           progress=progress, cancel=cancel)

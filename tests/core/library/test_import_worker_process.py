@@ -1,0 +1,156 @@
+"""The warm import process: one child runs job after job (models loaded once), a cancel stops a
+job and the same child takes the next, a killed child is replaced, close stops it. Real photos
+(LFW), real spawned children, a real library under our writer lock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from import_support import check_consistent, copy_photos, lfw_photos
+
+from core.library import queries
+from core.library.import_job import ImportJob, ImportJobError
+from core.library.import_worker_process import ImportWorker, WarmSpec
+from core.progress import Cancelled, CancelToken, Progress
+from core.storage.engine import open_library
+
+pytestmark = pytest.mark.lfw
+EMBEDDER = {"flip": False, "batch_size": 8, "threads": 1}  # the shared test machine: one torch thread
+
+
+def _job(library_path: Path, *folders: Path, **kwargs) -> ImportJob:
+    return ImportJob(str(library_path), tuple(str(f) for f in folders), embedder=EMBEDDER, workers=2,
+                     holder_pid=os.getpid(), **kwargs)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _wait_gone(pid: int, timeout_s: float = 10.0) -> bool:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if _gone(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def worker():
+    worker = ImportWorker(WarmSpec(embedder=EMBEDDER))
+    yield worker
+    worker.close()
+
+
+def test_two_imports_run_in_one_child_that_loads_the_models_once(tmp_path: Path, worker: ImportWorker) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    photos = lfw_photos(6)
+    copy_photos(photos[:3], first)
+    copy_photos(photos[3:], second)
+    pids: list[int] = []
+    with open_library(tmp_path / "library.sqlite") as library:
+        warm_pid = worker.start()  # as the app does when it opens a library
+        one = worker.run(_job(library.path, first), started=pids.append)
+        stats_one = worker.stats
+        seen: list[str] = []
+        two = worker.run(_job(library.path, second), started=pids.append, progress=lambda ph, p: seen.append(ph))
+        stats_two = worker.stats
+        with library.session() as session:
+            assert queries.status(session).done == 6
+    assert one.report is not None and one.report.photos_new == 3 and one.grouping is not None
+    assert two.report is not None and two.report.photos_new == 3 and two.grouping is not None
+    assert pids == [warm_pid, warm_pid] and warm_pid != os.getpid()
+    assert stats_one is not None and stats_two is not None
+    assert stats_one.pid == stats_two.pid == warm_pid
+    assert (stats_one.jobs, stats_two.jobs) == (1, 2)
+    assert stats_one.models_loaded == stats_two.models_loaded == 1  # loaded at start, not again per job
+    assert "import" in seen and "group" in seen
+    assert worker.pid == warm_pid  # still there for the next import
+    worker.close()
+    assert worker.pid is None and _wait_gone(warm_pid)
+    check_consistent(tmp_path / "library.sqlite")
+
+
+def test_a_cancelled_job_leaves_the_child_ready_for_the_next(tmp_path: Path, worker: ImportWorker) -> None:
+    folder = tmp_path / "photos"
+    copy_photos(lfw_photos(64), folder)
+    token = CancelToken()
+
+    def progress(phase: str, p: Progress) -> None:
+        if phase == "import" and p.done >= 1:
+            token.cancel()
+
+    with open_library(tmp_path / "library.sqlite") as library:
+        pid = worker.start()
+        result = worker.run(_job(library.path, folder), progress=progress, cancel=token)
+        assert result.cancelled and result.report is not None and result.report.files_done < 64
+        with library.session() as session:
+            first = queries.status(session).done
+        again = worker.run(_job(library.path, folder))
+        assert again.report is not None and not again.cancelled and again.report.photos_new == 64 - first
+    assert worker.stats is not None and worker.stats.pid == pid and worker.stats.jobs == 2
+    assert worker.stats.models_loaded == 1
+    check_consistent(tmp_path / "library.sqlite")
+
+
+def test_a_child_that_does_not_stop_in_time_is_killed_and_replaced(tmp_path: Path, worker: ImportWorker) -> None:
+    folder = tmp_path / "photos"
+    copy_photos(lfw_photos(3), folder)
+    token = CancelToken()
+    pids: list[int] = []
+
+    def started(pid: int) -> None:
+        pids.append(pid)
+        token.cancel()
+
+    with open_library(tmp_path / "library.sqlite") as library:
+        with pytest.raises(Cancelled):
+            worker.run(_job(library.path, folder), cancel=token, grace_s=0.0, started=started)
+        assert _wait_gone(pids[0]) and worker.pid is None
+        result = worker.run(_job(library.path, folder), started=pids.append)
+        assert result.report is not None and not result.cancelled
+        with library.session() as session:
+            assert queries.status(session).done == 3
+    assert pids[1] != pids[0]
+    check_consistent(tmp_path / "library.sqlite")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_killed_warm_child_is_replaced(tmp_path: Path, worker: ImportWorker) -> None:
+    folder = tmp_path / "photos"
+    copy_photos(lfw_photos(2), folder)
+    with open_library(tmp_path / "library.sqlite") as library:
+        first = worker.start()
+        os.kill(first, signal.SIGKILL)
+        assert _wait_gone(first) or worker.pid is None
+        pids: list[int] = []
+        result = worker.run(_job(library.path, folder), started=pids.append)
+        assert result.report is not None and result.report.photos_new == 2
+        assert pids[0] != first and worker.stats is not None and worker.stats.pid == pids[0]
+        # killed in the middle of a job: an error, and the next job runs in a fresh child
+        with pytest.raises(ImportJobError) as info:
+            worker.run(_job(library.path, folder), started=lambda pid: os.kill(pid, signal.SIGKILL))
+        assert "stopped unexpectedly" in str(info.value)
+        again = worker.run(_job(library.path, folder), started=pids.append)
+        assert again.report is not None and pids[1] != pids[0]
+    check_consistent(tmp_path / "library.sqlite")
+
+
+def test_the_warm_child_writes_only_for_a_parent_that_holds_the_lock(tmp_path: Path, worker: ImportWorker) -> None:
+    folder = tmp_path / "photos"
+    copy_photos(lfw_photos(1), folder)
+    open_library(tmp_path / "library.sqlite").close()
+    with pytest.raises(ImportJobError) as info:
+        worker.run(_job(tmp_path / "library.sqlite", folder))
+    assert info.value.kind == "DelegationRefusedError" and "not locked" in str(info.value)
+    assert worker.pid is not None  # a refused job does not cost the warm child
