@@ -39,3 +39,4 @@ class AppContext:
         self.thumbs.wait(30_000)
         self.store.close()
         self.runner.wait(30_000)
+        self.imports.shutdown()  # the warm import process

@@ -1,10 +1,13 @@
 """Importing folders and regrouping faces in the background, with progress, cancel, and a queue
 for folders dropped meanwhile.
 
-The work runs in a child process (:mod:`core.library.import_job`) that writes under this
-process's writer lock; a thread of the heavy pool waits for it and relays its progress and
-result as signals. So neither torch nor the import's long GIL-holding steps ever run in this
-process, and the UI thread never waits for them.
+The work runs in a child process that writes under this process's writer lock; a thread of the
+heavy pool waits for it and relays its progress and result as signals. So neither torch nor the
+import's long GIL-holding steps ever run in this process, and the UI thread never waits for them.
+That child is kept warm between imports (:mod:`core.library.import_worker_process`): it is started
+when a library opens for writing (or at the first import), loads the models once, and runs every
+import and grouping of this window until the window closes (:meth:`ImportController.shutdown`).
+It holds nothing of a library between jobs, so it stays when the library changes.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from app.store import LibraryStore
 from app.tasks import Task
 from core.clustering.strictness import DEFAULT_STRICTNESS
 from core.detection import DEFAULT_DETECTOR
-from core.library.import_job import ImportJob, run_in_child
+from core.library.import_job import ImportJob
+from core.library.import_worker_process import ImportWorker, WarmSpec
 from core.library.import_rate import RateMeter
 
 log = logging.getLogger(__name__)
@@ -82,6 +86,9 @@ class ImportController(QObject):
         self.last: ImportOutcome | None = None
         self.meter = RateMeter()
         self._committed = 0
+        self.worker = ImportWorker()  # the warm import process
+        self.warm_on_open = True  # start it when a library opens for writing
+        store.opened.connect(self._library_opened)
 
     @property
     def running(self) -> bool:
@@ -114,6 +121,22 @@ class ImportController(QObject):
         self.failed.emit("the library is open read-only: another window or command is writing to it")
         return True
 
+    def _library_opened(self, _path: str) -> None:
+        if self.warm_on_open and not self.store.read_only:
+            self.warm_up()
+
+    def warm_up(self) -> None:
+        """Start the import process now (if none runs), so that the next import starts at once."""
+        settings = self.store.pipeline_settings
+        self.worker.warm = WarmSpec(str(settings.get("detector") or DEFAULT_DETECTOR),
+                                    dict(settings.get("embedder") or {}))
+        self.worker.start()
+
+    def shutdown(self) -> None:
+        """Cancel what runs and stop the import process (the window closes)."""
+        self.cancel()
+        self.worker.close()
+
     def _job(self, paths: tuple[str, ...]) -> ImportJob:
         """The core job for ``paths`` (none: group only), written under this process's lock."""
         library, settings = self.store.library, self.store.pipeline_settings
@@ -125,7 +148,7 @@ class ImportController(QObject):
 
     def _submit(self, job: ImportJob, name: str) -> None:
         def work(progress: Any, cancel: Any) -> ImportOutcome:
-            result = run_in_child(job, progress=lambda phase, p: progress(_status(phase, p)), cancel=cancel)
+            result = self.worker.run(job, progress=lambda phase, p: progress(_status(phase, p)), cancel=cancel)
             report = result.report
             return ImportOutcome(report, result.grouping, result.cancelled,
                                  [(str(a), str(b)) for a, b in getattr(report, "errors", [])],
@@ -158,6 +181,8 @@ class ImportController(QObject):
     def _next(self) -> None:
         self.task = None
         self.store.changed.emit()
+        if self.warm_on_open and self.store.library is not None and not self.store.read_only:
+            self.warm_up()  # a child killed after an overdue cancel, or one that died: replaced now
         if self.queue:
             self.start(self.queue.pop(0))
 

@@ -95,15 +95,28 @@ class _Commands:
         self.lock = threading.Lock()
         self.cancelled: set[int] = set()
         self.tokens: dict[int, CancelToken] = {}
+        self.busy = False  # a job runs (between token() and finished())
         threading.Thread(target=self._read, args=(commands,), name="faceorg-worker-commands", daemon=True).start()
 
     def token(self, job_id: int) -> CancelToken:
         token = CancelToken()
         with self.lock:
-            self.tokens = {job_id: token}
+            self.tokens, self.busy = {job_id: token}, True
             if job_id in self.cancelled:  # cancelled before it started
                 token.cancel()
         return token
+
+    def finished(self) -> None:
+        with self.lock:
+            self.tokens, self.busy = {}, False
+
+    def _end(self) -> None:
+        """Quit, or the parent is gone: a running job is cancelled and ends cleanly; an idle (or
+        still warming) child, which writes nothing, exits at once."""
+        with self.lock:
+            if not self.busy:
+                os._exit(0)
+        self._cancel(None)
 
     def _cancel(self, job_id: int | None) -> None:
         with self.lock:
@@ -123,8 +136,9 @@ class _Commands:
                     self._cancel(message[1])
                 elif message[0] == "quit":
                     break
-        except (EOFError, OSError):  # the parent is gone: stop what runs
-            self._cancel(None)
+        except (EOFError, OSError):  # the parent is gone
+            pass
+        self._end()
         self.jobs.put(None)
 
 
@@ -156,6 +170,8 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
             sender.send(("cancelled", None))
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
             sender.send(("error", (type(exc).__name__, str(exc), traceback.format_exc())))
+        finally:
+            inbox.finished()
     events.close()
 
 

@@ -48,10 +48,11 @@ def make_window(qtbot: Any, lib_path: Path, settings: AppSettings) -> Iterator[C
     """``make_window()``: a shown MainWindow with ``lib_path`` open and its pages loaded."""
     windows: list[MainWindow] = []
 
-    def make(*, pipeline: bool = False) -> MainWindow:
+    def make(*, pipeline: bool = False, warm: bool = False) -> MainWindow:
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         ctx = AppContext(app, settings=settings, theme=Theme(app, force="light"))
+        ctx.imports.warm_on_open = warm  # the import process starts at the first import, not at open
         if pipeline:
             ctx.store.use_pipeline(shared_pipeline())
         window = MainWindow(ctx)

@@ -1,6 +1,6 @@
 """Importing by dropping folders on the window: progress in the status bar, the result in
 the pages, cancel and resume. Real photos (LFW), the real core importer and models, in the
-child process the app starts for each import (core.library.import_job)."""
+warm child process the app keeps for its imports (core.library.import_worker_process)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,9 @@ def test_cancel_an_import_then_import_again_resumes(qtbot: Any, make_window: Any
     qtbot.waitUntil(lambda: bool(outcomes), timeout=IMPORT_WAIT_MS)
     window.ctx.imports.started.disconnect(cancel_at_once)
     assert outcomes[0].cancelled
-    assert not [p for p in multiprocessing.active_children() if p.name == "faceorg-import"]  # the child is gone
+    warm_pid = window.ctx.imports.worker.pid  # the import process stays, warm, for the next import
+    assert warm_pid is not None
+    assert [p.pid for p in multiprocessing.active_children() if p.name == "faceorg-import"] == [warm_pid]
     assert "cancelled" in window.import_status.label.text()
     first = read(window, queries.status)
     assert first.done < 6
@@ -115,6 +117,7 @@ def test_cancel_an_import_then_import_again_resumes(qtbot: Any, make_window: Any
     assert not outcomes[1].cancelled
     assert read(window, queries.status).done == 6
     assert outcomes[1].report.photos_new == 6 - first.done
+    assert window.ctx.imports.worker.stats.pid == warm_pid and window.ctx.imports.worker.stats.models_loaded == 1
 
 
 def test_a_folder_dropped_during_an_import_waits_its_turn_then_regrouping_runs(
@@ -137,3 +140,24 @@ def test_a_folder_dropped_during_an_import_waits_its_turn_then_regrouping_runs(
     assert outcomes[2].report is None and outcomes[2].grouping is not None
     assert outcomes[2].grouping.strictness == "strict"
     assert not imports.running and imports.queue == []
+
+
+def test_the_import_process_is_warm_from_the_open_and_serves_every_import(
+        qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    first, second = lfw_folder(tmp_path, 2, "first"), lfw_folder(tmp_path, 2, "second", start=2)
+    window = make_window(pipeline=True, warm=True)
+    worker = window.ctx.imports.worker
+    warm_pid = worker.pid
+    assert warm_pid is not None  # started when the library opened, before any import
+    outcomes = _finished(window)
+    assert drop(window, [first])
+    qtbot.waitUntil(lambda: len(outcomes) == 1, timeout=IMPORT_WAIT_MS)
+    assert drop(window, [second])
+    qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=IMPORT_WAIT_MS)
+    assert [o.report.photos_new for o in outcomes] == [2, 2]
+    assert worker.stats.pid == warm_pid and worker.stats.jobs == 2
+    assert worker.stats.models_loaded == 1  # loaded while the library opened, not again per import
+    window.close()  # closing the window stops the import process
+    assert worker.pid is None
+    qtbot.waitUntil(lambda: not [p for p in multiprocessing.active_children() if p.name == "faceorg-import"],
+                    timeout=10_000)
