@@ -26,8 +26,8 @@ from app.tasks import Task
 from core.clustering.strictness import DEFAULT_STRICTNESS
 from core.detection import DEFAULT_DETECTOR
 from core.library.import_job import ImportJob
-from core.library.import_worker_process import ImportWorker, WarmSpec
 from core.library.import_rate import RateMeter
+from core.library.import_worker_process import ImportWorker, WarmSpec
 
 log = logging.getLogger(__name__)
 
