@@ -10,7 +10,9 @@
 3. The longest UI-thread stall, from a 5 ms QTimer heartbeat, while scrolling each grid
    (thumbnails loading) and while a real import of LFW photos runs, from the drop until the
    pages have reloaded after it (``--launch-runs 0`` skips part 1). 4. From the click on Import
-   to the first imported photo visible in All Photos (shown as the import commits). Between the steps the UI
+   to the first imported photo visible in All Photos (shown as the import commits), with the import process
+   kept warm from the imports before (``--first-photo-only``: only this, first with the import process
+   started at the click, then warm). Between the steps the UI
    thread waits in a real event loop, as in the app (``--spin``: the earlier busy-waiting
    harness). The app imports in a child process; the JSON says whether torch was loaded here.
 
@@ -310,6 +312,8 @@ def main() -> int:
     parser.add_argument("--launch-runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None, help="keep the big library here")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--first-photo-only", action="store_true",
+                        help="only step 4, twice: with a cold import process (started at the click), then warm")
     parser.add_argument("--spin", action="store_true",
                         help="wait by spinning processEvents() (the harness before 2026-11-28), not in an event loop")
     args = parser.parse_args()
@@ -331,7 +335,7 @@ def main() -> int:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{library}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(pristine, library)
-    if args.launch_runs > 0:
+    if args.launch_runs > 0 and not args.first_photo_only:
         results["launch"] = launch_times(library, args.launch_runs, env)
 
     from app.application import build_window, create_qt_app
@@ -342,11 +346,17 @@ def main() -> int:
     window.show()
     wait_for(lambda: window.people_model.has_loaded and window.groups_model.has_loaded, 120)
     pump(0.5)
-    results["open_ms"] = {key: open_page_ms(window, key) for key in ("people", "groups", "photos")}
-    results["scroll_stall"] = {key: scroll_stall(window, key) for key in ("groups", "photos")}
-    results["import_stall"] = import_stall(window, args.import_photos, workdir)  # cold: models load
-    results["import_stall_warm"] = import_stall(window, args.import_photos, workdir, offset=7)
+    if args.first_photo_only:
+        window.ctx.imports.worker.close()  # cold: the import process starts at the click
+        results["first_photo_cold"] = first_photo_visible(window, args.import_photos, workdir, offset=11)
+    else:
+        results["open_ms"] = {key: open_page_ms(window, key) for key in ("people", "groups", "photos")}
+        results["scroll_stall"] = {key: scroll_stall(window, key) for key in ("groups", "photos")}
+        results["import_stall"] = import_stall(window, args.import_photos, workdir)  # the first import
+        results["import_stall_warm"] = import_stall(window, args.import_photos, workdir, offset=7)
+    # the import process is kept warm between imports (app.importing, core.library.import_worker_process)
     results["first_photo"] = first_photo_visible(window, args.import_photos, workdir)
+    results["first_photo"]["import_process_pid_kept"] = window.ctx.imports.worker.pid is not None
     window.close()
     print(markdown(results))
     print(json.dumps(results, indent=2))
@@ -362,10 +372,12 @@ def markdown(r: dict[str, Any]) -> str:
         ("Launch → window shown, event loop idle", f"{r['launch']['launch_shown_s']:.2f} s", "< 2 s"),
         ("Launch → library open, People filled", f"{r['launch']['launch_library_ready_s']:.2f} s", "—"),
     ] if "launch" in r else []
-    rows += [(f"Open {k.capitalize()}", f"{v:.0f} ms", "< 500 ms") for k, v in r["open_ms"].items()]
+    rows += [(f"Open {k.capitalize()}", f"{v:.0f} ms", "< 500 ms") for k, v in r.get("open_ms", {}).items()]
     rows += [(f"Longest UI stall, scrolling {k} (p99)", f"{v['max_ms']:.0f} ms ({v['p99_ms']:.0f} ms)", "< 50 ms")
-             for k, v in r["scroll_stall"].items()]
+             for k, v in r.get("scroll_stall", {}).items()]
     for key, what in (("import_stall", "first import"), ("import_stall_warm", "next import")):
+        if key not in r:
+            continue
         imp = r[key]
         if "skipped" in imp:
             rows.append((f"Longest UI stall, {what}", "skipped (no LFW)", "< 50 ms"))
@@ -377,10 +389,15 @@ def markdown(r: dict[str, Any]) -> str:
             if ctl:
                 rows.append(("  same period: a plain process sleeping 5 ms, longest gap (p99)",
                              f"{ctl['max_ms']:.0f} ms ({ctl['p99_ms']:.0f} ms)", "(machine)"))
+    cold = r.get("first_photo_cold", {})
+    if "visible_s" in cold:
+        rows.append(("Click Import → first photo visible in All Photos, import process started at the click "
+                     "(process up → visible)", f"{cold['visible_s']:.2f} s ({cold['after_up_s']:.2f} s)",
+                     "< 3 s after the process is up"))
     first = r.get("first_photo", {})
     if "visible_s" in first:
-        rows.append(("Click Import → first photo visible in All Photos (import process up → visible)",
-                     f"{first['visible_s']:.2f} s ({first['after_up_s']:.2f} s)", "< 3 s after the process is up"))
+        rows.append(("Click Import → first photo visible in All Photos, import process kept warm "
+                     "(process up → visible)", f"{first['visible_s']:.2f} s ({first['after_up_s']:.2f} s)", "< 1 s"))
     head = (f"GUI benchmark — {m['date']} — {m['platform']}, {m['cpus']} CPUs, Python {m['python']}, "
             f"Qt {m['qt']} ({m['qpa'] or 'native'}), load {m['load_avg']}, harness: {r.get('harness')}\n"
             f"Library: {lib['photos']:,} photos, {lib['faces']:,} faces, {lib['groups']:,} groups\n\n")
