@@ -49,6 +49,7 @@ class ImportSettings:
     batch_size: int = 32
     commit_every: int = 64
     detector: str = "yunet"
+    read_metadata: bool = True  # face names from XMP (core.metadata); False: --no-metadata
 
 
 def import_folders(library: Library, folders: Sequence[str | os.PathLike[str]], *,
@@ -81,6 +82,8 @@ class _Importer:
             self._restore(plan)
             self._process(plan)
             self._mark_vanished(plan, roots)
+            if self.settings.read_metadata:
+                self._read_metadata(roots)
         except Cancelled:
             self.report.cancelled = True
         self.report.elapsed_s = time.monotonic() - self.t0
@@ -130,6 +133,13 @@ class _Importer:
         for row in missing:
             row.status = "missing"
         self.report.photos_missing += len(missing)
+
+    def _read_metadata(self, roots: list[str]) -> None:
+        """Face names from the photos' XMP (see core.metadata.library_sync)."""
+        from core.metadata.library_sync import sync_metadata
+
+        meta = sync_metadata(self.library, roots, self.pipeline, progress=self.progress, cancel=self.cancel)
+        self.report.add_metadata(meta)
 
     # -- the work ---------------------------------------------------------------------------
     def _process(self, plan: ImportPlan) -> None:

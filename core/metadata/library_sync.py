@@ -1,0 +1,321 @@
+"""The import side: names from photo metadata into the library.
+
+After the importer has stored a folder's photos and faces, :func:`sync_metadata` reads the XMP of
+every photo whose content or sidecars changed since it was last read (all of them the first time),
+on the calling thread only (see :data:`core.metadata.xmp_read.EXIV2_LOCK`), and:
+
+* a face region that matches a detected face (:mod:`core.metadata.matching`) names it;
+* a face region with no detected face becomes a face of its own, cut out and embedded from the
+  region box like a hand-drawn face (:func:`core.library.manual.embed_box`); the next read finds
+  that face, so one region never makes two faces;
+* a name-only tag names the photo's only face; on a photo with several faces it becomes a
+  review suggestion for each of its unnamed faces.
+
+A name from metadata is the user's own naming: the assignment has source "user" (never changed
+by recognition or grouping, a must-link fact for both), and a :class:`FaceMetadata` row records
+that it came from metadata. A name equal to an existing person (``name_key``) joins them. What
+the user decided in this app wins: a face the user named otherwise, or said is not that person,
+keeps its name; the disagreement goes to the report and (unless the user already said "not this
+person") to the review queue. A changed sidecar renames faces that metadata named and nobody
+changed since. Creating people here is the one exception to "only core.library.people creates
+people": metadata naming is not an undoable user operation.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm import Session
+
+from core.imaging.errors import ImageLoadError
+from core.library.people import name_key, normalize_name
+from core.metadata.matching import match
+from core.metadata.regions import Box, to_display, to_pixels
+from core.metadata.sidecars import StoredFrame, read_photo_tags, signature, stored_frame
+from core.metadata.xmp_read import MetadataError, PhotoTags
+from core.progress import CancelToken, ProgressFn, check, report
+from core.storage.embeddings import save_embeddings
+from core.storage.engine import Library, begin_write
+from core.storage.schema import (
+    Assignment,
+    Face,
+    FaceConstraint,
+    FaceMetadata,
+    MetadataSource,
+    Person,
+    Photo,
+    ReviewItem,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from core.pipeline import FacePipeline
+
+COMMIT_EVERY = 64
+REVIEW_DISTANCE = 1.0  # suggestions from metadata have no embedding distance: the middle of the scale
+
+
+@dataclass
+class MetadataReport:
+    """What one metadata read did. ``skipped``/``problems``/``conflicts``: (path, one line)."""
+
+    photos_read: int = 0
+    faces_named: int = 0
+    region_faces: int = 0
+    suggestions: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
+    new_face_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _FaceRow:
+    id: int
+    box: Box
+    ignored: bool
+    person_id: int | None
+    source: str | None
+    person_key: str | None
+    person_name: str | None
+    meta_name: str | None
+
+
+def sync_metadata(library: Library, roots: Sequence[str], pipeline: FacePipeline | None, *,
+                  progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> MetadataReport:
+    """Read the metadata of the photos below ``roots`` that changed since last read (module doc)."""
+    out = MetadataReport()
+    with library.session() as session:
+        todo = _changed_photos(session, roots)
+    for start in range(0, len(todo), COMMIT_EVERY):
+        check(cancel)
+        chunk = todo[start:start + COMMIT_EVERY]
+        read = [(photo, sig, *_read(path)) for photo, path, sig in chunk]
+        with library.session() as session:
+            begin_write(session)
+            for (photo_id, path, _), (_, sig, frame, tags, problems) in zip(chunk, read, strict=True):
+                out.problems += [(path, p) for p in problems]
+                _apply_photo(session, photo_id, path, sig, frame, tags, pipeline, out)
+                out.photos_read += 1
+        report(progress, min(start + COMMIT_EVERY, len(todo)), len(todo), "reading photo metadata")
+    return out
+
+
+def _under(path: str, roots: Sequence[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def _changed_photos(session: Session, roots: Sequence[str]) -> list[tuple[int, str, str]]:
+    rows = session.execute(select(Photo.id, Photo.path, Photo.content_hash, MetadataSource.signature)
+                           .outerjoin(MetadataSource, MetadataSource.photo_id == Photo.id)
+                           .where(Photo.status == "done", Photo.duplicate_of.is_(None)))
+    todo = []
+    for photo_id, path, digest, old in rows:
+        if not _under(path, roots):
+            continue
+        sig = f"{digest}|{signature(path)}"
+        if sig != old:
+            todo.append((photo_id, path, sig))
+    return sorted(todo, key=lambda t: t[1])
+
+
+def _read(path: str) -> tuple[StoredFrame | None, PhotoTags, list[str]]:
+    try:
+        frame = stored_frame(path)
+    except MetadataError as exc:
+        return None, PhotoTags(), [f"photo: {exc}"]
+    tags, problems = read_photo_tags(path, frame)
+    return frame, tags, problems
+
+
+def _faces(session: Session, photo_id: int) -> list[_FaceRow]:
+    q = (select(Face.id, Face.x, Face.y, Face.w, Face.h, Face.ignored, Assignment.person_id, Assignment.source,
+                Person.name_key, Person.name, FaceMetadata.name)
+         .outerjoin(Assignment, Assignment.face_id == Face.id)
+         .outerjoin(Person, Person.id == Assignment.person_id)
+         .outerjoin(FaceMetadata, FaceMetadata.face_id == Face.id)
+         .where(Face.photo_id == photo_id).order_by(Face.id))
+    return [_FaceRow(r[0], (r[1], r[2], r[3], r[4]), bool(r[5]), *r[6:]) for r in session.execute(q)]
+
+
+def _apply_photo(session: Session, photo_id: int, path: str, sig: str, frame: StoredFrame | None,
+                 tags: PhotoTags, pipeline: FacePipeline | None, out: MetadataReport) -> None:
+    out.skipped += [(path, f'region "{s.name}": {s.reason}') for s in tags.skipped]
+    skipped = [{"name": s.name, "reason": s.reason} for s in tags.skipped]
+    if frame is not None and (tags.regions or tags.names):
+        photo = session.get(Photo, photo_id)
+        assert photo is not None
+        width, height = photo.width or 0, photo.height or 0
+        faces = _faces(session, photo_id)
+        boxes = [to_pixels(to_display(r.box, frame.orientation), width, height) for r in tags.regions]
+        matched = match(boxes, [f.box for f in faces])
+        named_here: set[int] = set()
+        for region, box, j in zip(tags.regions, boxes, matched, strict=True):
+            try:
+                name = normalize_name(region.name)
+            except ValueError as exc:
+                skipped.append({"name": region.name[:50], "reason": str(exc)})
+                out.skipped.append((path, f'region "{region.name[:50]}": {exc}'))
+                continue
+            if j is None:
+                face = _region_face(session, photo_id, path, box, name, pipeline, out, skipped)
+                if face is not None:
+                    faces.append(face)
+                continue
+            if faces[j].ignored:
+                reason = "its face is ignored in the library"
+                skipped.append({"name": name, "reason": reason})
+                out.skipped.append((path, f'region "{name}": {reason}'))
+                continue
+            _name_face(session, path, faces[j], name, "region", out)
+            named_here.add(faces[j].id)
+        _name_tags(session, path, faces, tags.names, named_here, out)
+    row = {"photo_id": photo_id, "signature": sig, "source": tags.source or None, "skipped": skipped,
+           "read_at": utcnow()}
+    stmt = insert(MetadataSource.__table__).values(row)
+    session.execute(stmt.on_conflict_do_update(index_elements=["photo_id"], set_={
+        k: stmt.excluded[k] for k in ("signature", "source", "skipped", "read_at")}))
+
+
+def _person(session: Session, name: str) -> tuple[int, str]:
+    person = session.scalars(select(Person).where(Person.name_key == name_key(name))).first()
+    if person is None:
+        person = Person(name=name, name_key=name_key(name))
+        session.add(person)
+        session.flush()
+    return person.id, person.name
+
+
+def _record(session: Session, face_id: int, name: str, origin: str, created: bool = False) -> None:
+    stmt = insert(FaceMetadata.__table__).values(face_id=face_id, name=name, origin=origin, created=created)
+    session.execute(stmt.on_conflict_do_update(index_elements=["face_id"], set_={
+        "name": stmt.excluded.name, "origin": stmt.excluded.origin}))
+
+
+def _assign(session: Session, face_id: int, person_id: int) -> None:
+    stmt = insert(Assignment.__table__).values(face_id=face_id, person_id=person_id, cluster_id=None,
+                                               source="user", confidence=None, updated_at=utcnow())
+    session.execute(stmt.on_conflict_do_update(index_elements=["face_id"], set_={
+        c: stmt.excluded[c] for c in ("person_id", "cluster_id", "source", "confidence", "updated_at")}))
+    session.execute(ReviewItem.__table__.delete().where(ReviewItem.face_id == face_id))
+
+
+def _said_not(session: Session, face_id: int, person_id: int) -> bool:
+    return session.scalar(select(func.count()).select_from(FaceConstraint).where(
+        FaceConstraint.face_id == face_id, FaceConstraint.kind == "not_person",
+        FaceConstraint.person_id == person_id)) > 0
+
+
+def _suggest(session: Session, face_id: int, person_id: int) -> bool:
+    stmt = insert(ReviewItem.__table__).values(face_id=face_id, person_id=person_id, distance=REVIEW_DISTANCE,
+                                               created_at=utcnow())
+    return session.execute(stmt.on_conflict_do_nothing()).rowcount > 0
+
+
+def _name_face(session: Session, path: str, face: _FaceRow, name: str, origin: str, out: MetadataReport) -> None:
+    key = name_key(name)
+    if face.person_key == key:  # already this person: just remember where the name also comes from
+        _record(session, face.id, name, origin)
+        face.meta_name = name
+        return
+    ours = face.source == "user" and face.meta_name is not None and face.person_key == name_key(face.meta_name)
+    if face.source == "user" and not ours:  # the user named it in this app: never replaced silently
+        person_id, person_name = _person(session, name)
+        asked = not _said_not(session, face.id, person_id) and _suggest(session, face.id, person_id)
+        out.suggestions += int(asked)
+        out.conflicts.append((path, f'face {face.id} is "{face.person_name}" in the library, metadata says '
+                                    f'"{person_name}"' + (" (in the review queue)" if asked else "")))
+        return
+    person_id, person_name = _person(session, name)
+    if _said_not(session, face.id, person_id):
+        out.conflicts.append((path, f'face {face.id}: metadata says "{person_name}", you said it is not'))
+        return
+    _assign(session, face.id, person_id)
+    _record(session, face.id, name, origin)
+    face.person_id, face.source, face.person_key, face.person_name = person_id, "user", key, person_name
+    face.meta_name = name
+    out.faces_named += 1
+
+
+def _region_face(session: Session, photo_id: int, path: str, box: Box, name: str, pipeline: FacePipeline | None,
+                 out: MetadataReport, skipped: list[dict[str, str]]) -> _FaceRow | None:
+    reason = None
+    if pipeline is None:
+        reason = "no detected face here, and no face model to embed the region"
+    else:
+        from core.library.manual import embed_box
+
+        try:
+            clipped, embedding, quality = embed_box(path, box, pipeline)
+        except (ValueError, ImageLoadError) as exc:
+            reason = f"no detected face here, and the region cannot be cut out: {exc}"
+    if reason is not None:
+        skipped.append({"name": name, "reason": reason})
+        out.skipped.append((path, f'region "{name}": {reason}'))
+        return None
+    assert pipeline is not None
+    x, y, w, h = clipped
+    face = Face(photo_id=photo_id, x=x, y=y, w=w, h=h, landmarks=None, score=1.0, manual=True,
+                quality_size=quality.size, quality_sharpness=quality.sharpness)
+    session.add(face)
+    session.flush()
+    save_embeddings(session, pipeline.model_id, [(face.id, embedding)])
+    session.execute(update(Photo).where(Photo.id == photo_id).values(face_count=Photo.face_count + 1))
+    person_id, person_name = _person(session, name)
+    _assign(session, face.id, person_id)
+    _record(session, face.id, name, "region", created=True)
+    out.region_faces += 1
+    out.faces_named += 1
+    out.new_face_ids.append(face.id)
+    return _FaceRow(face.id, clipped, False, person_id, "user", name_key(name), person_name, name)
+
+
+def _name_tags(session: Session, path: str, faces: list[_FaceRow], names: list[str], named_here: set[int],
+               out: MetadataReport) -> None:
+    """Name-only tags: the photo's one face takes the name (unless a region of this read named it:
+    then, like on a photo of several faces, the name becomes a suggestion)."""
+    live = [f for f in faces if not f.ignored]
+    have = {f.person_key for f in live if f.person_key is not None}
+    for raw in names:
+        try:
+            name = normalize_name(raw)
+        except ValueError:
+            continue
+        if name_key(name) in have:
+            continue  # a face of this photo already has the name
+        if len(live) == 1 and live[0].id not in named_here:
+            _name_face(session, path, live[0], name, "tag", out)
+            have.add(name_key(name))
+            continue
+        unnamed = [f for f in live if f.person_id is None or f.source != "user"] if len(live) > 1 else []
+        if not unnamed:
+            continue
+        person_id, _ = _person(session, name)
+        out.suggestions += sum(_suggest(session, f.id, person_id) for f in unnamed
+                               if not _said_not(session, f.id, person_id))
+
+
+@dataclass(frozen=True)
+class MetadataCounts:
+    """For ``faceorg status``: faces named from metadata, faces made from regions, skipped regions."""
+
+    faces_named: int
+    region_faces: int
+    regions_skipped: int
+    skipped: list[tuple[str, str, str]]  # (photo path, region name, reason)
+
+
+def metadata_status(session: Session) -> MetadataCounts:
+    named = session.scalar(select(func.count()).select_from(FaceMetadata)) or 0
+    created = session.scalar(select(func.count()).select_from(FaceMetadata).where(FaceMetadata.created)) or 0
+    skipped = [(path, s.get("name", ""), s.get("reason", ""))
+               for path, rows in session.execute(select(Photo.path, MetadataSource.skipped)
+                                                 .join(Photo, Photo.id == MetadataSource.photo_id)
+                                                 .order_by(Photo.path))
+               for s in (rows or [])]
+    return MetadataCounts(named, created, len(skipped), skipped)
