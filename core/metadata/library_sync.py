@@ -213,7 +213,7 @@ def _said_not(session: Session, face_id: int, person_id: int) -> bool:
 
 def _suggest(session: Session, face_id: int, person_id: int) -> bool:
     stmt = insert(ReviewItem.__table__).values(face_id=face_id, person_id=person_id, distance=REVIEW_DISTANCE,
-                                               created_at=utcnow())
+                                               source="metadata", created_at=utcnow())
     return session.execute(stmt.on_conflict_do_nothing()).rowcount > 0
 
 

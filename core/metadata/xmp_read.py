@@ -93,7 +93,7 @@ def read_sidecar(path: str | Path) -> dict[str, object]:
         raise MetadataError(f"unreadable sidecar ({exc.strerror or type(exc).__name__})") from None
     if not data.strip():
         raise MetadataError("empty sidecar")
-    if b"<" not in data[:4096]:
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         raise MetadataError("sidecar is not XML")
     return xmp_from_bytes(data)
 

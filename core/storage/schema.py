@@ -206,6 +206,9 @@ class ReviewItem(Base):
     face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     distance: Mapped[float] = mapped_column(Float)
+    # "recognizer" (replaced at each grouping) or "metadata" (photo metadata disagrees with the
+    # library, or a name-only tag on a photo of several faces: stays until answered); revision 0003
+    source: Mapped[str] = mapped_column(String(16), default="recognizer", server_default="recognizer")
     created_at: Mapped[datetime] = mapped_column(
         DateTime, default=utcnow, server_default=func.current_timestamp())
 

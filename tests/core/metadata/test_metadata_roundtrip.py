@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from metadata_support import copy, exiftool, lfw, named_faces, need_exiftool, run_import, shared_pipeline
+from metadata_support import copy, exiftool, named_faces, need_exiftool, run_import, shared_pipeline
 from sqlalchemy import select
 
 from core.library.people import assign_faces

@@ -1,4 +1,4 @@
-"""Names from photo metadata (XMP): metadata_sources and face_metadata.
+"""Names from photo metadata (XMP): metadata_sources, face_metadata, review_items.source.
 
 Revision ID: 0003
 Revises: 0002
@@ -40,6 +40,12 @@ def upgrade() -> None:
     )
 
 
+    with op.batch_alter_table("review_items") as batch_op:
+        batch_op.add_column(sa.Column("source", sa.String(length=16), server_default="recognizer", nullable=False))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("review_items") as batch_op:
+        batch_op.drop_column("source")
     op.drop_table("face_metadata")
     op.drop_table("metadata_sources")
