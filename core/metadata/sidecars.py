@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
+import core.imaging.loader  # noqa: F401 - registers the HEIF opener with Pillow
 from core.metadata.xmp_read import MetadataError, PhotoTags, parse, read_embedded, read_sidecar
 
 _ORIENTATION_TAG = 0x0112

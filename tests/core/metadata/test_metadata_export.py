@@ -180,3 +180,24 @@ def test_changed_sidecar_renames_but_never_a_name_given_in_the_app(library, tmp_
     regroup(library)  # grouping replaces its own suggestions, never metadata's question
     with library.session() as s:
         assert [(q.face_id, q.person_name) for q in review_queue(s)] == [(face_b, "Hugo Rafael Chavez")]
+
+
+@pytest.mark.lfw
+def test_heic_is_read_through_pillow_heif_and_always_gets_a_sidecar(library, tmp_path):
+    need_exiftool()
+    import pillow_heif
+
+    folder = tmp_path / "heic"
+    folder.mkdir()
+    photo = folder / "colin.heic"
+    pillow_heif.register_heif_opener()
+    Image.open(lfw("Colin_Powell_0001")).save(photo, quality=90)
+    exiftool("-overwrite_original", mwg_arg([("Colin Powell", (0.472, 0.536, 0.33, 0.45))], (250, 250)), photo)
+    report = run_import(library, folder, shared_pipeline())
+    assert report.metadata_faces_named == 1 and report.metadata_problems == []
+    digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+    result = export_xmp(library, [folder], embedded=True)
+    assert result.errors == [] and result.sidecars == 1 and result.embedded == 0
+    assert hashlib.sha256(photo.read_bytes()).hexdigest() == digest
+    info = exif_json(folder / "colin.heic.xmp", "-XMP:all")
+    assert [r["Name"] for r in info["XMP-mwg-rs:RegionInfo"]["RegionList"]] == ["Colin Powell"]
