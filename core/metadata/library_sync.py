@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from core.imaging.errors import ImageLoadError
 from core.library.people import name_key, normalize_name
+from core.library.undo import chunks
 from core.metadata.matching import match
 from core.metadata.regions import Box, to_display, to_pixels
 from core.metadata.sidecars import StoredFrame, read_photo_tags, signature, stored_frame
@@ -95,15 +96,27 @@ def sync_metadata(library: Library, roots: Sequence[str], pipeline: FacePipeline
     for start in range(0, len(todo), COMMIT_EVERY):
         check(cancel)
         chunk = todo[start:start + COMMIT_EVERY]
-        read = [(photo, sig, *_read(path)) for photo, path, sig in chunk]
+        read = [_read(path) for _, path, _ in chunk]
         with library.session() as session:
             begin_write(session)
-            for (photo_id, path, _), (_, sig, frame, tags, problems) in zip(chunk, read, strict=True):
+            batch = _Batch(session, [photo_id for (photo_id, _, _), (frame, tags, _) in zip(chunk, read, strict=True)
+                                     if frame is not None and (tags.regions or tags.names)])
+            batch.load_people({_clean(n) for _, tags, _ in read for n in [*(r.name for r in tags.regions), *tags.names]}
+                              - {""})
+            for (photo_id, path, sig), (frame, tags, problems) in zip(chunk, read, strict=True):
                 out.problems += [(path, p) for p in problems]
-                _apply_photo(session, photo_id, path, sig, frame, tags, pipeline, out)
+                _apply_photo(batch, photo_id, path, sig, frame, tags, pipeline, out)
                 out.photos_read += 1
+            batch.flush()
         report(progress, min(start + COMMIT_EVERY, len(todo)), len(todo), "reading photo metadata")
     return out
+
+
+def _clean(name: str) -> str:
+    try:
+        return normalize_name(name)
+    except ValueError:
+        return ""
 
 
 def _under(path: str, roots: Sequence[str]) -> bool:
@@ -133,25 +146,95 @@ def _read(path: str) -> tuple[StoredFrame | None, PhotoTags, list[str]]:
     return frame, tags, problems
 
 
-def _faces(session: Session, photo_id: int) -> list[_FaceRow]:
-    q = (select(Face.id, Face.x, Face.y, Face.w, Face.h, Face.ignored, Assignment.person_id, Assignment.source,
-                Person.name_key, Person.name, FaceMetadata.name)
-         .outerjoin(Assignment, Assignment.face_id == Face.id)
-         .outerjoin(Person, Person.id == Assignment.person_id)
-         .outerjoin(FaceMetadata, FaceMetadata.face_id == Face.id)
-         .where(Face.photo_id == photo_id).order_by(Face.id))
-    return [_FaceRow(r[0], (r[1], r[2], r[3], r[4]), bool(r[5]), *r[6:]) for r in session.execute(q)]
+class _Batch:
+    """One transaction's reads (faces, sizes, "not this person" statements: one query each for
+    the photos with something to apply) and writes (collected, then one statement per table)."""
+
+    def __init__(self, session: Session, photo_ids: list[int]) -> None:
+        self.session = session
+        self.faces: dict[int, list[_FaceRow]] = {p: [] for p in photo_ids}
+        self.sizes: dict[int, tuple[int, int]] = {}
+        self.people: dict[str, tuple[int, str]] = {}
+        self.said_not: set[tuple[int, int]] = set()
+        self.assign: dict[int, int] = {}
+        self.meta: dict[int, dict] = {}
+        self.reviews: dict[tuple[int, int], dict] = {}
+        self.sources: list[dict] = []
+        for chunk in chunks(photo_ids):
+            q = (select(Face.photo_id, Face.id, Face.x, Face.y, Face.w, Face.h, Face.ignored, Assignment.person_id,
+                        Assignment.source, Person.name_key, Person.name, FaceMetadata.name)
+                 .outerjoin(Assignment, Assignment.face_id == Face.id)
+                 .outerjoin(Person, Person.id == Assignment.person_id)
+                 .outerjoin(FaceMetadata, FaceMetadata.face_id == Face.id)
+                 .where(Face.photo_id.in_(chunk)).order_by(Face.id))
+            for r in session.execute(q):
+                self.faces[r[0]].append(_FaceRow(r[1], (r[2], r[3], r[4], r[5]), bool(r[6]), *r[7:]))
+            self.sizes.update({i: (w or 0, h or 0) for i, w, h in session.execute(
+                select(Photo.id, Photo.width, Photo.height).where(Photo.id.in_(chunk)))})
+            faces = select(Face.id).where(Face.photo_id.in_(chunk))
+            self.said_not.update((f, p) for f, p in session.execute(
+                select(FaceConstraint.face_id, FaceConstraint.person_id).where(
+                    FaceConstraint.kind == "not_person", FaceConstraint.face_id.in_(faces))))
+
+    def load_people(self, names: set[str]) -> None:
+        """The people these names (already normalized) belong to, in one query."""
+        keys = sorted({name_key(n) for n in names} - set(self.people))
+        for chunk in chunks(keys):
+            self.people.update({k: (i, n) for i, n, k in self.session.execute(
+                select(Person.id, Person.name, Person.name_key).where(Person.name_key.in_(chunk)))})
+
+    def person(self, name: str) -> tuple[int, str]:
+        """The person called ``name`` (normalized), created if new."""
+        key = name_key(name)
+        if key not in self.people:
+            self.load_people({name})
+        if key not in self.people:
+            person_id = self.session.scalar(insert(Person.__table__).values(
+                name=name, name_key=key, hidden=False, created_at=utcnow()).returning(Person.__table__.c.id))
+            self.people[key] = (int(person_id), name)
+        return self.people[key]
+
+    def record(self, face_id: int, name: str, origin: str, created: bool = False) -> None:
+        self.meta[face_id] = {"face_id": face_id, "name": name, "origin": origin, "created": created}
+
+    def suggest(self, face_id: int, person_id: int) -> bool:
+        if (face_id, person_id) in self.said_not or (face_id, person_id) in self.reviews:
+            return False
+        self.reviews[(face_id, person_id)] = {"face_id": face_id, "person_id": person_id,
+                                              "distance": REVIEW_DISTANCE, "source": "metadata",
+                                              "created_at": utcnow()}
+        return True
+
+    def flush(self) -> None:
+        s, now = self.session, utcnow()
+        if self.assign:
+            for chunk in chunks(list(self.assign)):
+                s.execute(ReviewItem.__table__.delete().where(ReviewItem.face_id.in_(chunk)))
+            stmt = insert(Assignment.__table__)
+            s.execute(stmt.on_conflict_do_update(index_elements=["face_id"], set_={
+                c: stmt.excluded[c] for c in ("person_id", "cluster_id", "source", "confidence", "updated_at")}),
+                [{"face_id": f, "person_id": p, "cluster_id": None, "source": "user", "confidence": None,
+                  "updated_at": now} for f, p in self.assign.items()])
+        if self.meta:
+            stmt = insert(FaceMetadata.__table__)
+            s.execute(stmt.on_conflict_do_update(index_elements=["face_id"], set_={
+                "name": stmt.excluded.name, "origin": stmt.excluded.origin}), list(self.meta.values()))
+        reviews = [r for (f, _), r in self.reviews.items() if f not in self.assign]
+        if reviews:
+            s.execute(insert(ReviewItem.__table__).on_conflict_do_nothing(), reviews)
+        if self.sources:
+            stmt = insert(MetadataSource.__table__)
+            s.execute(stmt.on_conflict_do_update(index_elements=["photo_id"], set_={
+                k: stmt.excluded[k] for k in ("signature", "source", "skipped", "read_at")}), self.sources)
 
 
-def _apply_photo(session: Session, photo_id: int, path: str, sig: str, frame: StoredFrame | None,
+def _apply_photo(batch: _Batch, photo_id: int, path: str, sig: str, frame: StoredFrame | None,
                  tags: PhotoTags, pipeline: FacePipeline | None, out: MetadataReport) -> None:
     out.skipped += [(path, f'region "{s.name}": {s.reason}') for s in tags.skipped]
     skipped = [{"name": s.name, "reason": s.reason} for s in tags.skipped]
     if frame is not None and (tags.regions or tags.names):
-        photo = session.get(Photo, photo_id)
-        assert photo is not None
-        width, height = photo.width or 0, photo.height or 0
-        faces = _faces(session, photo_id)
+        width, height = batch.sizes.get(photo_id, (0, 0))
+        faces = batch.faces[photo_id]
         boxes = [to_pixels(to_display(r.box, frame.orientation), width, height) for r in tags.regions]
         matched = match(boxes, [f.box for f in faces])
         named_here: set[int] = set()
@@ -163,7 +246,7 @@ def _apply_photo(session: Session, photo_id: int, path: str, sig: str, frame: St
                 out.skipped.append((path, f'region "{region.name[:50]}": {exc}'))
                 continue
             if j is None:
-                face = _region_face(session, photo_id, path, box, name, pipeline, out, skipped)
+                face = _region_face(batch, photo_id, path, box, name, pipeline, out, skipped)
                 if face is not None:
                     faces.append(face)
                 continue
@@ -172,77 +255,39 @@ def _apply_photo(session: Session, photo_id: int, path: str, sig: str, frame: St
                 skipped.append({"name": name, "reason": reason})
                 out.skipped.append((path, f'region "{name}": {reason}'))
                 continue
-            _name_face(session, path, faces[j], name, "region", out)
+            _name_face(batch, path, faces[j], name, "region", out)
             named_here.add(faces[j].id)
-        _name_tags(session, path, faces, tags.names, named_here, out)
-    row = {"photo_id": photo_id, "signature": sig, "source": tags.source or None, "skipped": skipped,
-           "read_at": utcnow()}
-    stmt = insert(MetadataSource.__table__).values(row)
-    session.execute(stmt.on_conflict_do_update(index_elements=["photo_id"], set_={
-        k: stmt.excluded[k] for k in ("signature", "source", "skipped", "read_at")}))
+        _name_tags(batch, path, faces, tags.names, named_here, out)
+    batch.sources.append({"photo_id": photo_id, "signature": sig, "source": tags.source or None,
+                          "skipped": skipped, "read_at": utcnow()})
 
 
-def _person(session: Session, name: str) -> tuple[int, str]:
-    person = session.scalars(select(Person).where(Person.name_key == name_key(name))).first()
-    if person is None:
-        person = Person(name=name, name_key=name_key(name))
-        session.add(person)
-        session.flush()
-    return person.id, person.name
-
-
-def _record(session: Session, face_id: int, name: str, origin: str, created: bool = False) -> None:
-    stmt = insert(FaceMetadata.__table__).values(face_id=face_id, name=name, origin=origin, created=created)
-    session.execute(stmt.on_conflict_do_update(index_elements=["face_id"], set_={
-        "name": stmt.excluded.name, "origin": stmt.excluded.origin}))
-
-
-def _assign(session: Session, face_id: int, person_id: int) -> None:
-    stmt = insert(Assignment.__table__).values(face_id=face_id, person_id=person_id, cluster_id=None,
-                                               source="user", confidence=None, updated_at=utcnow())
-    session.execute(stmt.on_conflict_do_update(index_elements=["face_id"], set_={
-        c: stmt.excluded[c] for c in ("person_id", "cluster_id", "source", "confidence", "updated_at")}))
-    session.execute(ReviewItem.__table__.delete().where(ReviewItem.face_id == face_id))
-
-
-def _said_not(session: Session, face_id: int, person_id: int) -> bool:
-    return session.scalar(select(func.count()).select_from(FaceConstraint).where(
-        FaceConstraint.face_id == face_id, FaceConstraint.kind == "not_person",
-        FaceConstraint.person_id == person_id)) > 0
-
-
-def _suggest(session: Session, face_id: int, person_id: int) -> bool:
-    stmt = insert(ReviewItem.__table__).values(face_id=face_id, person_id=person_id, distance=REVIEW_DISTANCE,
-                                               source="metadata", created_at=utcnow())
-    return session.execute(stmt.on_conflict_do_nothing()).rowcount > 0
-
-
-def _name_face(session: Session, path: str, face: _FaceRow, name: str, origin: str, out: MetadataReport) -> None:
+def _name_face(batch: _Batch, path: str, face: _FaceRow, name: str, origin: str, out: MetadataReport) -> None:
     key = name_key(name)
     if face.person_key == key:  # already this person: just remember where the name also comes from
-        _record(session, face.id, name, origin)
+        batch.record(face.id, name, origin)
         face.meta_name = name
         return
     ours = face.source == "user" and face.meta_name is not None and face.person_key == name_key(face.meta_name)
     if face.source == "user" and not ours:  # the user named it in this app: never replaced silently
-        person_id, person_name = _person(session, name)
-        asked = not _said_not(session, face.id, person_id) and _suggest(session, face.id, person_id)
+        person_id, person_name = batch.person(name)
+        asked = batch.suggest(face.id, person_id)
         out.suggestions += int(asked)
         out.conflicts.append((path, f'face {face.id} is "{face.person_name}" in the library, metadata says '
                                     f'"{person_name}"' + (" (in the review queue)" if asked else "")))
         return
-    person_id, person_name = _person(session, name)
-    if _said_not(session, face.id, person_id):
+    person_id, person_name = batch.person(name)
+    if (face.id, person_id) in batch.said_not:
         out.conflicts.append((path, f'face {face.id}: metadata says "{person_name}", you said it is not'))
         return
-    _assign(session, face.id, person_id)
-    _record(session, face.id, name, origin)
+    batch.assign[face.id] = person_id
+    batch.record(face.id, name, origin)
     face.person_id, face.source, face.person_key, face.person_name = person_id, "user", key, person_name
     face.meta_name = name
     out.faces_named += 1
 
 
-def _region_face(session: Session, photo_id: int, path: str, box: Box, name: str, pipeline: FacePipeline | None,
+def _region_face(batch: _Batch, photo_id: int, path: str, box: Box, name: str, pipeline: FacePipeline | None,
                  out: MetadataReport, skipped: list[dict[str, str]]) -> _FaceRow | None:
     reason = None
     if pipeline is None:
@@ -259,6 +304,7 @@ def _region_face(session: Session, photo_id: int, path: str, box: Box, name: str
         out.skipped.append((path, f'region "{name}": {reason}'))
         return None
     assert pipeline is not None
+    session = batch.session
     x, y, w, h = clipped
     face = Face(photo_id=photo_id, x=x, y=y, w=w, h=h, landmarks=None, score=1.0, manual=True,
                 quality_size=quality.size, quality_sharpness=quality.sharpness)
@@ -266,16 +312,16 @@ def _region_face(session: Session, photo_id: int, path: str, box: Box, name: str
     session.flush()
     save_embeddings(session, pipeline.model_id, [(face.id, embedding)])
     session.execute(update(Photo).where(Photo.id == photo_id).values(face_count=Photo.face_count + 1))
-    person_id, person_name = _person(session, name)
-    _assign(session, face.id, person_id)
-    _record(session, face.id, name, "region", created=True)
+    person_id, person_name = batch.person(name)
+    batch.assign[face.id] = person_id
+    batch.record(face.id, name, "region", created=True)
     out.region_faces += 1
     out.faces_named += 1
     out.new_face_ids.append(face.id)
     return _FaceRow(face.id, clipped, False, person_id, "user", name_key(name), person_name, name)
 
 
-def _name_tags(session: Session, path: str, faces: list[_FaceRow], names: list[str], named_here: set[int],
+def _name_tags(batch: _Batch, path: str, faces: list[_FaceRow], names: list[str], named_here: set[int],
                out: MetadataReport) -> None:
     """Name-only tags: the photo's one face takes the name (unless a region of this read named it:
     then, like on a photo of several faces, the name becomes a suggestion)."""
@@ -289,15 +335,14 @@ def _name_tags(session: Session, path: str, faces: list[_FaceRow], names: list[s
         if name_key(name) in have:
             continue  # a face of this photo already has the name
         if len(live) == 1 and live[0].id not in named_here:
-            _name_face(session, path, live[0], name, "tag", out)
+            _name_face(batch, path, live[0], name, "tag", out)
             have.add(name_key(name))
             continue
         unnamed = [f for f in live if f.person_id is None or f.source != "user"] if len(live) > 1 else []
         if not unnamed:
             continue
-        person_id, _ = _person(session, name)
-        out.suggestions += sum(_suggest(session, f.id, person_id) for f in unnamed
-                               if not _said_not(session, f.id, person_id))
+        person_id, _ = batch.person(name)
+        out.suggestions += sum(batch.suggest(f.id, person_id) for f in unnamed)
 
 
 @dataclass(frozen=True)
