@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -71,6 +72,9 @@ class SettingsDialog(QDialog):
         form.addRow("&Face detector:", self.detector)
         form.addRow("&Grouping:", column)
         form.addRow("&Worker threads:", self.threads)
+        self.write_names = QCheckBox("Write names to photos (XMP sidecars digiKam, Lightroom and Windows read)")
+        self.write_names.setChecked(settings.write_names)
+        form.addRow("&Names:", self.write_names)
         for label_row in range(form.rowCount()):
             label = form.itemAt(label_row, QFormLayout.ItemRole.LabelRole)
             field = form.itemAt(label_row, QFormLayout.ItemRole.FieldRole)
@@ -136,7 +140,8 @@ class SettingsDialog(QDialog):
         changed = {"library": self.library.text().strip() != str(s.library_path),
                    "strictness": self.chosen_strictness() != s.strictness,
                    "detector": self.detector.currentData() != s.detector,
-                   "threads": self.threads.value() != s.threads}
+                   "threads": self.threads.value() != s.threads,
+                   "write_names": self.write_names.isChecked() != s.write_names}
         if self.library.text().strip():
             from pathlib import Path
 
@@ -144,4 +149,5 @@ class SettingsDialog(QDialog):
         s.strictness = self.chosen_strictness()
         s.detector = str(self.detector.currentData())
         s.threads = self.threads.value()
+        s.write_names = self.write_names.isChecked()
         return changed

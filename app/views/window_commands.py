@@ -121,11 +121,18 @@ class WindowCommands:
         s, ctx = self.ctx.settings, self.ctx
         ctx.store.pipeline_settings.update(detector=s.detector, threads=s.threads)
         ctx.imports.strictness = s.strictness
+        ctx.names_writer.auto = s.write_names
         if changed.get("library"):
             ctx.undo.stack.clear()
             self.open_library(s.library_path)
         elif changed.get("strictness"):
             ctx.imports.regroup()
+
+    def write_names(self) -> None:
+        """File > Write Names to Photos: sidecars for every photo with a named face, with progress."""
+        from app.views.names_progress import run_names_writer
+
+        run_names_writer(self)
 
     def show_about(self) -> None:
         about(self)
