@@ -115,7 +115,8 @@ def _matching(named: dict, faces: dict, seed: int = 0) -> dict[str, dict[str, in
         "mutual centre-inside": lambda r, f: centre_inside(r, f) and centre_inside(f, r),
     }
     rng = np.random.default_rng(seed)
-    out = {k: {"right": 0, "wrong": 0, "none": 0} for k in [*rules, "chosen (IoU >= 0.3 or mutual centre)"]}
+    chosen = "chosen: IoU >= 0.3 or centre of region in face, one to one"
+    out = {k: {"right": 0, "wrong": 0, "none": 0} for k in [*rules, chosen]}
     for photo, items in named.items():
         boxes = faces[photo]
         for _, (x, y, w, h) in items:
@@ -130,8 +131,7 @@ def _matching(named: dict, faces: dict, seed: int = 0) -> dict[str, dict[str, in
                     best = max(ok, key=lambda j: iou(region, boxes[j]), default=None)
                     out[name]["none" if best is None else "right" if best == right else "wrong"] += 1
                 got = match([region], boxes)[0]
-                key = "chosen (IoU >= 0.3 or mutual centre)"
-                out[key]["none" if got is None else "right" if got == right else "wrong"] += 1
+                out[chosen]["none" if got is None else "right" if got == right else "wrong"] += 1
     return out
 
 

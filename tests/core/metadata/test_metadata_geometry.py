@@ -74,3 +74,34 @@ def test_cli_export_and_status(tmp_path, capsys):
     assert (status["metadata_faces_named"], status["metadata_region_faces"], status["metadata_regions_skipped"]) \
         == (0, 0, [])
     assert main(["--library", str(tmp_path / "none.sqlite"), "export-xmp"]) == 1
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".tif", ".webp"])
+def test_embedded_export_into_each_format(tmp_path, suffix):
+    from metadata_support import exif_json
+
+    from core.metadata.export import export_xmp
+
+    photo = tmp_path / f"astronaut{suffix}"
+    Image.fromarray(data.astronaut()).save(photo)
+    with open_library(tmp_path / "lib.sqlite") as library:
+        with library.session() as s:
+            row = Photo(path=str(photo), size=1, mtime=0.0, content_hash="x", width=512, height=512,
+                        status="done", face_count=1)
+            s.add(row)
+            s.flush()
+            face = Face(photo_id=row.id, x=170.0, y=50.0, w=90.0, h=110.0, score=0.99)
+            s.add(face)
+            s.flush()
+            assign_faces(s, [face.id], "Eileen Collins")
+            s.commit()
+        pixels = np.asarray(Image.open(photo)).copy()
+        result = export_xmp(library, embedded=True)
+        assert (result.embedded, result.errors) == (1, [])
+        assert not list(tmp_path.glob("*.xmp"))
+        assert np.array_equal(np.asarray(Image.open(photo)), pixels)  # the pixels are untouched
+        info = exif_json(photo, "-XMP:all")
+        (region,) = info["XMP-mwg-rs:RegionInfo"]["RegionList"]
+        assert region["Name"] == "Eileen Collins"
+        assert abs(float(region["Area"]["X"]) * 512 - 215) < 0.01 and abs(float(region["Area"]["W"]) * 512 - 90) < 0.01
+        assert export_xmp(library, embedded=True).written == 0
