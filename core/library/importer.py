@@ -138,7 +138,8 @@ class _Importer:
         """Face names from the photos' XMP (see core.metadata.library_sync)."""
         from core.metadata.library_sync import sync_metadata
 
-        meta = sync_metadata(self.library, roots, self.pipeline, progress=self.progress, cancel=self.cancel)
+        # no progress of its own: it is a few percent of an import, and the import's progress stays its last word
+        meta = sync_metadata(self.library, roots, self.pipeline, cancel=self.cancel)
         self.report.add_metadata(meta)
 
     # -- the work ---------------------------------------------------------------------------
