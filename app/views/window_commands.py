@@ -105,7 +105,13 @@ class WindowCommands:
 
     def show_report(self) -> None:
         last = self.ctx.imports.last
-        dialog = ImportReportDialog(self.ctx.store, list(last.errors) if last else [], self)
+        rows = list(last.errors) if last else []
+        report = last.report if last is not None else None
+        if report is not None:  # names from photo metadata: what was skipped or disagrees (issue 12)
+            rows += [(p, f"metadata: {r}") for p, r in [*getattr(report, "metadata_problems", []),
+                                                         *getattr(report, "metadata_skipped", []),
+                                                         *getattr(report, "metadata_conflicts", [])]]
+        dialog = ImportReportDialog(self.ctx.store, rows, self)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         self.report_dialog = dialog
