@@ -65,3 +65,20 @@ def test_setting_writes_names_after_changes(qtbot: Any, make_window: Any, lib_pa
     with qtbot.waitSignal(window.ctx.names_writer.finished, timeout=WAIT_MS + 5000):
         window.ctx.store.changed.emit()  # what every edit and import does
     assert _names_in(sidecar) == [("Eileen Collins", (170, 50, 90, 110))]
+
+
+def test_import_report_lists_metadata_problems(qtbot: Any, make_window: Any) -> None:
+    from app.importing import ImportOutcome
+    from core.library.results import ImportReport
+
+    window = make_window()
+    report = ImportReport(errors=[("/p/bad.jpg", "not an image")],
+                          metadata_skipped=[("/p/a.jpg", 'region "Ann": coordinates outside 0..1')],
+                          metadata_problems=[("/p/b.jpg", "b.jpg.xmp: sidecar is not XML")])
+    window.ctx.imports.last = ImportOutcome(report, errors=list(report.errors))
+    window.show_report()
+    model = window.report_dialog.model
+    qtbot.waitUntil(lambda: window.report_dialog.summary.text() != "Loading…", timeout=WAIT_MS)
+    rows = [(model.index(r, 0).data(), model.index(r, 1).data()) for r in range(model.rowCount())]
+    assert sorted(rows) == [("/p/a.jpg", 'metadata: region "Ann": coordinates outside 0..1'),
+                            ("/p/b.jpg", "metadata: b.jpg.xmp: sidecar is not XML"), ("/p/bad.jpg", "not an image")]
