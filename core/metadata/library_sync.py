@@ -155,6 +155,7 @@ class _Batch:
         self.faces: dict[int, list[_FaceRow]] = {p: [] for p in photo_ids}
         self.sizes: dict[int, tuple[int, int]] = {}
         self.people: dict[str, tuple[int, str]] = {}
+        self.looked_up: set[str] = set()  # name keys asked for (found or not)
         self.said_not: set[tuple[int, int]] = set()
         self.assign: dict[int, int] = {}
         self.meta: dict[int, dict] = {}
@@ -178,7 +179,8 @@ class _Batch:
 
     def load_people(self, names: set[str]) -> None:
         """The people these names (already normalized) belong to, in one query."""
-        keys = sorted({name_key(n) for n in names} - set(self.people))
+        keys = sorted({name_key(n) for n in names} - set(self.people) - self.looked_up)
+        self.looked_up.update(keys)
         for chunk in chunks(keys):
             self.people.update({k: (i, n) for i, n, k in self.session.execute(
                 select(Person.id, Person.name, Person.name_key).where(Person.name_key.in_(chunk)))})
