@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from core.imaging.loader import content_hash
 from core.metadata.regions import swaps_axes, to_normalized, to_stored
@@ -100,7 +101,7 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def _photos(session, roots: list[str] | None) -> list[_PhotoFaces]:  # noqa: ANN001 - a Session
+def _photos(session: Session, roots: list[str] | None) -> list[_PhotoFaces]:
     """Photos with a named face, or with a face that metadata once named (to clean up its name)."""
     q = (select(Photo.id, Photo.path, Photo.width, Photo.height, Face.id, Face.x, Face.y, Face.w, Face.h,
                 Face.ignored, Person.name, FaceMetadata.name)
