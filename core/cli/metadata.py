@@ -9,45 +9,35 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
+from core.cli.common import CliError, add_command, open_library_cli, sigint_cancels
 from core.progress import CancelToken
 
 MAX_LISTED = 20
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("export-xmp", help="write face names into XMP sidecars (or into the photos)")
+    p = add_command(subparsers, "export-xmp", run_export,
+                    "write face names into XMP sidecars (or into the photos)", json_flag=True)
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="only photos below these folders (default: all)")
     p.add_argument("--embedded", action="store_true",
                    help="write into JPEG, PNG, TIFF and WebP files themselves (HEIC always gets a sidecar)")
     p.add_argument("--sidecar-name", choices=["jpg.xmp", "xmp"], default="jpg.xmp",
                    help="sidecar name: photo.jpg.xmp (digiKam, darktable; default) or photo.xmp (Lightroom)")
-    p.add_argument("--json", action="store_true", help="print the report as one JSON object (stable keys)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    p.set_defaults(func=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from core.cli.library import _sigint_cancels
     from core.cli.progressbar import ProgressBar
     from core.metadata.export import export_xmp
     from core.paths import default_library_path
-    from core.storage.engine import LibraryVersionError, open_library
-    from core.storage.lock import LibraryLockedError
 
     path = args.library or str(default_library_path())
-    if not os.path.exists(path):
-        print(f"faceorg: no library at {path}", file=sys.stderr)
-        return 1
-    try:
-        library = open_library(path)
-    except (LibraryLockedError, LibraryVersionError) as exc:
-        print(f"faceorg: {exc}", file=sys.stderr)
-        return 2
+    if not os.path.exists(path):  # opening for writing would make an empty library
+        raise CliError(f"no library at {path}")
     token = CancelToken()
     bar = None if args.no_progress else ProgressBar()
-    with library, _sigint_cancels(token):
+    with open_library_cli(args, write=True) as library, sigint_cancels(token):
         try:
             result = export_xmp(library, args.folders or None, embedded=args.embedded,
                                 sidecar_style=args.sidecar_name, progress=bar, cancel=token)

@@ -28,6 +28,7 @@ from core.metadata.xmp_write import EMPTY_PACKET, NamedFace, apply_changes, plan
 from core.progress import Cancelled, CancelToken, ProgressFn, check, report
 from core.storage.engine import Library, begin_write
 from core.storage.schema import Assignment, Face, FaceMetadata, Person, Photo
+from core.storage.states import PhotoStatus
 
 SIDECAR_STYLES = ("jpg.xmp", "xmp")
 EMBEDDABLE = {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp"}
@@ -109,7 +110,7 @@ def _photos(session: Session, roots: list[str] | None) -> list[_PhotoFaces]:
          .outerjoin(Assignment, Assignment.face_id == Face.id)
          .outerjoin(Person, Person.id == Assignment.person_id)
          .outerjoin(FaceMetadata, FaceMetadata.face_id == Face.id)
-         .where(Photo.status == "done", Photo.duplicate_of.is_(None))
+         .where(Photo.status == PhotoStatus.DONE, Photo.duplicate_of.is_(None))
          .order_by(Photo.path, Face.id))
     photos: dict[int, _PhotoFaces] = {}
     for pid, path, width, height, _fid, x, y, w, h, ignored, person, meta in session.execute(q):

@@ -34,12 +34,12 @@ from sqlalchemy.orm import Session
 
 from core.imaging.errors import ImageLoadError
 from core.library.people import name_key, normalize_name
-from core.library.undo import chunks
 from core.metadata.matching import match
 from core.metadata.regions import Box, to_display, to_pixels
 from core.metadata.sidecars import StoredFrame, read_photo_tags, signature, stored_frame
 from core.metadata.xmp_read import MetadataError, PhotoTags
 from core.progress import CancelToken, ProgressFn, check, report
+from core.storage.batches import IN_LIST_SIZE, chunks
 from core.storage.embeddings import save_embeddings
 from core.storage.engine import Library, begin_write
 from core.storage.schema import (
@@ -53,6 +53,7 @@ from core.storage.schema import (
     ReviewItem,
     utcnow,
 )
+from core.storage.states import AssignmentSource, PhotoStatus
 
 if TYPE_CHECKING:
     from core.pipeline import FacePipeline
@@ -126,7 +127,7 @@ def _under(path: str, roots: Sequence[str]) -> bool:
 def _changed_photos(session: Session, roots: Sequence[str]) -> list[tuple[int, str, str]]:
     rows = session.execute(select(Photo.id, Photo.path, Photo.content_hash, MetadataSource.signature)
                            .outerjoin(MetadataSource, MetadataSource.photo_id == Photo.id)
-                           .where(Photo.status == "done", Photo.duplicate_of.is_(None)))
+                           .where(Photo.status == PhotoStatus.DONE, Photo.duplicate_of.is_(None)))
     todo = []
     for photo_id, path, digest, old in rows:
         if not _under(path, roots):
@@ -169,19 +170,21 @@ class _Batch:
                  .outerjoin(FaceMetadata, FaceMetadata.face_id == Face.id)
                  .where(Face.photo_id.in_(chunk)).order_by(Face.id))
             for r in session.execute(q):
-                self.faces[r[0]].append(_FaceRow(r[1], (r[2], r[3], r[4], r[5]), bool(r[6]), *r[7:]))
+                self.faces[r[0]].append(_FaceRow(r[1], (r[2], r[3], r[4], r[5]), bool(r[6]), r[7], r[8], r[9], r[10],
+                                                 r[11]))
             self.sizes.update({i: (w or 0, h or 0) for i, w, h in session.execute(
                 select(Photo.id, Photo.width, Photo.height).where(Photo.id.in_(chunk)))})
             faces = select(Face.id).where(Face.photo_id.in_(chunk))
             self.said_not.update((f, p) for f, p in session.execute(
                 select(FaceConstraint.face_id, FaceConstraint.person_id).where(
-                    FaceConstraint.kind == "not_person", FaceConstraint.face_id.in_(faces))))
+                    FaceConstraint.kind == "not_person", FaceConstraint.face_id.in_(faces))) if p is not None)
 
     def load_people(self, names: set[str]) -> None:
         """The people these names (already normalized) belong to, in one query."""
         keys = sorted({name_key(n) for n in names} - set(self.people) - self.looked_up)
         self.looked_up.update(keys)
-        for chunk in chunks(keys):
+        for start in range(0, len(keys), IN_LIST_SIZE):
+            chunk = keys[start:start + IN_LIST_SIZE]
             self.people.update({k: (i, n) for i, n, k in self.session.execute(
                 select(Person.id, Person.name, Person.name_key).where(Person.name_key.in_(chunk)))})
 
@@ -215,7 +218,7 @@ class _Batch:
             stmt = insert(Assignment.__table__)
             s.execute(stmt.on_conflict_do_update(index_elements=["face_id"], set_={
                 c: stmt.excluded[c] for c in ("person_id", "cluster_id", "source", "confidence", "updated_at")}),
-                [{"face_id": f, "person_id": p, "cluster_id": None, "source": "user", "confidence": None,
+                [{"face_id": f, "person_id": p, "cluster_id": None, "source": AssignmentSource.USER, "confidence": None,
                   "updated_at": now} for f, p in self.assign.items()])
         if self.meta:
             stmt = insert(FaceMetadata.__table__)
@@ -270,8 +273,9 @@ def _name_face(batch: _Batch, path: str, face: _FaceRow, name: str, origin: str,
         batch.record(face.id, name, origin)
         face.meta_name = name
         return
-    ours = face.source == "user" and face.meta_name is not None and face.person_key == name_key(face.meta_name)
-    if face.source == "user" and not ours:  # the user named it in this app: never replaced silently
+    by_user = face.source == AssignmentSource.USER
+    ours = by_user and face.meta_name is not None and face.person_key == name_key(face.meta_name)
+    if by_user and not ours:  # the user named it in this app: never replaced silently
         person_id, person_name = batch.person(name)
         asked = batch.suggest(face.id, person_id)
         out.suggestions += int(asked)
@@ -284,7 +288,7 @@ def _name_face(batch: _Batch, path: str, face: _FaceRow, name: str, origin: str,
         return
     batch.assign[face.id] = person_id
     batch.record(face.id, name, origin)
-    face.person_id, face.source, face.person_key, face.person_name = person_id, "user", key, person_name
+    face.person_id, face.source, face.person_key, face.person_name = person_id, AssignmentSource.USER, key, person_name
     face.meta_name = name
     out.faces_named += 1
 
@@ -320,7 +324,7 @@ def _region_face(batch: _Batch, photo_id: int, path: str, box: Box, name: str, p
     out.region_faces += 1
     out.faces_named += 1
     out.new_face_ids.append(face.id)
-    return _FaceRow(face.id, clipped, False, person_id, "user", name_key(name), person_name, name)
+    return _FaceRow(face.id, clipped, False, person_id, AssignmentSource.USER, name_key(name), person_name, name)
 
 
 def _name_tags(batch: _Batch, path: str, faces: list[_FaceRow], names: list[str], named_here: set[int],
@@ -340,7 +344,7 @@ def _name_tags(batch: _Batch, path: str, faces: list[_FaceRow], names: list[str]
             _name_face(batch, path, live[0], name, "tag", out)
             have.add(name_key(name))
             continue
-        unnamed = [f for f in live if f.person_id is None or f.source != "user"] if len(live) > 1 else []
+        unnamed = [f for f in live if f.person_id is None or f.source != AssignmentSource.USER] if len(live) > 1 else []
         if not unnamed:
             continue
         person_id, _ = batch.person(name)

@@ -91,7 +91,7 @@ def read_photo_tags(photo: str | os.PathLike[str], frame: StoredFrame) -> tuple[
         if not tags.empty:
             return tags, problems
     try:
-        return parse(read_embedded(photo), size, str(photo)), problems
+        return parse(read_embedded(Path(photo)), size, str(photo)), problems
     except MetadataError as exc:
         problems.append(f"embedded XMP: {exc}")
         return PhotoTags(), problems

@@ -148,9 +148,9 @@ def plan_changes(xmp: dict[str, object], faces: Sequence[NamedFace], library_box
     edits: dict[str, object] = {}
     deletions: dict[str, object] = {}
     for root, new in ((MWG, new_mwg), (MP, new_mp)):
-        have = _structure(xmp, root)
-        if have != new:
-            deletions.update({k: None for k in have})
+        structure = _structure(xmp, root)
+        if structure != new:
+            deletions.update({k: None for k in structure})
             edits.update(new)
     for key, array, pattern in _TAG_KEYS:
         have = _as_list(xmp.get(key))
@@ -183,7 +183,7 @@ def _as_list(value: object) -> list[str]:
 
 def apply_changes(data: bytes, changes: dict[str, object]) -> bytes:
     """``data`` (a photo file or an XMP packet) with ``changes`` applied, as bytes."""
-    import pyexiv2
+    import pyexiv2  # type: ignore[import-untyped]
 
     deletions = changes.get("__delete__") or {}
     edits = {k: v for k, v in changes.items() if k != "__delete__"}
