@@ -105,3 +105,49 @@ def test_embedded_export_into_each_format(tmp_path, suffix):
         assert region["Name"] == "Eileen Collins"
         assert abs(float(region["Area"]["X"]) * 512 - 215) < 0.01 and abs(float(region["Area"]["W"]) * 512 - 90) < 0.01
         assert export_xmp(library, embedded=True).written == 0
+
+
+def test_sidecar_precedence(tmp_path):
+    from metadata_support import exiftool, mwg_arg
+
+    from core.metadata.sidecars import read_photo_tags, stored_frame
+
+    photo = tmp_path / "astronaut.jpg"
+    clean = tmp_path / "clean" / "astronaut.jpg"  # sidecars are made from a copy without XMP
+    clean.parent.mkdir()
+    Image.fromarray(data.astronaut()).save(clean, quality=92)
+    photo.write_bytes(clean.read_bytes())
+    exiftool("-overwrite_original", mwg_arg([("Embedded", (0.42, 0.2, 0.18, 0.21))], (512, 512)), photo)
+    frame = stored_frame(photo)
+    assert [r.name for r in read_photo_tags(photo, frame)[0].regions] == ["Embedded"]
+    exiftool("-o", tmp_path / "astronaut.xmp", mwg_arg([("Lightroom", (0.42, 0.2, 0.18, 0.21))], (512, 512)), clean)
+    assert [r.name for r in read_photo_tags(photo, frame)[0].regions] == ["Lightroom"]
+    exiftool("-o", tmp_path / "astronaut.jpg.xmp", mwg_arg([("digiKam", (0.42, 0.2, 0.18, 0.21))], (512, 512)),
+             clean)
+    tags, problems = read_photo_tags(photo, frame)
+    assert [r.name for r in tags.regions] == ["digiKam"] and tags.source.endswith("astronaut.jpg.xmp")
+    (tmp_path / "astronaut.jpg.xmp").write_text("not xml at all")  # a broken sidecar: the next source, reported
+    tags, problems = read_photo_tags(photo, frame)
+    assert [r.name for r in tags.regions] == ["Lightroom"]
+    assert problems == ["astronaut.jpg.xmp: sidecar is not XML"]
+
+
+def test_cli_import_no_metadata_then_with(tmp_path, capsys):
+    from metadata_support import exiftool, mwg_arg
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo = folder / "astronaut.jpg"
+    Image.fromarray(data.astronaut()).save(photo, quality=92)
+    exiftool("-o", folder / "astronaut.jpg.xmp", mwg_arg([("Eileen Collins", (0.42, 0.2, 0.18, 0.21))], (512, 512)),
+             photo)
+    lib = str(tmp_path / "lib.sqlite")
+    assert main(["--library", lib, "import", str(folder), "--json", "--no-progress", "--no-group",
+                 "--no-metadata"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert (first["faces_new"], first["metadata_photos_read"], first["metadata_faces_named"]) == (1, 0, 0)
+    assert main(["--library", lib, "import", str(folder), "--json", "--no-progress", "--no-group"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert (second["metadata_photos_read"], second["metadata_faces_named"]) == (1, 1)
+    assert main(["--library", lib, "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metadata_faces_named"] == 1
