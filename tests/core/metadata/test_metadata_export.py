@@ -201,3 +201,17 @@ def test_heic_is_read_through_pillow_heif_and_always_gets_a_sidecar(library, tmp
     assert hashlib.sha256(photo.read_bytes()).hexdigest() == digest
     info = exif_json(folder / "colin.heic.xmp", "-XMP:all")
     assert [r["Name"] for r in info["XMP-mwg-rs:RegionInfo"]["RegionList"]] == ["Colin Powell"]
+
+
+@pytest.mark.lfw
+def test_name_only_tag_on_a_photo_of_two_faces_is_a_suggestion(library, tmp_path):
+    need_exiftool()
+    folder = tmp_path / "two"
+    photo = copy(lfw("Tony_Blair_0001"), folder / "two.jpg")  # the detector finds two faces here
+    exiftool("-overwrite_original", "-XMP-lr:HierarchicalSubject=People|Tony Blair", photo)
+    report = run_import(library, folder, shared_pipeline())
+    assert report.faces_new == 2 and report.metadata_faces_named == 0 and report.metadata_suggestions == 2
+    assert named_faces(library) == {}
+    regroup(library)  # grouping keeps metadata's suggestions
+    with library.session() as s:
+        assert sorted(q.person_name for q in review_queue(s)) == ["Tony Blair", "Tony Blair"]
