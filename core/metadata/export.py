@@ -138,6 +138,8 @@ def _export_one(library: Library, photo: _PhotoFaces, embedded: bool, style: str
     boxes = [to_stored(to_normalized(b, photo.width, photo.height), frame.orientation) for b in photo.boxes]
     into_photo = embedded and path.suffix.lower() in EMBEDDABLE
     target = path if into_photo else sidecar_for(path, style)
+    if target.exists() and not target.is_file():
+        raise MetadataError(f"cannot write {target.name} (not a file)")
     if into_photo:
         data = path.read_bytes()
         current = read_embedded(path)
@@ -153,7 +155,13 @@ def _export_one(library: Library, photo: _PhotoFaces, embedded: bool, style: str
     if changes is None:
         out.unchanged += 1
         return
-    write_atomic(target, apply_changes(data, changes))
+    new = apply_changes(data, changes)
+    try:
+        write_atomic(target, new)
+    except PermissionError:
+        raise MetadataError(f"permission denied writing {target.name}") from None
+    except OSError as exc:
+        raise MetadataError(f"cannot write {target.name} ({exc.strerror or type(exc).__name__})") from None
     out.written += 1
     if into_photo:
         out.embedded += 1
