@@ -154,7 +154,7 @@ def run_status(args: argparse.Namespace) -> int:
     except LibraryVersionError as exc:
         print(f"faceorg: {exc}", file=sys.stderr)
         return 2
-    from core.metadata.library_sync import metadata_status
+    from core.metadata.status import metadata_status
 
     with library, library.session() as session:
         counts = queries.status(session)

@@ -28,8 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.imaging.errors import ImageLoadError
@@ -37,29 +36,18 @@ from core.library.people import name_key, normalize_name
 from core.metadata.matching import match
 from core.metadata.regions import Box, to_display, to_pixels
 from core.metadata.sidecars import StoredFrame, read_photo_tags, signature, stored_frame
+from core.metadata.sync_batch import Batch, FaceRow
 from core.metadata.xmp_read import MetadataError, PhotoTags
 from core.progress import CancelToken, ProgressFn, check, report
-from core.storage.batches import IN_LIST_SIZE, chunks
 from core.storage.embeddings import save_embeddings
 from core.storage.engine import Library, begin_write
-from core.storage.schema import (
-    Assignment,
-    Face,
-    FaceConstraint,
-    FaceMetadata,
-    MetadataSource,
-    Person,
-    Photo,
-    ReviewItem,
-    utcnow,
-)
+from core.storage.schema import Face, MetadataSource, Photo, utcnow
 from core.storage.states import AssignmentSource, PhotoStatus
 
 if TYPE_CHECKING:
     from core.pipeline import FacePipeline
 
 COMMIT_EVERY = 64
-REVIEW_DISTANCE = 1.0  # suggestions from metadata have no embedding distance: the middle of the scale
 
 
 @dataclass
@@ -76,18 +64,6 @@ class MetadataReport:
     new_face_ids: list[int] = field(default_factory=list)
 
 
-@dataclass
-class _FaceRow:
-    id: int
-    box: Box
-    ignored: bool
-    person_id: int | None
-    source: str | None
-    person_key: str | None
-    person_name: str | None
-    meta_name: str | None
-
-
 def sync_metadata(library: Library, roots: Sequence[str], pipeline: FacePipeline | None, *,
                   progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> MetadataReport:
     """Read the metadata of the photos below ``roots`` that changed since last read (module doc)."""
@@ -100,7 +76,7 @@ def sync_metadata(library: Library, roots: Sequence[str], pipeline: FacePipeline
         read = [_read(path) for _, path, _ in chunk]
         with library.session() as session:
             begin_write(session)
-            batch = _Batch(session, [photo_id for (photo_id, _, _), (frame, tags, _) in zip(chunk, read, strict=True)
+            batch = Batch(session, [photo_id for (photo_id, _, _), (frame, tags, _) in zip(chunk, read, strict=True)
                                      if frame is not None and (tags.regions or tags.names)])
             batch.load_people({_clean(n) for _, tags, _ in read for n in [*(r.name for r in tags.regions), *tags.names]}
                               - {""})
@@ -147,93 +123,7 @@ def _read(path: str) -> tuple[StoredFrame | None, PhotoTags, list[str]]:
     return frame, tags, problems
 
 
-class _Batch:
-    """One transaction's reads (faces, sizes, "not this person" statements: one query each for
-    the photos with something to apply) and writes (collected, then one statement per table)."""
-
-    def __init__(self, session: Session, photo_ids: list[int]) -> None:
-        self.session = session
-        self.faces: dict[int, list[_FaceRow]] = {p: [] for p in photo_ids}
-        self.sizes: dict[int, tuple[int, int]] = {}
-        self.people: dict[str, tuple[int, str]] = {}
-        self.looked_up: set[str] = set()  # name keys asked for (found or not)
-        self.said_not: set[tuple[int, int]] = set()
-        self.assign: dict[int, int] = {}
-        self.meta: dict[int, dict] = {}
-        self.reviews: dict[tuple[int, int], dict] = {}
-        self.sources: list[dict] = []
-        for chunk in chunks(photo_ids):
-            q = (select(Face.photo_id, Face.id, Face.x, Face.y, Face.w, Face.h, Face.ignored, Assignment.person_id,
-                        Assignment.source, Person.name_key, Person.name, FaceMetadata.name)
-                 .outerjoin(Assignment, Assignment.face_id == Face.id)
-                 .outerjoin(Person, Person.id == Assignment.person_id)
-                 .outerjoin(FaceMetadata, FaceMetadata.face_id == Face.id)
-                 .where(Face.photo_id.in_(chunk)).order_by(Face.id))
-            for r in session.execute(q):
-                self.faces[r[0]].append(_FaceRow(r[1], (r[2], r[3], r[4], r[5]), bool(r[6]), r[7], r[8], r[9], r[10],
-                                                 r[11]))
-            self.sizes.update({i: (w or 0, h or 0) for i, w, h in session.execute(
-                select(Photo.id, Photo.width, Photo.height).where(Photo.id.in_(chunk)))})
-            faces = select(Face.id).where(Face.photo_id.in_(chunk))
-            self.said_not.update((f, p) for f, p in session.execute(
-                select(FaceConstraint.face_id, FaceConstraint.person_id).where(
-                    FaceConstraint.kind == "not_person", FaceConstraint.face_id.in_(faces))) if p is not None)
-
-    def load_people(self, names: set[str]) -> None:
-        """The people these names (already normalized) belong to, in one query."""
-        keys = sorted({name_key(n) for n in names} - set(self.people) - self.looked_up)
-        self.looked_up.update(keys)
-        for start in range(0, len(keys), IN_LIST_SIZE):
-            chunk = keys[start:start + IN_LIST_SIZE]
-            self.people.update({k: (i, n) for i, n, k in self.session.execute(
-                select(Person.id, Person.name, Person.name_key).where(Person.name_key.in_(chunk)))})
-
-    def person(self, name: str) -> tuple[int, str]:
-        """The person called ``name`` (normalized), created if new."""
-        key = name_key(name)
-        if key not in self.people:
-            self.load_people({name})
-        if key not in self.people:
-            person_id = self.session.scalar(insert(Person.__table__).values(
-                name=name, name_key=key, hidden=False, created_at=utcnow()).returning(Person.__table__.c.id))
-            self.people[key] = (int(person_id), name)
-        return self.people[key]
-
-    def record(self, face_id: int, name: str, origin: str, created: bool = False) -> None:
-        self.meta[face_id] = {"face_id": face_id, "name": name, "origin": origin, "created": created}
-
-    def suggest(self, face_id: int, person_id: int) -> bool:
-        if (face_id, person_id) in self.said_not or (face_id, person_id) in self.reviews:
-            return False
-        self.reviews[(face_id, person_id)] = {"face_id": face_id, "person_id": person_id,
-                                              "distance": REVIEW_DISTANCE, "source": "metadata",
-                                              "created_at": utcnow()}
-        return True
-
-    def flush(self) -> None:
-        s, now = self.session, utcnow()
-        if self.assign:
-            for chunk in chunks(list(self.assign)):
-                s.execute(ReviewItem.__table__.delete().where(ReviewItem.face_id.in_(chunk)))
-            stmt = insert(Assignment.__table__)
-            s.execute(stmt.on_conflict_do_update(index_elements=["face_id"], set_={
-                c: stmt.excluded[c] for c in ("person_id", "cluster_id", "source", "confidence", "updated_at")}),
-                [{"face_id": f, "person_id": p, "cluster_id": None, "source": AssignmentSource.USER, "confidence": None,
-                  "updated_at": now} for f, p in self.assign.items()])
-        if self.meta:
-            stmt = insert(FaceMetadata.__table__)
-            s.execute(stmt.on_conflict_do_update(index_elements=["face_id"], set_={
-                "name": stmt.excluded.name, "origin": stmt.excluded.origin}), list(self.meta.values()))
-        reviews = [r for (f, _), r in self.reviews.items() if f not in self.assign]
-        if reviews:
-            s.execute(insert(ReviewItem.__table__).on_conflict_do_nothing(), reviews)
-        if self.sources:
-            stmt = insert(MetadataSource.__table__)
-            s.execute(stmt.on_conflict_do_update(index_elements=["photo_id"], set_={
-                k: stmt.excluded[k] for k in ("signature", "source", "skipped", "read_at")}), self.sources)
-
-
-def _apply_photo(batch: _Batch, photo_id: int, path: str, sig: str, frame: StoredFrame | None,
+def _apply_photo(batch: Batch, photo_id: int, path: str, sig: str, frame: StoredFrame | None,
                  tags: PhotoTags, pipeline: FacePipeline | None, out: MetadataReport) -> None:
     out.skipped += [(path, f'region "{s.name}": {s.reason}') for s in tags.skipped]
     skipped = [{"name": s.name, "reason": s.reason} for s in tags.skipped]
@@ -267,7 +157,7 @@ def _apply_photo(batch: _Batch, photo_id: int, path: str, sig: str, frame: Store
                           "skipped": skipped, "read_at": utcnow()})
 
 
-def _name_face(batch: _Batch, path: str, face: _FaceRow, name: str, origin: str, out: MetadataReport) -> None:
+def _name_face(batch: Batch, path: str, face: FaceRow, name: str, origin: str, out: MetadataReport) -> None:
     key = name_key(name)
     if face.person_key == key:  # already this person: just remember where the name also comes from
         batch.record(face.id, name, origin)
@@ -293,8 +183,8 @@ def _name_face(batch: _Batch, path: str, face: _FaceRow, name: str, origin: str,
     out.faces_named += 1
 
 
-def _region_face(batch: _Batch, photo_id: int, path: str, box: Box, name: str, pipeline: FacePipeline | None,
-                 out: MetadataReport, skipped: list[dict[str, str]]) -> _FaceRow | None:
+def _region_face(batch: Batch, photo_id: int, path: str, box: Box, name: str, pipeline: FacePipeline | None,
+                 out: MetadataReport, skipped: list[dict[str, str]]) -> FaceRow | None:
     reason = None
     if pipeline is None:
         reason = "no detected face here, and no face model to embed the region"
@@ -324,10 +214,10 @@ def _region_face(batch: _Batch, photo_id: int, path: str, box: Box, name: str, p
     out.region_faces += 1
     out.faces_named += 1
     out.new_face_ids.append(face.id)
-    return _FaceRow(face.id, clipped, False, person_id, AssignmentSource.USER, name_key(name), person_name, name)
+    return FaceRow(face.id, clipped, False, person_id, AssignmentSource.USER, name_key(name), person_name, name)
 
 
-def _name_tags(batch: _Batch, path: str, faces: list[_FaceRow], names: list[str], named_here: set[int],
+def _name_tags(batch: Batch, path: str, faces: list[FaceRow], names: list[str], named_here: set[int],
                out: MetadataReport) -> None:
     """Name-only tags: the photo's one face takes the name (unless a region of this read named it:
     then, like on a photo of several faces, the name becomes a suggestion)."""
@@ -349,24 +239,3 @@ def _name_tags(batch: _Batch, path: str, faces: list[_FaceRow], names: list[str]
             continue
         person_id, _ = batch.person(name)
         out.suggestions += sum(batch.suggest(f.id, person_id) for f in unnamed)
-
-
-@dataclass(frozen=True)
-class MetadataCounts:
-    """For ``faceorg status``: faces named from metadata, faces made from regions, skipped regions."""
-
-    faces_named: int
-    region_faces: int
-    regions_skipped: int
-    skipped: list[tuple[str, str, str]]  # (photo path, region name, reason)
-
-
-def metadata_status(session: Session) -> MetadataCounts:
-    named = session.scalar(select(func.count()).select_from(FaceMetadata)) or 0
-    created = session.scalar(select(func.count()).select_from(FaceMetadata).where(FaceMetadata.created)) or 0
-    skipped = [(path, s.get("name", ""), s.get("reason", ""))
-               for path, rows in session.execute(select(Photo.path, MetadataSource.skipped)
-                                                 .join(Photo, Photo.id == MetadataSource.photo_id)
-                                                 .order_by(Photo.path))
-               for s in (rows or [])]
-    return MetadataCounts(named, created, len(skipped), skipped)
