@@ -1,7 +1,7 @@
 """Names in XMP: the LFW round trip, export speed, the import-time cost of reading metadata, and
 the region-to-face matching rule.
 
-    .venv/bin/python benchmarks/bench_metadata.py [--n 200] [--json OUT]
+    .venv/bin/python -m benchmarks.bench_metadata [--n 200] [--lfw DIR] [--json OUT]
 
 1. Import N LFW photos (the first photo of the first N people, sorted) into library A; name each
    photo's central face with its person's name (as a user would).
@@ -35,15 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.paths import lfw_default  # noqa: E402
+from benchmarks.harness import lfw_root, write_json
 
 
-def _photos(n: int) -> list[Path]:
-    root = lfw_default()
-    if root is None:
-        sys.exit("LFW not found (../shared/lfw or FACEORG_LFW)")
+def _photos(n: int, lfw: Path | None = None) -> list[Path]:
+    root = lfw_root(lfw)
     out = []
     for person in sorted((root / "images").iterdir()):
         first = next(iter(sorted(person.glob("*.jpg"))), None)
@@ -163,6 +159,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--lfw", type=Path, help="LFW folder (default: FACEORG_LFW or ../shared/lfw)")
     ap.add_argument("--profile", action="store_true", help="profile the metadata read")
     args = ap.parse_args()
     exiftool = shutil.which("exiftool")
@@ -183,7 +180,7 @@ def main() -> None:
         tmp = Path(tmp)
         folder = tmp / "photos"
         folder.mkdir()
-        for p in _photos(args.n):
+        for p in _photos(args.n, args.lfw):
             shutil.copy2(p, folder / p.name)
         with open_library(tmp / "a.sqlite") as a:
             t0 = time.perf_counter()
@@ -260,12 +257,12 @@ def main() -> None:
             res["second_embedded_written"] = e2.written
             res["second_embedded_same_bytes"] = _digests(emb) == snap
         res["matching"] = _matching(expected, faces_a)
-        group_named, group_faces = _group_photos(pipeline, _photos(args.n)[:120])
+        group_named, group_faces = _group_photos(pipeline, _photos(args.n, args.lfw)[:120])
         res["matching_groups_faces"] = sum(len(v) for v in group_named.values())
         res["matching_groups"] = _matching(group_named, group_faces, seed=1)
     _print(res)
     if args.json:
-        args.json.write_text(json.dumps(res, indent=1))
+        write_json(args.json, res)
 
 
 def _print(r: dict) -> None:

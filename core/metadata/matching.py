@@ -1,6 +1,6 @@
 """Which region names which face.
 
-Rule (measured by ``benchmarks/bench_metadata.py``, see BENCHMARKS.md): a region and a face are
+Rule (measured by ``python -m benchmarks.bench_metadata``, see BENCHMARKS.md): a region and a face are
 candidates when their IoU is at least :data:`MIN_IOU`, or when the centre of the region lies inside
 the face's box (a region drawn much larger or smaller than our detector's box, as other apps'
 often are: on 1,000 regions redrawn at 0.5-2x size and shifted up to 30%, IoU >= 0.3 alone
