@@ -56,7 +56,8 @@ def _crop_square(image: np.ndarray, cx: float, cy: float, half_w: float, half_h:
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
-def _window(image: np.ndarray, cx: float, cy: float, half_w: float, half_h: float) -> tuple[np.ndarray, tuple[int, int]]:
+def _window(image: np.ndarray, cx: float, cy: float, half_w: float,
+            half_h: float) -> tuple[np.ndarray, tuple[int, int]]:
     """The pixels a crop of the window centred at (cx, cy) reads, and the cut's top-left corner.
 
     Only the window, plus a few pixels for the filters, is cut (a view, no copy): shrinking a whole
