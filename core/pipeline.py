@@ -59,13 +59,17 @@ class PhotoFaces:
 class PipelineSettings:
     """``detect_side``: a photo is decoded for detection at the smallest JPEG DCT scale whose longest
     side is at least this (the detectors' working size); faces are then cut from that copy when it
-    gives each face's crop window at least the network's 160 px, else from a copy decoded as large
-    as the smallest face needs (at most ``crop_max_side``)."""
+    gives each face's crop window at least ``crop_min_window`` pixels, else from a copy decoded as large
+    as the smallest face needs (at most ``crop_max_side``). The default, 80 px, lets a face's 160-px input
+    be enlarged at most 2x from the copy: on the 12-MP collages that cuts the second, full-size decode
+    of most photos (~100 ms each) for a cosine of 0.993 between the two crops' embeddings (BENCHMARKS.md
+    section 5); 160 never enlarges."""
 
     detector: str = "yunet"
     crop_max_side: int = 4096       # faces are cut from a copy at most this big
     min_face: int = 20              # px, in the original photo
     detect_side: int = 1280
+    crop_min_window: int = IMAGE_SIZE // 2
     align: AlignSettings = field(default_factory=AlignSettings)
     embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
 
@@ -141,11 +145,12 @@ class FacePipeline:
         return result, dets, crops
 
     def _crop_source(self, path: str | Path, loaded: LoadedImage, dets: list[Detection]) -> LoadedImage:
-        """``loaded`` when every face's crop window has at least 160 px in it, else the photo decoded
-        at the scale the smallest window needs (JPEG: the next DCT scale up; capped by crop_max_side)."""
+        """``loaded`` when every face's crop window has at least ``crop_min_window`` px in it, else the
+        photo decoded at the scale the smallest window needs (JPEG: the next DCT scale up; capped by
+        crop_max_side)."""
         margin = 1 + 2 * self.settings.align.margin
         smallest = min(max(d.box[2], d.box[3]) for d in dets) * margin  # original pixels
-        need = min(1.0, IMAGE_SIZE / max(smallest, 1.0))
+        need = min(1.0, self.settings.crop_min_window / max(smallest, 1.0))
         longest = max(loaded.original_width, loaded.original_height)
         cap = min(1.0, self.settings.crop_max_side / longest)
         if loaded.scale >= min(need, cap) - 1e-9:

@@ -35,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the report as one JSON object (stable keys)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--no-group", action="store_true", help="skip recognising and grouping faces afterwards")
+    p.add_argument("--no-flip", action="store_true",
+                   help="embed each face once, without its mirror image (faster; see BENCHMARKS.md section 5)")
     p.set_defaults(func=run_import)
 
     s = subparsers.add_parser("status", help="library counts and the files that could not be imported")
@@ -64,6 +66,7 @@ def _sigint_cancels(token: CancelToken) -> Iterator[None]:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from core.embedding.settings import EmbedderSettings
     from core.library.importer import ImportSettings, default_workers, import_folders
     from core.pipeline import FacePipeline, PipelineSettings
     from core.storage.engine import LibraryVersionError, open_library
@@ -79,7 +82,8 @@ def run_import(args: argparse.Namespace) -> int:
     bar = None if args.no_progress else ProgressBar()
     with library, _sigint_cancels(token):
         try:
-            pipeline = FacePipeline(PipelineSettings(detector=args.detector))
+            pipeline = FacePipeline(PipelineSettings(detector=args.detector,
+                                                     embedder=EmbedderSettings(flip=not args.no_flip)))
             result = import_folders(library, args.folders, pipeline=pipeline, settings=settings,
                                     progress=bar, cancel=token)
         finally:

@@ -25,7 +25,7 @@ import numpy as np
 from core.library import import_writer as writer
 from core.library.import_actions import Tally, apply, decide
 from core.library.import_plan import ImportPlan, KnownPhoto, LibraryIndex, plan_import, vanished
-from core.library.import_worker import WorkItem, prepare
+from core.library.import_worker import AHEAD, WorkItem, opencv_threads, prepare
 from core.library.results import ImportReport
 from core.library.scanner import resolve_root
 from core.pipeline import FacePipeline, PipelineSettings
@@ -134,13 +134,15 @@ class _Importer:
     # -- the work ---------------------------------------------------------------------------
     def _process(self, plan: ImportPlan) -> None:
         workers = max(1, self.settings.workers)
-        window = 2 * workers
+        window = 2 * workers + AHEAD
         skip = frozenset(self.index.by_hash)
         pending: deque[Future[WorkItem]] = deque()
         todo = iter(plan.work)
         batch: list[WorkItem] = []
         batch_faces = 0
         pool = ThreadPoolExecutor(workers, thread_name_prefix="faceorg-import")
+        threads = opencv_threads(workers)
+        threads.__enter__()
         try:
             while True:
                 while len(pending) < window and (job := next(todo, None)) is not None:
@@ -164,6 +166,7 @@ class _Importer:
             self._flush(batch)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            threads.__exit__(None, None, None)
 
     def _wait(self, future: Future[WorkItem]) -> WorkItem:
         while True:
