@@ -50,12 +50,12 @@ print(n)
 """
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> dict:
+def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> dict:
     """Run ``cmd``; wall seconds, CPU seconds and peak RSS of that process (os.wait4), its stdout."""
     load = os.getloadavg()[0]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -72,8 +72,9 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict:
 def faceorg(checkout: Path, folder: Path, tmp: Path, extra: tuple[str, ...] = ()) -> dict:
     library = tempfile.mktemp(suffix=".sqlite", dir=tmp)
     env = {**os.environ, "PYTHONPATH": str(checkout)}
+    # cwd too: ``python -m`` puts the working directory on sys.path ahead of PYTHONPATH
     r = timed([sys.executable, "-m", "core.cli.main", "--library", library, "import", "--json", "--no-progress",
-               *extra, str(folder)], env)
+               *extra, str(folder)], env, cwd=checkout)
     report = json.loads(r.pop("stdout").strip().splitlines()[-1])
     r.update(faces=report["faces_new"], photos=report["photos_new"], import_s=round(report["elapsed_s"], 2))
     return r
@@ -131,6 +132,39 @@ def lfw_folder(root: Path, n: int, where: Path) -> Path:
     return folder
 
 
+def markdown(out: dict) -> str:
+    """The results as markdown tables (also: ``--table RESULTS.json`` prints them for a saved run)."""
+    lines = []
+    for phase in ("collages", "lfw"):
+        res = out.get(phase)
+        if not res:
+            continue
+        lines += [f"**{phase}**", "", "| run | wall s (median) | CPU s (median) | wall ratio | CPU ratio | faces | "
+                  "peak RSS MiB | wall s of each run |", "|---|---|---|---|---|---|---|---|"]
+        rows = [("base " + str(out.get("base")), res.get("base"), None, None)]
+        rows.append(("new " + str(out.get("new")), res.get("new"), res.get("wall_ratio"), res.get("cpu_ratio")))
+        rows += [(k, v, v.get("wall_ratio"), v.get("cpu_ratio")) for k, v in res.items() if k.startswith("new ")]
+        rows.append(("face_recognition (HOG, 1 upsample)", res.get("face_recognition"), None, None))
+        for name, r, wr, cr in rows:
+            if not r:
+                continue
+            if name.startswith("face_recognition"):
+                wr, cr = res.get("fr_wall_ratio"), res.get("fr_cpu_ratio")
+                name += " (ratios: it / new)"
+            each = ", ".join(str(x["wall_s"]) for x in r["runs"])
+            lines.append(f"| {name} | {r['median_wall_s']} | {r['median_cpu_s']} | {wr or ''} | {cr or ''} | "
+                         f"{r['median_faces']} | {r['median_peak_rss_mib']} | {each} |")
+        lines.append("")
+    if out.get("scaling"):
+        lines += ["| LFW photos | new: wall s | photos/s (process) | photos/s (import) | CPU s | peak RSS MiB |",
+                  "|---|---|---|---|---|---|"]
+        for row in out["scaling"]:
+            r = row["new"]
+            lines.append(f"| {row['photos']} | {r['wall_s']} | {r['photos_per_s_process']} | "
+                         f"{r['photos_per_s_import']} | {r['cpu_s']} | {r['peak_rss_mib']} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--collages", type=Path, default=None)
@@ -146,7 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scaling", default="", help="comma-separated LFW photo counts")
     parser.add_argument("--scaling-base", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--table", type=Path, default=None, help="print the tables of a saved run and exit")
     args = parser.parse_args(argv)
+    if args.table is not None:
+        print(markdown(json.loads(args.table.read_text())))
+        return 0
     def commit(checkout: Path | None) -> str | None:
         return None if checkout is None else subprocess.run(
             ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -185,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  scaling {n}: {row['new']['wall_s']} s", file=sys.stderr, flush=True)
                 out["scaling"].append(row)
     text = json.dumps(out, indent=2)
-    print(text)
+    print(markdown(out))
     if args.json is not None:
         args.json.write_text(text)
     return 0
