@@ -36,4 +36,4 @@ class EmbedderSettings:
     threads: int | None = None
     standardization: Standardization = "fixed"  # what the pretrained weights were trained with
     backend: Backend = "auto"
-    int8: bool = True
+    int8: bool = False

@@ -41,7 +41,7 @@ def test_float_onnx_model_equals_the_torch_model(faces: np.ndarray, torch_embedd
 @pytest.mark.parametrize("flip", [False, True])
 def test_int8_model_stays_within_a_small_angle_of_the_torch_model(faces: np.ndarray, torch_embeddings: dict,
                                                                   flip: bool) -> None:
-    int8 = OnnxEmbedder(EmbedderSettings(flip=flip, threads=2))
+    int8 = OnnxEmbedder(EmbedderSettings(flip=flip, int8=True, threads=2))
     assert int8.model_file.name.endswith(".int8.onnx")
     got = int8.embed(faces)
     assert got.shape == torch_embeddings[flip].shape and got.dtype == np.float32
@@ -51,7 +51,7 @@ def test_int8_model_stays_within_a_small_angle_of_the_torch_model(faces: np.ndar
 
 def test_int8_keeps_same_person_pairs_closer(lfw_crops: np.ndarray) -> None:
     """LFW_SAMPLE: two photos of George W Bush (rows 2, 3) and two other people."""
-    e = OnnxEmbedder(EmbedderSettings(flip=False, threads=2)).embed(lfw_crops)
+    e = OnnxEmbedder(EmbedderSettings(flip=False, int8=True, threads=2)).embed(lfw_crops)
     d = ((e[:, None] - e[None]) ** 2).sum(-1)
     assert d[2, 3] < 1.153 < min(d[0, 1], d[0, 2], d[1, 3])  # 1.153: the LFW 10-fold threshold
 
