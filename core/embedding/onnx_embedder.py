@@ -4,7 +4,8 @@ The PyTorch model (:mod:`core.embedding.weights`) stays the source of truth: it 
 once, cached beside the converted weights with the checksum of the weights it came from, and
 re-exported whenever those change. The float export (the default) matches the torch model to ~1e-7;
 the int8 copy (:mod:`core.embedding.int8`, ``EmbedderSettings.int8``: about twice as fast a face, LFW
-View-2 98.33% against 98.52%) stays within cosine 0.997 of it (``tests/core/embedding/test_onnx_embedder.py``). ONNX Runtime also buys the start: an import that never
+View-2 98.33% against 98.52%) stays within cosine 0.997 of it
+(``tests/core/embedding/test_onnx_embedder.py``). ONNX Runtime also buys the start: an import that never
 loads torch begins embedding ~2-3 s sooner. See BENCHMARKS.md §5.
 
 Only building the cached models imports torch; running them needs just ``onnxruntime``.
