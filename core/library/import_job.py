@@ -49,7 +49,7 @@ JobProgressFn = Callable[[str, Progress], None]  # (phase: "import" | "group", p
 class ImportJob:
     """What to do. ``paths``: files and folders to import (none: group only); ``group``: group
     the faces afterwards; ``workers``: decode+detect threads (None: the importer's default);
-    ``embedder``: :class:`core.embedding.embedder.EmbedderSettings` fields; ``holder_pid``: the
+    ``embedder``: :class:`core.embedding.settings.EmbedderSettings` fields; ``holder_pid``: the
     parent process whose writer lock the job writes under (None: take the lock itself)."""
 
     library: str
@@ -119,7 +119,7 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
 
 def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] | None,
             cancel: CancelToken | None) -> ImportReport:
-    from core.embedding.embedder import EmbedderSettings
+    from core.embedding.settings import EmbedderSettings  # no torch import: the ONNX embedder may serve
     from core.library.importer import ImportSettings, import_folders
     from core.pipeline import FacePipeline, PipelineSettings
 
