@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.alignment import IMAGE_SIZE, AlignSettings, face_input
-from core.detection import make_detector
+from core.detection import DEFAULT_DETECTOR, make_detector
 from core.detection.base import Detection, Detector
 from core.embedding.settings import EmbedderSettings
 from core.imaging.loader import ImageLoadError, LoadedImage, load_image
@@ -65,7 +65,7 @@ class PipelineSettings:
     of most photos (~100 ms each) for a cosine of 0.993 between the two crops' embeddings (BENCHMARKS.md
     section 5); 160 never enlarges."""
 
-    detector: str = "yunet"
+    detector: str = DEFAULT_DETECTOR
     crop_max_side: int = 4096       # faces are cut from a copy at most this big
     min_face: int = 20              # px, in the original photo
     detect_side: int = 1280

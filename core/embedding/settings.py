@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.alignment import Standardization
+from core.embedding.pretrained import MODEL_ID
 
 Backend = Literal["auto", "torch", "onnx"]
 
-#: The pretrained FaceNet's id in the library (also ``core.embedding.weights.MODEL_ID``).
-PRETRAINED_MODEL_ID = "facenet-casia-20180408"
+#: The pretrained FaceNet's id in the library (``core.embedding.pretrained.MODEL_ID``).
+PRETRAINED_MODEL_ID = MODEL_ID
 
 
 def default_threads() -> int:

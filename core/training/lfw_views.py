@@ -9,7 +9,7 @@ the input standardisation and the jitter.
 
 :func:`stacked_features` returns ``(N, 2 + 2 x views, 1792, 3, 3)``: the plain image and its mirror
 first (what scoring uses), then each view and its mirror (drawn at random in training by
-:class:`core.training.finetune._RandomView`). Only the faces of people with at least ``min_images`` images
+:class:`core.training.finetune.RandomView`). Only the faces of people with at least ``min_images`` images
 can be drawn in training; the others carry copies of their plain features and cost nothing to compute.
 """
 
@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.evaluation.lfw_run import central_detection
-from core.imaging.loader import load_image
+from core.embedding.inception_resnet_v1 import InceptionResnetV1
+from core.evaluation.lfw_run import central_face
 from core.modelstore.registry import PRETRAINED_ID
 from core.paths import cache_dir
 from core.pipeline import FacePipeline, PipelineSettings
@@ -56,8 +56,7 @@ def feature_key(settings: PipelineSettings) -> tuple[Any, ...]:
 def view_crop(pipeline: FacePipeline, root: Path, rel: str, view: int, jitter: Jitter | None = None) -> np.ndarray:
     """View ``view`` of the LFW image ``rel``: a jittered crop of the face nearest the image centre (of the
     image's centre when no face is found, as the pipeline's fallback)."""
-    image = load_image(root / "images" / rel).rgb
-    det = central_detection(pipeline.detector().detect(image), image.shape[1], image.shape[0])
+    image, det = central_face(pipeline, root, rel)
     rng = np.random.default_rng(int.from_bytes(hashlib.sha256(f"{rel}|{view}".encode()).digest()[:8], "little"))
     if det is None:  # the box whose margin crop is the pipeline's centre crop (the central half)
         h, w = image.shape[:2]
@@ -73,7 +72,7 @@ def _view_folder(pipeline: FacePipeline, view: int, jitter: Jitter) -> Path:
 
 
 def view_features(root: str | Path, paths: Sequence[str], view: int, pipeline: FacePipeline | None = None, *,
-                  base: torch.nn.Module | None = None, jitter: Jitter | None = None, workers: int = 2,
+                  base: InceptionResnetV1 | None = None, jitter: Jitter | None = None, workers: int = 2,
                   progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> torch.Tensor:
     """(N, 2, 1792, 3, 3) trunk features of view ``view`` of ``paths`` and of its mirror image, cached."""
     from core.embedding.weights import pretrained_facenet
@@ -112,7 +111,7 @@ def trainable_rows(paths: Sequence[str], min_images: int = 2) -> np.ndarray:
 
 
 def stacked_features(plain: torch.Tensor, root: str | Path, paths: Sequence[str], views: int,
-                     pipeline: FacePipeline | None = None, *, base: torch.nn.Module | None = None,
+                     pipeline: FacePipeline | None = None, *, base: InceptionResnetV1 | None = None,
                      min_images: int = 2, progress: ProgressFn | None = None,
                      cancel: CancelToken | None = None) -> torch.Tensor:
     """``plain`` (N, 2, ...) features with ``views`` jittered views stacked after them (see the module doc)."""
