@@ -144,14 +144,14 @@ def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] |
 
 # -- the child's side ------------------------------------------------------------------------------
 class _Sender:
-    """Sends progress to the parent, at most every PROGRESS_INTERVAL_S (always on a new phase or
-    message, and the last step of a phase)."""
+    """Sends progress to the parent, at most every PROGRESS_INTERVAL_S (always on a new phase,
+    message or committed count, and the last step of a phase)."""
 
     def __init__(self, events: Connection) -> None:
         self.events = events
         self.lock = threading.Lock()
         self.last = 0.0
-        self.last_key: tuple[str, str] = ("", "")
+        self.last_key: tuple[str, str, str] = ("", "", "")
 
     def send(self, message: tuple[str, Any]) -> None:
         with self.lock:
@@ -162,7 +162,7 @@ class _Sender:
 
     def progress(self, phase: str, p: Progress) -> None:
         now = time.monotonic()
-        key = (phase, p.message)
+        key = (phase, p.message, str((p.extra or {}).get("committed", "")))  # a commit is always sent
         last_step = p.total is not None and p.done >= p.total
         if key != self.last_key or last_step or now - self.last >= PROGRESS_INTERVAL_S:
             self.last, self.last_key = now, key
