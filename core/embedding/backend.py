@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -54,7 +55,12 @@ def make_embedder(settings: EmbedderSettings | None = None) -> Embedder | OnnxEm
     if resolve_backend(settings) == "onnx":
         from core.embedding.onnx_embedder import OnnxEmbedder
 
-        return OnnxEmbedder(settings)
+        try:
+            return OnnxEmbedder(settings)
+        except Exception as exc:  # an export or runtime failure must not stop an import: torch is the truth
+            if settings.backend == "onnx":
+                raise
+            logging.getLogger(__name__).warning("ONNX Runtime embedder unavailable (%s); using torch", exc)
     from core.embedding.embedder import Embedder
 
     return Embedder(settings=settings)
