@@ -155,5 +155,15 @@ class WindowCommands(_WindowBase):
 
         run_names_writer(self)
 
+    def show_merge_suggestions(self) -> None:
+        """"Are these the same person?" for look-alike groups and people."""
+        from app.views.merge_dialog import MergeDialog
+
+        dialog = MergeDialog(self.ops, self.ctx.thumbs, self)  # type: ignore[attr-defined]
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        dialog.load()
+        self.merge_dialog = dialog
+
     def show_about(self) -> None:
         about(self)
