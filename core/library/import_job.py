@@ -53,8 +53,9 @@ class ImportJob:
     folders to import (none: group only); ``group``: group the faces afterwards; ``strictness``: of
     that grouping (None: the library's last one); ``workers``: decode+detect threads (None: the
     importer's default);
-    ``embedder``: :class:`core.embedding.embedder.EmbedderSettings` fields; ``holder_pid``: the
-    parent process whose writer lock the job writes under (None: take the lock itself)."""
+    ``embedder``: :class:`core.embedding.settings.EmbedderSettings` fields; ``holder_pid``: the
+    parent process whose writer lock the job writes under (None: take the lock itself);
+    ``read_metadata``: read face names from the photos' XMP after the import."""
 
     library: str | None
     paths: tuple[str, ...] = ()
@@ -64,6 +65,7 @@ class ImportJob:
     workers: int | None = None
     embedder: dict[str, Any] = field(default_factory=dict)
     holder_pid: int | None = None
+    read_metadata: bool = True  # face names from the photos' XMP (core.metadata)
 
 
 @dataclass
@@ -132,13 +134,13 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
 
 def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] | None,
             cancel: CancelToken | None, pipeline: Any = None) -> ImportReport:
-    from core.embedding.embedder import EmbedderSettings
+    from core.embedding.settings import EmbedderSettings  # no torch import: the ONNX embedder may serve
     from core.library.importer import ImportSettings, import_folders
     from core.pipeline import FacePipeline, PipelineSettings
 
-    settings = ImportSettings(detector=job.detector)
+    settings = ImportSettings(detector=job.detector, read_metadata=job.read_metadata)
     if job.workers:
-        settings = ImportSettings(workers=job.workers, detector=job.detector)
+        settings = ImportSettings(workers=job.workers, detector=job.detector, read_metadata=job.read_metadata)
     if pipeline is None:
         pipeline = FacePipeline(PipelineSettings(detector=job.detector, embedder=EmbedderSettings(**job.embedder)))
     check(cancel)

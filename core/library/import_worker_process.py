@@ -76,7 +76,7 @@ class _Pipelines:
     def get(self, detector: str, embedder: dict[str, Any]) -> Any:
         key = (detector, tuple(sorted(embedder.items())))
         if key not in self.cache:
-            from core.embedding.embedder import EmbedderSettings
+            from core.embedding.settings import EmbedderSettings
             from core.pipeline import FacePipeline, PipelineSettings
 
             pipeline = FacePipeline(PipelineSettings(detector=detector, embedder=EmbedderSettings(**embedder)))

@@ -26,7 +26,7 @@ from core.detection import DEFAULT_DETECTOR
 from core.library import import_writer as writer
 from core.library.import_actions import Tally, apply, decide
 from core.library.import_plan import ImportPlan, KnownPhoto, LibraryIndex, plan_import, vanished
-from core.library.import_worker import ImportAction, WorkItem, prepare
+from core.library.import_worker import AHEAD, ImportAction, WorkItem, opencv_threads, prepare
 from core.library.results import ImportReport
 from core.library.scanner import resolve_root
 from core.pipeline import FacePipeline, PipelineSettings
@@ -52,6 +52,7 @@ class ImportSettings:
     batch_size: int = 32
     commit_every: int = 64
     detector: str = DEFAULT_DETECTOR
+    read_metadata: bool = True  # face names from XMP (core.metadata); False: --no-metadata
 
 
 def import_folders(library: Library, folders: Sequence[str | os.PathLike[str]], *,
@@ -84,6 +85,8 @@ class _Importer:
             self._restore(plan)
             self._process(plan)
             self._mark_vanished(plan, roots)
+            if self.settings.read_metadata:
+                self._read_metadata(roots)
         except Cancelled:
             self.report.cancelled = True
         self.report.elapsed_s = time.monotonic() - self.t0
@@ -134,16 +137,26 @@ class _Importer:
             row.status = PhotoStatus.MISSING
         self.report.photos_missing += len(missing)
 
+    def _read_metadata(self, roots: list[str]) -> None:
+        """Face names from the photos' XMP (see core.metadata.library_sync)."""
+        from core.metadata.library_sync import sync_metadata
+
+        # no progress of its own: it is a few percent of an import, and the import's progress stays its last word
+        meta = sync_metadata(self.library, roots, self.pipeline, cancel=self.cancel)
+        self.report.add_metadata(meta)
+
     # -- the work ---------------------------------------------------------------------------
     def _process(self, plan: ImportPlan) -> None:
         workers = max(1, self.settings.workers)
-        window = 2 * workers
+        window = 2 * workers + AHEAD
         skip = frozenset(self.index.by_hash)
         pending: deque[Future[WorkItem]] = deque()
         todo = iter(plan.work)
         batch: list[WorkItem] = []
         batch_faces = 0
         pool = ThreadPoolExecutor(workers, thread_name_prefix="faceorg-import")
+        threads = opencv_threads(workers)
+        threads.__enter__()
         try:
             while True:
                 while len(pending) < window and (job := next(todo, None)) is not None:
@@ -168,6 +181,7 @@ class _Importer:
             self._flush(batch)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            threads.__exit__(None, None, None)
 
     def _wait(self, future: Future[WorkItem]) -> WorkItem:
         while True:
