@@ -88,22 +88,27 @@ class _Pipelines:
 
 
 class _Commands:
-    """Reads the parent's commands on a thread: jobs into a queue, cancels onto their tokens."""
+    """Reads the parent's commands on a thread: jobs into a queue, cancels onto their tokens. A
+    job cancelled before it started (the child still loads its models) is answered at once."""
 
-    def __init__(self, commands: Connection) -> None:
+    def __init__(self, commands: Connection, sender: _Sender) -> None:
         self.jobs: queue.Queue[tuple[int, ImportJob] | None] = queue.Queue()
+        self.sender = sender
         self.lock = threading.Lock()
-        self.cancelled: set[int] = set()
+        self.pending: set[int] = set()  # received, not started
+        self.answered: set[int] = set()  # cancelled before they started: skipped
         self.tokens: dict[int, CancelToken] = {}
         self.busy = False  # a job runs (between token() and finished())
         threading.Thread(target=self._read, args=(commands,), name="faceorg-worker-commands", daemon=True).start()
 
-    def token(self, job_id: int) -> CancelToken:
-        token = CancelToken()
+    def token(self, job_id: int) -> CancelToken | None:
+        """The job starts: its cancel token (None: it was cancelled before, skip it)."""
         with self.lock:
+            self.pending.discard(job_id)
+            if job_id in self.answered:
+                return None
+            token = CancelToken()
             self.tokens, self.busy = {job_id: token}, True
-            if job_id in self.cancelled:  # cancelled before it started
-                token.cancel()
         return token
 
     def finished(self) -> None:
@@ -120,8 +125,11 @@ class _Commands:
 
     def _cancel(self, job_id: int | None) -> None:
         with self.lock:
-            if job_id is not None:
-                self.cancelled.add(job_id)
+            if job_id is not None and job_id in self.pending:
+                self.pending.discard(job_id)
+                self.answered.add(job_id)
+                self.sender.send(("cancelled", None))
+                return
             for known, token in self.tokens.items():
                 if job_id is None or known == job_id:
                     token.cancel()
@@ -131,6 +139,8 @@ class _Commands:
             while True:
                 message = commands.recv()
                 if message[0] == "job":
+                    with self.lock:
+                        self.pending.add(message[1])
                     self.jobs.put((message[1], message[2]))
                 elif message[0] == "cancel":
                     self._cancel(message[1])
@@ -144,9 +154,9 @@ class _Commands:
 
 def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None) -> None:
     """The child process: load the models, say ready, then run jobs until told to quit."""
-    inbox = _Commands(commands)
-    pipelines = _Pipelines()
     sender = _Sender(events)
+    inbox = _Commands(commands, sender)
+    pipelines = _Pipelines()
     jobs = 0
     try:
         if warm is not None:
@@ -159,9 +169,11 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
     sender.send(("ready", WorkerStats(os.getpid(), pipelines.loaded, jobs)))
     while (item := inbox.jobs.get()) is not None:
         job_id, job = item
-        jobs += 1
         cancel = inbox.token(job_id)
-        sender = _Sender(events)
+        if cancel is None:
+            continue
+        jobs += 1
+        sender.last, sender.last_key = 0.0, ("", "", "")  # a new job: its first progress goes out
         try:
             pipeline = pipelines.get(job.detector, job.embedder) if job.paths else None
             result = run_job(job, sender.progress, cancel, pipeline=pipeline)

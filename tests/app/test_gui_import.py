@@ -102,9 +102,10 @@ def test_cancel_an_import_then_import_again_resumes(qtbot: Any, make_window: Any
     qtbot.waitUntil(lambda: bool(outcomes), timeout=IMPORT_WAIT_MS)
     window.ctx.imports.started.disconnect(cancel_at_once)
     assert outcomes[0].cancelled
-    warm_pid = window.ctx.imports.worker.pid  # the import process stays, warm, for the next import
-    assert warm_pid is not None
-    assert [p.pid for p in multiprocessing.active_children() if p.name == "faceorg-import"] == [warm_pid]
+    # the import process, if the cancel came after it was started, stays warm for the next import
+    warm_pid = window.ctx.imports.worker.pid
+    children = [p.pid for p in multiprocessing.active_children() if p.name == "faceorg-import"]
+    assert children == ([] if warm_pid is None else [warm_pid])
     assert "cancelled" in window.import_status.label.text()
     first = read(window, queries.status)
     assert first.done < 6
@@ -117,7 +118,8 @@ def test_cancel_an_import_then_import_again_resumes(qtbot: Any, make_window: Any
     assert not outcomes[1].cancelled
     assert read(window, queries.status).done == 6
     assert outcomes[1].report.photos_new == 6 - first.done
-    assert window.ctx.imports.worker.stats.pid == warm_pid and window.ctx.imports.worker.stats.models_loaded == 1
+    worker = window.ctx.imports.worker
+    assert worker.stats.pid == worker.pid and warm_pid in (None, worker.pid) and worker.stats.models_loaded == 1
 
 
 def test_a_folder_dropped_during_an_import_waits_its_turn_then_regrouping_runs(

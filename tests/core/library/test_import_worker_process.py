@@ -154,3 +154,23 @@ def test_the_warm_child_writes_only_for_a_parent_that_holds_the_lock(tmp_path: P
         worker.run(_job(tmp_path / "library.sqlite", folder))
     assert info.value.kind == "DelegationRefusedError" and "not locked" in str(info.value)
     assert worker.pid is not None  # a refused job does not cost the warm child
+
+
+def test_a_job_cancelled_while_the_child_still_loads_is_answered_without_killing_it(
+        tmp_path: Path, worker: ImportWorker) -> None:
+    folder = tmp_path / "photos"
+    copy_photos(lfw_photos(2), folder)
+    token = CancelToken()
+    pids: list[int] = []
+
+    def started(pid: int) -> None:  # the child was just spawned: it is still loading torch and the models
+        pids.append(pid)
+        token.cancel()
+
+    with open_library(tmp_path / "library.sqlite") as library:
+        with pytest.raises(Cancelled):
+            worker.run(_job(library.path, folder), cancel=token, started=started)
+        assert worker.pid == pids[0]  # answered by the child, not killed
+        result = worker.run(_job(library.path, folder), started=pids.append)
+        assert result.report is not None and result.report.photos_new == 2
+    assert pids[1] == pids[0] and worker.stats is not None and worker.stats.jobs == 1
