@@ -1,7 +1,7 @@
 """``faceorg import FOLDER...`` and ``faceorg status``: fill the library and look at it.
 
-Exit codes: 0 done (bad files are reported, not fatal), 1 no library (status), 2 the
-library is locked by another process or has an unknown schema, 130 cancelled (Ctrl+C).
+Exit codes: see :mod:`core.cli.exitcodes` (0 done: bad files are reported, not fatal; 1 no library
+(status); 2 locked or newer; 3-6 a library that cannot be used; 130 cancelled; 141 broken pipe).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import asdict
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from core.cli.exitcodes import library_exit_code
 from core.cli.progressbar import ProgressBar, format_duration
 from core.progress import CancelToken
 
@@ -66,14 +67,14 @@ def _sigint_cancels(token: CancelToken) -> Iterator[None]:
 def run_import(args: argparse.Namespace) -> int:
     from core.library.importer import ImportSettings, default_workers, import_folders
     from core.pipeline import FacePipeline, PipelineSettings
-    from core.storage.engine import LibraryVersionError, open_library
+    from core.storage.engine import LibraryError, open_library
     from core.storage.lock import LibraryLockedError
 
     try:
         library = open_library(args.library)
-    except (LibraryLockedError, LibraryVersionError) as exc:
+    except (LibraryLockedError, LibraryError) as exc:
         print(f"faceorg: {exc}", file=sys.stderr)
-        return 2
+        return library_exit_code(exc)
     settings = ImportSettings(workers=args.workers or default_workers(), detector=args.detector)
     token = CancelToken()
     bar = None if args.no_progress else ProgressBar()
@@ -140,16 +141,16 @@ def _print_errors(errors: list[tuple[str, str]]) -> None:
 def run_status(args: argparse.Namespace) -> int:
     from core.library import queries
     from core.paths import default_library_path
-    from core.storage.engine import LibraryVersionError, open_library
+    from core.storage.engine import LibraryError, open_library
 
     try:
         library = open_library(args.library, read_only=True)
     except FileNotFoundError:
         print(f"faceorg: no library at {args.library or default_library_path()}", file=sys.stderr)
         return 1
-    except LibraryVersionError as exc:
+    except LibraryError as exc:
         print(f"faceorg: {exc}", file=sys.stderr)
-        return 2
+        return library_exit_code(exc)
     with library, library.session() as session:
         counts = queries.status(session)
         errors = queries.import_errors(session)

@@ -85,16 +85,17 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
 @contextmanager
 def open_library_cli(args: argparse.Namespace, *, write: bool) -> Iterator[Library]:
     """``args.library`` opened for writing (the writer lock) or read-only; refusals as CliError."""
+    from core.cli.exitcodes import library_exit_code
     from core.paths import default_library_path
-    from core.storage.engine import LibraryVersionError, open_library
+    from core.storage.engine import LibraryError, open_library
     from core.storage.lock import LibraryLockedError
 
     try:
         library = open_library(args.library, read_only=not write)
     except FileNotFoundError:
         raise CliError(f"no library at {args.library or default_library_path()}") from None
-    except (LibraryLockedError, LibraryVersionError) as exc:
-        raise CliError(str(exc), 2) from None
+    except (LibraryLockedError, LibraryError) as exc:
+        raise CliError(str(exc), library_exit_code(exc)) from None
     with library:
         yield library
 

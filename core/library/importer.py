@@ -189,6 +189,7 @@ class _Importer:
         self.report.new_face_ids += tally.new_face_ids
         self.report.errors += tally.errors
         self.report.files_done += len(batch)
+        self._report_progress()
 
     def _embed(self, items: list[WorkItem]) -> None:
         with_faces = [it for it in items if it.crops is not None and len(it.crops)]
@@ -208,8 +209,9 @@ class _Importer:
                 at += 1
 
     def _report_progress(self) -> None:
+        """Files count as done once committed (the bar never reads N/N before the last commit)."""
         r = self.report
-        done = self.base_done + self.consumed
+        done = r.files_done
         elapsed = max(1e-6, time.monotonic() - self.processing_t0)
         rate = self.consumed / elapsed
         eta = self.remaining / rate if rate > 0 else float("nan")

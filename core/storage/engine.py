@@ -31,19 +31,30 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from core.paths import default_library_path
+from core.storage.errors import (
+    LibraryError,
+    LibraryVersionError,
+    is_folder,
+    library_error,
+    not_a_library,
+    read_only_folder,
+)
 from core.storage.lock import LibraryLock, check_delegation
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 BUSY_TIMEOUT_MS = 10_000
 PAGE_SIZE = 16_384
 
+#: Tables every library has: a file with tables but without these is another program's.
+MARKER_TABLES = frozenset({"alembic_version", "library_meta", "photos"})
 
-class LibraryVersionError(RuntimeError):
-    """The file is not a library this version can open (newer, foreign or not upgraded)."""
+__all__ = ["Library", "LibraryError", "LibraryVersionError", "alembic_config", "begin_write",
+           "current_revision", "head_revision", "open_library"]
 
 
 @dataclass(eq=False)
@@ -89,9 +100,22 @@ def open_library(path: Path | str | None = None, *, read_only: bool = False,
     ``LibraryLockedError``, otherwise); the file must be up to date and is never upgraded.
     """
     path = Path(path if path is not None else default_library_path()).expanduser().resolve()
+    if path.is_dir():
+        raise is_folder(path)
+    try:
+        return _open(path, read_only, delegated_from)
+    except (OSError, DBAPIError, sqlite3.Error) as exc:
+        error = library_error(exc, path)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _open(path: Path, read_only: bool, delegated_from: int | None) -> Library:
     if read_only or delegated_from is not None:
         if not path.is_file():
             raise FileNotFoundError(f"No library at {path}")
+        inspect_read_only(path)
         if delegated_from is not None:
             check_delegation(path, delegated_from)
         engine = _create_engine(path, read_only=read_only)
@@ -102,6 +126,8 @@ def open_library(path: Path | str | None = None, *, read_only: bool = False,
             raise
         return Library(path, engine, _sessionmaker(engine), read_only=read_only, delegated_from=delegated_from)
 
+    if path.is_file() and path.stat().st_size > 0:
+        inspect_read_only(path)  # never write to a file before it is known to be ours
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = LibraryLock.acquire(path)
     try:
@@ -115,6 +141,43 @@ def open_library(path: Path | str | None = None, *, read_only: bool = False,
         lock.release()
         raise
     return Library(path, engine, _sessionmaker(engine), lock=lock)
+
+
+def inspect_read_only(path: Path) -> None:
+    """Raise ``NotALibraryError`` (or ``LibraryVersionError`` for a newer library) unless the
+    file at ``path`` is empty or a library, reading it through a read-only connection only."""
+    try:
+        connection = _connect_read_only(path)
+        try:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            revision = None
+            if "alembic_version" in tables:
+                row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+                revision = row[0] if row else None
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        error = library_error(exc, path)
+        raise (error or not_a_library(path, str(exc))) from None
+    if tables and not MARKER_TABLES <= tables:
+        raise not_a_library(path)
+    if revision is not None and revision not in _known_revisions():
+        raise LibraryVersionError(
+            f"{path} was written by a newer FaceNet Organizer (schema {revision}); please update")
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; in a folder this process cannot write (where SQLite cannot make
+    the WAL index file) the file is opened as immutable, as nobody can be writing to it."""
+    uri = path.as_uri() + "?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return connection
+    except sqlite3.OperationalError as exc:
+        if "unable to open" not in str(exc) or not read_only_folder(path):
+            raise
+    return sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
 
 
 def begin_write(session: Session) -> None:
@@ -161,10 +224,7 @@ def _sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 def _create_engine(path: Path, *, read_only: bool) -> Engine:
     if read_only:
-        uri = path.as_uri() + "?mode=ro"
-        engine = create_engine(
-            "sqlite://", poolclass=QueuePool,
-            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+        engine = create_engine("sqlite://", poolclass=QueuePool, creator=lambda: _connect_read_only(path))
     else:
         engine = create_engine(URL.create("sqlite", database=str(path)))
 
@@ -192,7 +252,7 @@ def _known_revisions() -> set[str]:
 def _check_revision(connection: Connection, path: Path) -> str | None:
     current = current_revision(connection)
     if current is None and inspect(connection).get_table_names():
-        raise LibraryVersionError(f"{path} is not a FaceNet Organizer library")
+        raise not_a_library(path)
     if current is not None and current not in _known_revisions():
         raise LibraryVersionError(
             f"{path} was written by a newer FaceNet Organizer (schema {current}); please update")

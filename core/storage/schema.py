@@ -47,6 +47,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core.storage.fspath import FsPath
+
 PHOTO_STATUSES = ("pending", "done", "error", "missing")
 ASSIGNMENT_SOURCES = ("user", "recognizer", "clusterer")
 CONSTRAINT_KINDS = ("not_person", "not_cluster", "cannot_link", "must_link")
@@ -83,7 +85,7 @@ class Photo(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(Text, unique=True)
+    path: Mapped[str] = mapped_column(FsPath, unique=True)  # any bytes: see core.storage.fspath
     size: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float] = mapped_column(Float)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
