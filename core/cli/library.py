@@ -7,7 +7,6 @@ Exit codes: see :mod:`core.cli.exitcodes` (0 done: bad files are reported, not f
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 from core.cli.exitcodes import library_exit_code
 from core.cli.progressbar import ProgressBar, format_duration
 from core.progress import CancelToken
+from core.safetext import json_dumps, printable
 
 if TYPE_CHECKING:
     from core.library.grouping import GroupingResult
@@ -90,8 +90,8 @@ def run_import(args: argparse.Namespace) -> int:
     # a cancel during the grouping that follows a finished import: the photos stay, the groups are as before
     grouping_cancelled = not result.cancelled and not args.no_group and grouping is None and token.cancelled
     if args.json:
-        print(json.dumps({"library": str(library.path), **result.to_json(),
-                          "grouping_cancelled": grouping_cancelled}))
+        print(json_dumps({"library": str(library.path), **result.to_json(),
+                          "grouping_cancelled": grouping_cancelled}, ensure_ascii=True))
     else:
         _print_import_summary(result)
         if grouping is not None:
@@ -133,7 +133,7 @@ def _print_errors(errors: list[tuple[str, str]]) -> None:
         return
     print(f"  {len(errors)} file(s) or folder(s) could not be read:")
     for path, reason in errors[:MAX_LISTED_ERRORS]:
-        print(f"    {path}: {reason}")
+        print(f"    {printable(path)}: {printable(reason)}")
     if len(errors) > MAX_LISTED_ERRORS:
         print(f"    ... and {len(errors) - MAX_LISTED_ERRORS} more (faceorg status --json lists all)")
 
@@ -155,11 +155,11 @@ def run_status(args: argparse.Namespace) -> int:
         counts = queries.status(session)
         errors = queries.import_errors(session)
     if args.json:
-        print(json.dumps({"library": str(library.path), **asdict(counts),
-                          "errors": [{"path": e.path, "error": e.error} for e in errors]}))
+        print(json_dumps({"library": str(library.path), **asdict(counts),
+                          "errors": [{"path": e.path, "error": e.error} for e in errors]}, ensure_ascii=True))
         return 0
     c = counts
-    print(f"Library {library.path}")
+    print(f"Library {printable(str(library.path))}")
     print(f"  photos {c.photos_total}: done {c.done}, error {c.error}, missing {c.missing}, "
           f"pending {c.pending} (+ {c.duplicates} duplicate files)")
     print(f"  faces {c.faces}: people {c.people}, clusters {c.clusters}, unassigned {c.unassigned}, "
