@@ -8,8 +8,6 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from core.safetext import printable
-
 from core.cli.people import (
     STRICTNESS,
     CliError,
@@ -21,6 +19,7 @@ from core.cli.people import (
     print_json,
     resolve_person,
 )
+from core.safetext import printable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -155,7 +154,8 @@ def run_review(args: argparse.Namespace) -> int:
         print_json({"suggestions": [_suggestion_json(s, photos) for s in queue]})
         return 0
     for s in queue:
-        print(f"  face {s.face_id}  {printable(photos.get(s.photo_id, ''))}  is {printable(s.person_name)}?  (distance {s.distance:.3f})")
+        photo = printable(photos.get(s.photo_id, ""))
+        print(f"  face {s.face_id}  {photo}  is {printable(s.person_name)}?  (distance {s.distance:.3f})")
     if not queue:
         print("Nothing to review")
     return 0

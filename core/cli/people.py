@@ -10,7 +10,6 @@ has stable keys. Exit codes: 0 done, 1 refused or not found, 2 library locked or
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -251,7 +250,8 @@ def run_name(args: argparse.Namespace) -> int:
             if ask(f'"{existing.name}" already exists. Add group c{cluster} to them? [y/N]') not in ("y", "yes"):
                 raise CliError("nothing changed")
         ref = name_cluster(session, cluster, name)
-    print(f'{"Added" if ref.merged else "Named"} group c{cluster} {"to" if ref.merged else "as"} "{printable(ref.name)}"')
+    verb, prep = ("Added", "to") if ref.merged else ("Named", "as")
+    print(f'{verb} group c{cluster} {prep} "{printable(ref.name)}"')
     return 0
 
 

@@ -244,7 +244,7 @@ def test_names_cannot_shadow_labels(lib, capsys):
     assert run(path, "cluster") == 0
     groups = sorted(_cluster_of(path, f[0]) for f in faces.values())
     capsys.readouterr()
-    for bad in ("c%d" % groups[1], "p1", "42", "C7"):
+    for bad in (f"c{groups[1]}", "p1", "42", "C7"):
         assert run(path, "name", f"c{groups[0]}", bad) == 1
         assert "looks like a group or person label" in capsys.readouterr().err
     # a name stored by an older version that looks like a label: the label still wins
@@ -254,7 +254,7 @@ def test_names_cannot_shadow_labels(lib, capsys):
     assert (out["kind"], out["id"]) == ("cluster", groups[1])
     assert run(path, "name", f"c{groups[2]}", "Bob") == 0
     bob = run(path, "people", "--json") == 0 and next(p["id"] for p in _json(capsys)["people"] if p["name"] == "Bob")
-    assert run(path, "rename", f"c{groups[1]}", "p%d" % bob) == 1  # no person p<bob> as a *name* either
+    assert run(path, "rename", f"c{groups[1]}", f"p{bob}") == 1  # no person p<bob> as a *name* either
     assert run(path, "merge", f"p{legacy}", f"p{bob}") == 0  # ids, not names
     with open_library(path) as library, library.session() as s:
         assert s.get(Person, legacy) is None and s.get(Person, bob).name == "Bob"
