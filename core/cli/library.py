@@ -124,6 +124,7 @@ def _print_import_summary(r: ImportReport) -> None:
           f"moved {r.photos_moved}, duplicates {r.photos_duplicate}, restored {r.photos_restored}, "
           f"updated {r.photos_updated}, missing {r.photos_missing}")
     _print_errors(r.errors)
+    _print_stale([(face_id, path, None) for face_id, path in r.stale_faces])
     if r.cancelled:
         print("  Run the same import again to continue where it stopped.")
 
@@ -153,10 +154,14 @@ def run_status(args: argparse.Namespace) -> int:
         return library_exit_code(exc)
     with library, library.session() as session:
         counts = queries.status(session)
-        errors = queries.import_errors(session)
+        errors = [(e.path, e.error or "error") for e in queries.import_errors(session)]
+        errors += queries.scan_problems(session)
+        stale = queries.stale_faces(session)
     if args.json:
         print(json_dumps({"library": str(library.path), **asdict(counts),
-                          "errors": [{"path": e.path, "error": e.error} for e in errors]}, ensure_ascii=True))
+                          "errors": [{"path": p, "error": r} for p, r in errors],
+                          "stale_faces": [{"face_id": s.face_id, "path": s.photo_path, "person": s.person_name}
+                                          for s in stale]}, ensure_ascii=True))
         return 0
     c = counts
     print(f"Library {printable(str(library.path))}")
@@ -164,5 +169,17 @@ def run_status(args: argparse.Namespace) -> int:
           f"pending {c.pending} (+ {c.duplicates} duplicate files)")
     print(f"  faces {c.faces}: people {c.people}, clusters {c.clusters}, unassigned {c.unassigned}, "
           f"review items {c.review_items}")
-    _print_errors([(e.path, e.error or "error") for e in errors])
+    _print_errors(errors)
+    _print_stale([(s.face_id, s.photo_path, s.person_name) for s in stale])
     return 0
+
+
+def _print_stale(stale: list[tuple[int, str, str | None]]) -> None:
+    """Named faces not found again in their changed photo: kept with their names, to check."""
+    if not stale:
+        return
+    print(f"  {len(stale)} named face(s) not found again after their photo changed (kept with their names; "
+          "`faceorg reject FACE` if the person is no longer in it):")
+    for face_id, path, name in stale[:MAX_LISTED_ERRORS]:
+        label = f' "{printable(name)}"' if name else ""
+        print(f"    face {face_id}{label} in {printable(path)}")

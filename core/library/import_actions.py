@@ -26,6 +26,7 @@ class Tally:
     counts: dict[str, int] = field(default_factory=dict)
     new_face_ids: list[int] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    stale_faces: list[tuple[int, str]] = field(default_factory=list)
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -107,7 +108,9 @@ def apply(session: Session, index: LibraryIndex, item: WorkItem, model_id: str, 
         tally.count("photos_updated")
     elif item.action == "replace":
         assert known is not None and known.id is not None
-        face_ids, inserted = writer.replace_content(session, known.id, rec, model_id)
+        face_ids, inserted, stale = writer.replace_content(session, known.id, rec, model_id)
+        writer.record_stale_faces(session, [(face_id, rec.path) for face_id in stale])
+        tally.stale_faces += [(face_id, rec.path) for face_id in stale]
         known.duplicate_of, known.status, known.size, known.mtime = None, "done", rec.size, rec.mtime
         index.rehash(known, rec.content_hash)
         tally.count("photos_updated")

@@ -78,7 +78,7 @@ class _Importer:
             plan = plan_import(roots, self.index, progress=self.progress, cancel=self.cancel)
             self.report.errors += [(e.path, e.reason) for e in plan.errors]
             self.report.files_total = plan.files_total
-            self._restore(plan)
+            self._restore(plan, roots)
             self._process(plan)
             self._mark_vanished(plan, roots)
         except Cancelled:
@@ -87,11 +87,13 @@ class _Importer:
         return self.report
 
     # -- before and after the work --------------------------------------------------------
-    def _restore(self, plan: ImportPlan) -> None:
-        """Unchanged files back at their path; unchanged files count as done at once."""
-        if plan.restore:
-            with self.library.session() as session:
-                begin_write(session)
+    def _restore(self, plan: ImportPlan, roots: list[str]) -> None:
+        """Unchanged files back at their path; unchanged files count as done at once; what the
+        scan could not read is recorded for ``faceorg status``."""
+        with self.library.session() as session:
+            begin_write(session)
+            writer.record_scan_problems(session, roots, [(e.path, e.reason) for e in plan.errors])
+            if plan.restore:
                 writer.set_status(session, [row.id for row in plan.restore if row.id is not None], "done")
             for row in plan.restore:
                 row.status = "done"
@@ -126,10 +128,12 @@ class _Importer:
                 self.index.move(copy, *old)
                 row.status = "done"
                 missing.append(copy)
+                self.report.photos_moved += 1  # the photo lives on at its copy's path
             writer.set_status(session, [r.id for r in missing if r.id is not None], "missing")
         for row in missing:
             row.status = "missing"
-        self.report.photos_missing += len(missing)
+        # as `faceorg status` counts: photos, not the copies (a vanished copy loses nothing)
+        self.report.photos_missing += sum(1 for row in missing if row.duplicate_of is None)
 
     # -- the work ---------------------------------------------------------------------------
     def _process(self, plan: ImportPlan) -> None:
@@ -187,6 +191,7 @@ class _Importer:
         for key, n in tally.counts.items():
             setattr(self.report, key, getattr(self.report, key) + n)
         self.report.new_face_ids += tally.new_face_ids
+        self.report.stale_faces += tally.stale_faces
         self.report.errors += tally.errors
         self.report.files_done += len(batch)
         self._report_progress()

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
-from core.storage.schema import Assignment, Cluster, Face, Person, Photo, ReviewItem
+from core.storage.schema import Assignment, Cluster, Face, LibraryMeta, Person, Photo, ReviewItem
 
 QUALITY = Face.quality_size * Face.quality_sharpness
 
@@ -232,3 +232,36 @@ def import_errors(session: Session) -> list[PhotoInfo]:
     stmt = (select(*_PHOTO_COLUMNS)
             .where(Photo.duplicate_of.is_(None), Photo.status == "error").order_by(Photo.path))
     return [PhotoInfo(*row) for row in session.execute(stmt)]
+
+
+def scan_problems(session: Session) -> list[tuple[str, str]]:
+    """(path, reason) of what the last scans of the imported folders could not read: broken
+    links, unreadable folders, special files (see ``import_writer.SCAN_PROBLEMS_KEY``), by path."""
+    meta = session.get(LibraryMeta, "scan_problems")
+    value = meta.value if meta is not None and isinstance(meta.value, dict) else {}
+    return sorted((str(path), str(reason)) for path, reason in value.items())
+
+
+@dataclass(frozen=True)
+class StaleFace:
+    """A face the user named that was not found again when its photo changed (see
+    ``import_writer.STALE_FACES_KEY``): it keeps its name until the user checks it."""
+
+    face_id: int
+    photo_path: str
+    person_id: int | None
+    person_name: str | None
+
+
+def stale_faces(session: Session) -> list[StaleFace]:
+    """Named faces to check: still there, and still the user's (rejected or deleted ones drop out)."""
+    meta = session.get(LibraryMeta, "stale_faces")
+    ids = sorted(int(k) for k in (meta.value if meta is not None and isinstance(meta.value, dict) else {}))
+    if not ids:
+        return []
+    stmt = (select(Face.id, Photo.path, Assignment.person_id, Person.name)
+            .join(Photo, Photo.id == Face.photo_id)
+            .join(Assignment, Assignment.face_id == Face.id)
+            .outerjoin(Person, Person.id == Assignment.person_id)
+            .where(Face.id.in_(ids), Assignment.source == "user").order_by(Face.id))
+    return [StaleFace(*row) for row in session.execute(stmt)]

@@ -14,7 +14,9 @@ from dataclasses import asdict, dataclass, field
 @dataclass
 class ImportReport:
     """What one import did. ``new_face_ids``: faces inserted or re-embedded, to recognise and
-    cluster next. ``errors``: (path, reason) for bad files and unreadable folders."""
+    cluster next. ``errors``: (path, reason) for bad files and unreadable folders.
+    ``stale_faces``: (face id, path) of named faces not found again in a photo whose content
+    changed: kept with their names, for the user to check (``faceorg status`` lists them too)."""
 
     files_total: int = 0
     files_done: int = 0
@@ -30,11 +32,13 @@ class ImportReport:
     elapsed_s: float = 0.0
     cancelled: bool = False
     new_face_ids: list[int] = field(default_factory=list)
+    stale_faces: list[tuple[int, str]] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """A stable, JSON-ready dict."""
         out = asdict(self)
         out["errors"] = [{"path": p, "reason": r} for p, r in self.errors]
+        out["stale_faces"] = [{"face_id": f, "path": p} for f, p in self.stale_faces]
         out["elapsed_s"] = round(self.elapsed_s, 3)
         return out
 
