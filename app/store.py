@@ -57,11 +57,12 @@ class LibraryStore(QObject):
 
         def work() -> Library:
             from core.storage.engine import open_library
+            from core.storage.errors import LibraryReadOnlyError
             from core.storage.lock import LibraryLockedError
 
             try:
                 return open_library(Path(path))
-            except LibraryLockedError:  # another window or `faceorg import` has it: browse only
+            except (LibraryLockedError, LibraryReadOnlyError):  # another process has it, or read-only: browse
                 return open_library(Path(path), read_only=True)
 
         return self.runner.submit(work, name="open library", on_done=self._on_opened,
