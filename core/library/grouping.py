@@ -28,6 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
+from core import faults
 from core.clustering.agglomerative import cluster_faces
 from core.clustering.recognition import AUTO, REVIEW, Recognition, recognize_growing, take
 from core.clustering.stable_ids import match_cluster_ids
@@ -266,7 +267,9 @@ def regroup(library: Library, strictness: str = "normal", *, model_id: str | Non
 
 def _save(session: Session, plan: _Plan, thresholds: GroupingThresholds, model: str, strictness: str) -> _Written:
     save_thresholds(session, thresholds, model, strictness)
-    return _write(session, plan)
+    written = _write(session, plan)
+    faults.point("grouping.write")
+    return written
 
 
 def preview_group_count(library: Library, strictness: str) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from core import faults
 from core.library import import_writer as writer
 from core.library.import_plan import KnownPhoto, LibraryIndex
 from core.library.import_worker import WorkItem, detect
@@ -82,6 +83,7 @@ def apply(session: Session, index: LibraryIndex, item: WorkItem, model_id: str, 
     elif item.action == "new":
         assert target is not None
         target.id, face_ids = writer.insert_photo(session, rec, model_id)
+        faults.point("import.faces")
         tally.count("photos_new")
         tally.count("faces_new", len(face_ids))
         tally.new_face_ids += face_ids

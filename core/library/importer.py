@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core import faults
 from core.library import import_writer as writer
 from core.library.import_actions import Tally, apply, decide
 from core.library.import_plan import ImportPlan, KnownPhoto, LibraryIndex, plan_import, vanished
@@ -95,6 +96,7 @@ class _Importer:
             writer.record_scan_problems(session, roots, [(e.path, e.reason) for e in plan.errors])
             if plan.restore:
                 writer.set_status(session, [row.id for row in plan.restore if row.id is not None], "done")
+            faults.point("import.restore")
             for row in plan.restore:
                 row.status = "done"
         self.report.photos_restored += len(plan.restore)
@@ -130,6 +132,7 @@ class _Importer:
                 missing.append(copy)
                 self.report.photos_moved += 1  # the photo lives on at its copy's path
             writer.set_status(session, [r.id for r in missing if r.id is not None], "missing")
+            faults.point("import.vanished")
         for row in missing:
             row.status = "missing"
         # as `faceorg status` counts: photos, not the copies (a vanished copy loses nothing)
@@ -188,6 +191,8 @@ class _Importer:
             begin_write(session)
             for item in batch:
                 apply(session, self.index, item, self.pipeline.model_id, tally)
+            faults.point("import.batch")
+        faults.point("import.committed")
         for key, n in tally.counts.items():
             setattr(self.report, key, getattr(self.report, key) + n)
         self.report.new_face_ids += tally.new_face_ids

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from core import faults
 from core.storage.engine import begin_write
 from core.storage.schema import (
     Assignment,
@@ -122,6 +123,7 @@ class ChangeRecorder:
         op = Operation(kind=kind, payload={"description": description, "changes": changes})
         self.session.add(op)
         self.session.flush()
+        faults.point("undo.record")
         return op
 
 
@@ -138,6 +140,7 @@ def undo_last(session: Session) -> str | None:
     # Recognised faces of a person the undo removes go with them; redo brings them back.
     op.payload = {**op.payload, "dropped": dropped}
     session.flush()
+    faults.point("undo.apply")
     session.expire_all()
     return str(op.payload["description"])
 
@@ -154,6 +157,7 @@ def redo_last(session: Session) -> str | None:
     op.undone = False
     op.payload = {k: v for k, v in op.payload.items() if k != "dropped"}
     session.flush()
+    faults.point("undo.apply")
     session.expire_all()
     return str(op.payload["description"])
 
