@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 
 from app.itemmodels import roles
 from app.thumbnails import device_pixels
+from core.safetext import printable
 
 if TYPE_CHECKING:
     from app.store import LibraryStore
@@ -108,9 +109,9 @@ class FacesModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             name = face.person_name or "Unnamed group"
             how = {"user": "named by you", "recognizer": "recognised", "clusterer": "grouped"}
-            return f"{name} ({how.get(face.source or '', 'unassigned')})\n{face.photo_path}"
+            return f"{name} ({how.get(face.source or '', 'unassigned')})\n{printable(face.photo_path)}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"Face {face.id} in {face.photo_path}"
+            return f"Face {face.id} in {printable(face.photo_path)}"
         if role == roles.SUBTITLE and face.source in ("recognizer",) and face.confidence is not None:
             return "?"  # recognised automatically: shown with a small marker
         return None
