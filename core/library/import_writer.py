@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core.library.quality import FaceQuality
 from core.library.undo import chunks
 from core.storage.embeddings import load_matrix, save_embeddings
-from core.storage.schema import Assignment, Face, FaceConstraint, LibraryMeta, Person, Photo
+from core.storage.schema import Assignment, Face, FaceConstraint, LibraryMeta, Person, Photo, utcnow
 
 #: ``LibraryMeta`` key: {path: reason} of what the scans of the imported folders could not read
 #: (broken links, unreadable folders, special files), shown by ``faceorg status``.
@@ -193,7 +193,8 @@ def replace_content(session: Session, photo_id: int, rec: PhotoRecord,
 #: ``LibraryMeta`` key: {face id: photo path} of faces the user named (or otherwise touched) that
 #: were not found again when their photo's content changed. They keep their names (a crop or a
 #: retouch must never lose one, and the importer cannot tell those from a different picture), are
-#: listed after the import and by ``faceorg status`` until the user rejects or confirms them.
+#: listed after the import and by ``faceorg status`` until the user rejects them or assigns them
+#: again (which confirms the name). Values: {"path": photo path, "since": ISO time of the import}.
 STALE_FACES_KEY = "stale_faces"
 
 
@@ -203,7 +204,8 @@ def record_stale_faces(session: Session, stale: Sequence[tuple[int, str]]) -> No
         return
     meta = session.get(LibraryMeta, STALE_FACES_KEY)
     value = dict(meta.value) if meta is not None and isinstance(meta.value, dict) else {}
-    value.update({str(face_id): path for face_id, path in stale})
+    since = utcnow().isoformat()
+    value.update({str(face_id): {"path": path, "since": since} for face_id, path in stale})
     if meta is None:
         session.add(LibraryMeta(key=STALE_FACES_KEY, value=value))
     else:

@@ -254,14 +254,16 @@ class StaleFace:
 
 
 def stale_faces(session: Session) -> list[StaleFace]:
-    """Named faces to check: still there, and still the user's (rejected or deleted ones drop out)."""
+    """Named faces to check: still there, still the user's, and not assigned again since (rejected,
+    deleted or confirmed ones drop out)."""
     meta = session.get(LibraryMeta, "stale_faces")
-    ids = sorted(int(k) for k in (meta.value if meta is not None and isinstance(meta.value, dict) else {}))
-    if not ids:
+    value = meta.value if meta is not None and isinstance(meta.value, dict) else {}
+    since = {int(k): datetime.fromisoformat(v["since"]) for k, v in value.items() if isinstance(v, dict)}
+    if not since:
         return []
-    stmt = (select(Face.id, Photo.path, Assignment.person_id, Person.name)
+    stmt = (select(Face.id, Photo.path, Assignment.person_id, Person.name, Assignment.updated_at)
             .join(Photo, Photo.id == Face.photo_id)
             .join(Assignment, Assignment.face_id == Face.id)
             .outerjoin(Person, Person.id == Assignment.person_id)
-            .where(Face.id.in_(ids), Assignment.source == "user").order_by(Face.id))
-    return [StaleFace(*row) for row in session.execute(stmt)]
+            .where(Face.id.in_(sorted(since)), Assignment.source == "user").order_by(Face.id))
+    return [StaleFace(*row[:4]) for row in session.execute(stmt) if row[4] <= since[row[0]]]

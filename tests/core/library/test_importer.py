@@ -27,6 +27,7 @@ from sqlalchemy import select
 from core.library import queries
 from core.library.importer import ImportReport, import_folders
 from core.library.people import assign_face, remove_faces
+from core.library.undo import undo_last
 from core.progress import CancelToken, Progress
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library
@@ -226,9 +227,16 @@ def test_other_photo_over_a_named_one_keeps_the_name_apart(library: Library, tmp
         # import and listed by status until the user checks it (a reject takes it off the list).
         assert [(f.face_id, f.person_name) for f in queries.stale_faces(s)] == [(face_id, "Somebody")]
     assert rep.stale_faces == [(face_id, str(named))]
+    with library.session() as s:  # assigning it again confirms the name: off the list
+        assign_face(s, face_id, "Somebody")
     with library.session() as s:
+        assert queries.stale_faces(s) == []
+    with library.session() as s:  # undone: to check again
+        undo_last(s)
+    with library.session() as s:
+        assert [f.face_id for f in queries.stale_faces(s)] == [face_id]
         remove_faces(s, s.get(Assignment, face_id).person_id, [face_id])  # type: ignore[union-attr]
-    with library.session() as s:
+    with library.session() as s:  # rejected: off the list
         assert queries.stale_faces(s) == []
     check_consistent(library.path)
 
