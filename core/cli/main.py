@@ -44,13 +44,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.CANCELLED
     except BrokenPipeError:
         return _broken_pipe()
-    except Exception as exc:
+    except Exception as exc:  # the library's database failing mid-command: a full disk, a damaged file
+        import errno
+        import sqlite3
         from pathlib import Path
+
+        from sqlalchemy.exc import DBAPIError
 
         from core.paths import default_library_path
         from core.storage.errors import library_error
 
-        error = library_error(exc, Path(args.library or default_library_path()).expanduser())
+        database = isinstance(exc, DBAPIError | sqlite3.Error)
+        full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+        error = library_error(exc, Path(args.library or default_library_path()).expanduser()) \
+            if database or full else None
         if error is None:
             raise
         _say(f"faceorg: {error}")

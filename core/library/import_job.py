@@ -179,9 +179,20 @@ def child_main(job: ImportJob, events: Connection, commands: Connection) -> None
     except Cancelled:
         sender.send(("cancelled", None))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
-        sender.send(("error", (type(exc).__name__, str(exc), traceback.format_exc())))
+        sender.send(("error", (type(exc).__name__, _explain(exc, job.library), traceback.format_exc())))
     finally:
         events.close()
+
+
+def _explain(exc: BaseException, library: str) -> str:
+    """One line for the user: a library problem (full disk, read-only, damaged) in the words the
+    command line uses, anything else as it is."""
+    from pathlib import Path
+
+    from core.storage.errors import library_error
+
+    error = library_error(exc, Path(library)) if isinstance(exc, Exception) else None
+    return str(error) if error is not None else str(exc)
 
 
 # -- the parent's side -----------------------------------------------------------------------------
