@@ -11,10 +11,7 @@ import math
 import os
 import re
 import stat
-import threading
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +20,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
+from core.imaging.budget import ByteBudget, decode_bytes
 from core.imaging.errors import ImageLoadError
 
 __all__ = ["DECODE_BUDGET_BYTES", "DEFAULT_MAX_PIXELS", "SUPPORTED_FORMATS", "ImageLoadError", "LoadedImage",
@@ -33,11 +31,7 @@ pillow_heif.register_heif_opener()
 #: Images with more pixels than this are refused (decompression-bomb guard).
 DEFAULT_MAX_PIXELS = 200_000_000
 
-#: Memory for decoding, shared by all threads of the process: an image's decode (the full-size
-#: pixels in Pillow's layout plus the 8-bit working copy, see :func:`decode_bytes`) waits until
-#: its share is free, and an image needing more than all of it is refused with the reason.
-#: Pixel counts alone do not bound memory: a 381 KB 16-bit PNG of 14000 x 14000 (under the pixel
-#: guard) once took 5.6 GB through float64 copies.
+#: Memory for decoding, shared by all threads of the process (see :mod:`core.imaging.budget`).
 DECODE_BUDGET_BYTES = 640 << 20
 
 #: Pillow format names we decode. MPO is how Pillow names many camera JPEGs.
@@ -237,38 +231,8 @@ def _to_8bit(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def decode_bytes(mode: str, width: int, height: int) -> int:
-    """Memory a decode of this size and mode takes at its peak: the pixels as Pillow stores them
-    (RGB uses 4 bytes a pixel) plus the 8-bit working copy (gray: 1 byte, else 4)."""
-    stored = _STORED_BYTES.get(mode, 4)
-    working = 1 if mode.startswith("I;16") or mode in ("I", "F", "L", "1") else 4
-    return width * height * (stored + working)
-
-
-class _ByteBudget:
-    """A counting semaphore in bytes, shared by the threads that decode."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.used = total, 0
-        self._cond = threading.Condition()
-
-    @contextmanager
-    def hold(self, n: int) -> Iterator[None]:
-        n = min(n, self.total)
-        with self._cond:
-            self._cond.wait_for(lambda: self.used + n <= self.total)
-            self.used += n
-        try:
-            yield
-        finally:
-            with self._cond:
-                self.used -= n
-                self._cond.notify_all()
-
-
-_STORED_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2, "LA": 4, "PA": 4}
 _ROWS_BYTES = 16 << 20  # float32 band size while scaling 16-bit images
-_budget = _ByteBudget(DECODE_BUDGET_BYTES)
+_budget = ByteBudget(DECODE_BUDGET_BYTES)
 
 
 def _exif(img: Image.Image) -> dict[int, object]:
