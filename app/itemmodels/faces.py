@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 from app.itemmodels import roles
 from app.thumbnails import device_pixels
 from core.safetext import printable
+from core.storage.states import AssignmentSource
 
 if TYPE_CHECKING:
     from app.store import LibraryStore
@@ -19,6 +20,9 @@ PAGE = 400
 FACE_SIZE = 124  # logical px, as drawn by FaceDelegate
 Index = QModelIndex | QPersistentModelIndex
 
+
+_HOW: dict[str, str] = {AssignmentSource.USER: "named by you", AssignmentSource.RECOGNIZER: "recognised",
+        AssignmentSource.CLUSTERER: "grouped"}  # tooltips: who assigned the face
 
 class FacesModel(QAbstractListModel):
     """Faces of ``owner`` = ("person", id) or ("cluster", id), best first; fetchMore pages."""
@@ -108,10 +112,9 @@ class FacesModel(QAbstractListModel):
             return self.thumbs.face(face, self.pixmap_size)
         if role == Qt.ItemDataRole.ToolTipRole:
             name = face.person_name or "Unnamed group"
-            how = {"user": "named by you", "recognizer": "recognised", "clusterer": "grouped"}
-            return f"{name} ({how.get(face.source or '', 'unassigned')})\n{printable(face.photo_path)}"
+            return f"{name} ({_HOW.get(face.source or '', 'unassigned')})\n{printable(face.photo_path)}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"Face {face.id} in {printable(face.photo_path)}"
-        if role == roles.SUBTITLE and face.source in ("recognizer",) and face.confidence is not None:
+        if role == roles.SUBTITLE and face.source == AssignmentSource.RECOGNIZER and face.confidence is not None:
             return "?"  # recognised automatically: shown with a small marker
         return None

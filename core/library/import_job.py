@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from core.clustering.strictness import DEFAULT_STRICTNESS
+from core.detection import DEFAULT_DETECTOR
 from core.library.results import GroupingResult, ImportReport
 from core.progress import Cancelled, CancelToken, Progress, check
 
@@ -47,16 +49,18 @@ JobProgressFn = Callable[[str, Progress], None]  # (phase: "import" | "group", p
 
 @dataclass(frozen=True)
 class ImportJob:
-    """What to do. ``paths``: files and folders to import (none: group only); ``group``: group
-    the faces afterwards; ``workers``: decode+detect threads (None: the importer's default);
+    """What to do. ``library``: the library file (None: the default library); ``paths``: files and
+    folders to import (none: group only); ``group``: group the faces afterwards; ``strictness``: of
+    that grouping (None: the library's last one); ``workers``: decode+detect threads (None: the
+    importer's default);
     ``embedder``: :class:`core.embedding.embedder.EmbedderSettings` fields; ``holder_pid``: the
     parent process whose writer lock the job writes under (None: take the lock itself)."""
 
-    library: str
+    library: str | None
     paths: tuple[str, ...] = ()
     group: bool = True
-    strictness: str = "normal"
-    detector: str = "yunet"
+    strictness: str | None = DEFAULT_STRICTNESS
+    detector: str = DEFAULT_DETECTOR
     workers: int | None = None
     embedder: dict[str, Any] = field(default_factory=dict)
     holder_pid: int | None = None
@@ -67,8 +71,9 @@ class JobResult:
     """What the job did. ``grouping_error``: why the faces were not grouped after an import that
     worked (the import's photos stay); ``cancelled``: the import stopped at a cancel;
     ``grouping_cancelled``: the import finished and the cancel came while grouping (its photos stay,
-    the groups are as before: grouping again finishes the job)."""
+    the groups are as before: grouping again finishes the job); ``library``: the library's path."""
 
+    library: str = ""
     report: ImportReport | None = None
     grouping: GroupingResult | None = None
     grouping_error: str = ""
@@ -94,6 +99,7 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
 
     result = JobResult()
     with open_library(job.library, delegated_from=job.holder_pid) as library:
+        result.library = str(library.path)
         if job.paths:
             result.report = _import(library, job, phase("import"), cancel)
             result.cancelled = result.report.cancelled
@@ -101,17 +107,21 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
                 return result
         if not job.group:
             return result
-        from core.library.grouping import regroup
+        from core.library.grouping import last_strictness, regroup
 
+        strictness = job.strictness
+        if strictness is None:
+            with library.session() as session:
+                strictness = last_strictness(session)
         try:
-            result.grouping = regroup(library, job.strictness, progress=phase("group"), cancel=cancel)
+            result.grouping = regroup(library, strictness, progress=phase("group"), cancel=cancel)
         except Cancelled:
             if not job.paths:
                 raise
             result.grouping_cancelled = True
         except Exception as exc:
-            if not job.paths:
-                raise
+            if not job.paths or _is_library_problem(exc, library.path):
+                raise  # a full disk, a read-only or damaged library: said as such by the caller
             traceback.print_exc()  # the import's photos are stored; say why they were not grouped
             result.grouping_error = str(exc) or type(exc).__name__
     return result
@@ -184,14 +194,25 @@ def child_main(job: ImportJob, events: Connection, commands: Connection) -> None
         events.close()
 
 
-def _explain(exc: BaseException, library: str) -> str:
+def _is_library_problem(exc: BaseException, path: Any) -> bool:
+    from pathlib import Path
+
+    from core.storage.errors import library_error
+
+    return library_error(exc, Path(path)) is not None
+
+
+def _explain(exc: BaseException, library: str | None) -> str:
     """One line for the user: a library problem (full disk, read-only, damaged) in the words the
     command line uses, anything else as it is."""
     from pathlib import Path
 
     from core.storage.errors import library_error
 
-    error = library_error(exc, Path(library)) if isinstance(exc, Exception) else None
+    from core.paths import default_library_path
+
+    path = Path(library) if library else default_library_path()
+    error = library_error(exc, path) if isinstance(exc, Exception) else None
     return str(error) if error is not None else str(exc)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,12 +118,7 @@ def _open(path: Path, read_only: bool, delegated_from: int | None) -> Library:
         inspect_read_only(path)
         if delegated_from is not None:
             check_delegation(path, delegated_from)
-        engine = _create_engine(path, read_only=read_only)
-        try:
-            _check_up_to_date(engine, path)
-        except BaseException:
-            engine.dispose()
-            raise
+        engine = _prepared_engine(path, read_only, _check_up_to_date)
         return Library(path, engine, _sessionmaker(engine), read_only=read_only, delegated_from=delegated_from)
 
     if path.is_file() and path.stat().st_size > 0:
@@ -131,12 +126,7 @@ def _open(path: Path, read_only: bool, delegated_from: int | None) -> Library:
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = LibraryLock.acquire(path)
     try:
-        engine = _create_engine(path, read_only=False)
-        try:
-            _upgrade(engine, path)
-        except BaseException:
-            engine.dispose()
-            raise
+        engine = _prepared_engine(path, False, _upgrade)
     except BaseException:
         lock.release()
         raise
@@ -180,6 +170,18 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
 
 
+def _prepared_engine(path: Path, read_only: bool, prepare: Callable[[Engine, Path], None]) -> Engine:
+    """An engine on ``path`` after ``prepare(engine, path)`` (check or upgrade the schema); disposed
+    again when that fails."""
+    engine = _create_engine(path, read_only=read_only)
+    try:
+        prepare(engine, path)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
 def begin_write(session: Session) -> None:
     """Start the session's transaction as a write transaction now (``BEGIN IMMEDIATE``).
 
@@ -187,7 +189,9 @@ def begin_write(session: Session) -> None:
     before they write. A no-op when the transaction is already open.
     """
     connection = session.connection()
-    if not connection.connection.driver_connection.in_transaction:
+    raw = connection.connection.driver_connection
+    assert raw is not None  # an open connection has its sqlite3 connection
+    if not raw.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -296,6 +300,7 @@ def _upgrade(engine: Engine, path: Path) -> None:
 def _backup(connection: Connection, target: Path) -> None:
     """Copy the whole database to ``target`` (SQLite online backup) before a migration."""
     source = connection.connection.driver_connection
+    assert source is not None  # an open connection has its sqlite3 connection
     destination = sqlite3.connect(target)
     try:
         source.backup(destination)
