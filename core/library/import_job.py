@@ -207,9 +207,8 @@ def _explain(exc: BaseException, library: str | None) -> str:
     command line uses, anything else as it is."""
     from pathlib import Path
 
-    from core.storage.errors import library_error
-
     from core.paths import default_library_path
+    from core.storage.errors import library_error
 
     path = Path(library) if library else default_library_path()
     error = library_error(exc, path) if isinstance(exc, Exception) else None
