@@ -3,11 +3,13 @@ command line."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from gui_support import WAIT_MS
+from gui_support import WAIT_MS, seed
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.context import AppContext
@@ -39,3 +41,16 @@ def test_foreign_file_opens_a_dialog_with_the_cli_text(qtbot: Any, tmp_path: Pat
     assert not window.ctx.store.is_open
     box.close()
     window.close()
+
+
+def test_a_non_utf8_file_name_shows_escaped(qtbot: Any, make_window: Any, lib_path: Path, factory: Any) -> None:
+    """Qt dropped the bytes of a name that is not UTF-8 ("bad_\\xff.jpg" showed as "bad_.jpg")."""
+    bad = os.fsdecode(b"/photos/bad_\xff\xfe.jpg")
+    seed(lib_path, lambda s: factory.photo(s, 1, path=bad))
+    window = make_window()
+    window.show_page("photos")
+    model = window.photos_model
+    qtbot.waitUntil(lambda: model.has_loaded and model.rowCount() == 1, timeout=WAIT_MS)
+    tip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("/photos/bad_\\xff\\xfe.jpg\n")
+    assert model.photo(0).path == bad  # the exact name underneath
