@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
 from app.importing import ImportController
+from app.names_writer import NamesWriter
 from app.settings import AppSettings
 from app.store import LibraryStore
 from app.tasks import TaskRunner
@@ -30,10 +31,13 @@ class AppContext:
         self.undo = UndoController(self.store, self.root)
         self.imports = ImportController(self.store, self.root)
         self.imports.strictness = self.settings.strictness
+        self.names_writer = NamesWriter(self.store, self.root)
+        self.names_writer.auto = self.settings.write_names
 
     def shutdown(self) -> None:
         """Stop background work and close the library (window closed)."""
         self.imports.cancel()
+        self.names_writer.cancel()
         self.runner.cancel_all()
         self.thumbs.clear()
         self.thumbs.wait(30_000)

@@ -73,6 +73,15 @@ class AppSettings:
     def threads(self, value: int) -> None:
         self.q.setValue("import/threads", int(value))
 
+    @property
+    def write_names(self) -> bool:
+        """Write names into XMP sidecars whenever they change (off by default)."""
+        return str(self._get("metadata/write_names", "false")).lower() in ("true", "1")
+
+    @write_names.setter
+    def write_names(self, value: bool) -> None:
+        self.q.setValue("metadata/write_names", "true" if value else "false")
+
     @staticmethod
     def _folders_key(library: Path) -> str:
         digest = hashlib.sha1(str(Path(library).expanduser()).encode()).hexdigest()[:16]

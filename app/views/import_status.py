@@ -50,6 +50,9 @@ def summarize(outcome: ImportOutcome) -> str:
     if report is None:
         return "Faces grouped again"
     text = f"Imported {report.photos_new:,} new photos with {report.faces_new:,} faces"
+    named = getattr(report, "metadata_faces_named", 0)
+    if named:
+        text += f", {named:,} named from photo metadata"
     if outcome.grouping_error:
         text += " (not grouped: " + outcome.grouping_error + ")"
     elif outcome.grouping_cancelled:

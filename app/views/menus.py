@@ -51,7 +51,9 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     if actions["settings"].shortcut().isEmpty():
         actions["settings"].setShortcut(QKeySequence("Ctrl+,"))
     actions["quit"] = _action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit)
-    for key in ("add_folder", "add_photos", "cancel_import", "report"):
+    actions["write_names"] = _action(window, "Write &Names to Photos", window.write_names, None, None,
+                                     "Write the names into XMP sidecars that digiKam, Lightroom and Windows read")
+    for key in ("add_folder", "add_photos", "cancel_import", "report", "write_names"):
         file.addAction(actions[key])
     file.addSeparator()
     file.addAction(actions["settings"])

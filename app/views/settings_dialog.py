@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -77,6 +78,9 @@ class SettingsDialog(QDialog):
         form.addRow("&Face detector:", self.detector)
         form.addRow("&Grouping:", column)
         form.addRow("&Worker threads:", self.threads)
+        self.write_names = QCheckBox("Write names to photos (XMP sidecars digiKam, Lightroom and Windows read)")
+        self.write_names.setChecked(settings.write_names)
+        form.addRow("&Names:", self.write_names)
         link_form_labels(form)
         self.library_label = form.labelForField(row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -138,7 +142,8 @@ class SettingsDialog(QDialog):
         changed = {"library": self.library.text().strip() != str(s.library_path),
                    "strictness": self.chosen_strictness() != s.strictness,
                    "detector": self.detector.currentData() != s.detector,
-                   "threads": self.threads.value() != s.threads}
+                   "threads": self.threads.value() != s.threads,
+                   "write_names": self.write_names.isChecked() != s.write_names}
         if self.library.text().strip():
             from pathlib import Path
 
@@ -146,4 +151,5 @@ class SettingsDialog(QDialog):
         s.strictness = self.chosen_strictness()
         s.detector = str(self.detector.currentData())
         s.threads = self.threads.value()
+        s.write_names = self.write_names.isChecked()
         return changed

@@ -120,7 +120,13 @@ class WindowCommands(_WindowBase):
 
     def show_report(self) -> None:
         last = self.ctx.imports.last
-        dialog = ImportReportDialog(self.ctx.store, list(last.errors) if last else [], self)
+        rows = list(last.errors) if last else []
+        report = last.report if last is not None else None
+        if report is not None:  # names from photo metadata: what was skipped or disagrees (issue 12)
+            rows += [(p, f"metadata: {r}") for p, r in [*getattr(report, "metadata_problems", []),
+                                                         *getattr(report, "metadata_skipped", []),
+                                                         *getattr(report, "metadata_conflicts", [])]]
+        dialog = ImportReportDialog(self.ctx.store, rows, self)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         self.report_dialog = dialog
@@ -136,11 +142,18 @@ class WindowCommands(_WindowBase):
         s, ctx = self.ctx.settings, self.ctx
         ctx.store.pipeline_settings.update(detector=s.detector, threads=s.threads)
         ctx.imports.strictness = s.strictness
+        ctx.names_writer.auto = s.write_names
         if changed.get("library"):
             ctx.undo.stack.clear()
             self.open_library(s.library_path)
         elif changed.get("strictness"):
             ctx.imports.regroup()
+
+    def write_names(self) -> None:
+        """File > Write Names to Photos: sidecars for every photo with a named face, with progress."""
+        from app.views.names_progress import run_names_writer
+
+        run_names_writer(self)
 
     def show_merge_suggestions(self) -> None:
         """"Are these the same person?" for look-alike groups and people."""

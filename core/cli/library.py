@@ -39,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="embed each face once, without its mirror image (faster; BENCHMARKS.md section 5)")
     p.add_argument("--int8", action="store_true",
                    help="the int8 FaceNet (about 2x faster a face; LFW 98.33%% instead of 98.52%%)")
+    p.add_argument("--no-metadata", action="store_true",
+                   help="do not read face names from the photos' XMP (embedded or sidecar)")
     p.set_defaults(func=run_import)
 
     s = subparsers.add_parser("status", help="library counts and the files that could not be imported")
@@ -53,7 +55,7 @@ def run_import(args: argparse.Namespace) -> int:
     from core.storage.lock import LibraryLockedError
 
     job = ImportJob(library=args.library, paths=tuple(args.folders), group=not args.no_group, strictness=None,
-                    detector=args.detector, workers=args.workers,
+                    detector=args.detector, workers=args.workers, read_metadata=not args.no_metadata,
                     embedder={"flip": not args.no_flip, "int8": args.int8})
     token = CancelToken()
     bar = _ImportBar(None if args.no_progress else ProgressBar())
@@ -117,8 +119,24 @@ def _print_import_summary(r: ImportReport) -> None:
           f"updated {r.photos_updated}, missing {r.photos_missing}")
     _print_errors(r.errors)
     _print_stale([(face_id, path, None) for face_id, path in r.stale_faces])
+    _print_metadata(r)
     if r.cancelled:
         print("  Run the same import again to continue where it stopped.")
+
+
+def _print_metadata(r: ImportReport) -> None:
+    if not (r.metadata_faces_named or r.metadata_skipped or r.metadata_problems or r.metadata_conflicts
+            or r.metadata_suggestions):
+        return
+    print(f"  from photo metadata: {r.metadata_faces_named} faces named ({r.metadata_region_faces} from regions "
+          f"with no detected face), {r.metadata_suggestions} suggestions to review, "
+          f"{len(r.metadata_skipped)} regions skipped")
+    for title, rows in (("skipped", r.metadata_skipped), ("unreadable", r.metadata_problems),
+                        ("disagrees with the library", r.metadata_conflicts)):
+        for path, reason in rows[:MAX_LISTED_ERRORS]:
+            print(f"    {title}: {printable(path)}: {printable(reason)}")
+        if len(rows) > MAX_LISTED_ERRORS:
+            print(f"    ... and {len(rows) - MAX_LISTED_ERRORS} more {title} (--json lists all)")
 
 
 def _print_errors(errors: list[tuple[str, str]]) -> None:
@@ -144,16 +162,22 @@ def run_status(args: argparse.Namespace) -> int:
     except LibraryError as exc:
         print(f"faceorg: {exc}", file=sys.stderr)
         return library_exit_code(exc)
+    from core.metadata.status import metadata_status
+
     with library, library.session() as session:
         counts = queries.status(session)
         errors = [(e.path, e.error or "error") for e in queries.import_errors(session)]
         errors += queries.scan_problems(session)
         stale = queries.stale_faces(session)
+        meta = metadata_status(session)
     if args.json:
         print(json_dumps({"library": str(library.path), **asdict(counts),
                           "errors": [{"path": p, "error": r} for p, r in errors],
                           "stale_faces": [{"face_id": s.face_id, "path": s.photo_path, "person": s.person_name}
-                                          for s in stale]}, ensure_ascii=True))
+                                          for s in stale],
+                          "metadata_faces_named": meta.faces_named, "metadata_region_faces": meta.region_faces,
+                          "metadata_regions_skipped": [{"path": p, "name": n, "reason": r}
+                                                       for p, n, r in meta.skipped]}, ensure_ascii=True))
         return 0
     c = counts
     print(f"Library {printable(str(library.path))}")
@@ -161,6 +185,10 @@ def run_status(args: argparse.Namespace) -> int:
           f"pending {c.pending} (+ {c.duplicates} duplicate files)")
     print(f"  faces {c.faces}: people {c.people}, clusters {c.clusters}, unassigned {c.unassigned}, "
           f"review items {c.review_items}")
+    print(f"  from photo metadata: {meta.faces_named} faces named ({meta.region_faces} from regions with no "
+          f"detected face), {meta.regions_skipped} regions skipped")
+    for path, name, reason in meta.skipped[:MAX_LISTED_ERRORS]:
+        print(f'    skipped region "{printable(name)}" in {printable(path)}: {printable(reason)}')
     _print_errors(errors)
     _print_stale([(s.face_id, s.photo_path, s.person_name) for s in stale])
     return 0

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "core.cli.people",
     "core.cli.grouping",
     "core.cli.train",
+    "core.cli.metadata",
 ]
 
 

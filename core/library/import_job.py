@@ -54,7 +54,8 @@ class ImportJob:
     that grouping (None: the library's last one); ``workers``: decode+detect threads (None: the
     importer's default);
     ``embedder``: :class:`core.embedding.settings.EmbedderSettings` fields; ``holder_pid``: the
-    parent process whose writer lock the job writes under (None: take the lock itself)."""
+    parent process whose writer lock the job writes under (None: take the lock itself);
+    ``read_metadata``: read face names from the photos' XMP after the import."""
 
     library: str | None
     paths: tuple[str, ...] = ()
@@ -64,6 +65,7 @@ class ImportJob:
     workers: int | None = None
     embedder: dict[str, Any] = field(default_factory=dict)
     holder_pid: int | None = None
+    read_metadata: bool = True  # face names from the photos' XMP (core.metadata)
 
 
 @dataclass
@@ -133,9 +135,9 @@ def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] |
     from core.library.importer import ImportSettings, import_folders
     from core.pipeline import FacePipeline, PipelineSettings
 
-    settings = ImportSettings(detector=job.detector)
+    settings = ImportSettings(detector=job.detector, read_metadata=job.read_metadata)
     if job.workers:
-        settings = ImportSettings(workers=job.workers, detector=job.detector)
+        settings = ImportSettings(workers=job.workers, detector=job.detector, read_metadata=job.read_metadata)
     pipeline = FacePipeline(PipelineSettings(detector=job.detector, embedder=EmbedderSettings(**job.embedder)))
     check(cancel)
     return import_folders(library, list(job.paths), pipeline=pipeline, settings=settings,

@@ -53,6 +53,7 @@ class ImportSettings:
     batch_size: int = 32
     commit_every: int = 64
     detector: str = DEFAULT_DETECTOR
+    read_metadata: bool = True  # face names from XMP (core.metadata); False: --no-metadata
 
 
 def import_folders(library: Library, folders: Sequence[str | os.PathLike[str]], *,
@@ -85,6 +86,8 @@ class _Importer:
             self._restore(plan, roots)
             self._process(plan)
             self._mark_vanished(plan, roots)
+            if self.settings.read_metadata:
+                self._read_metadata(roots)
         except Cancelled:
             self.report.cancelled = True
         self.report.elapsed_s = time.monotonic() - self.t0
@@ -140,6 +143,14 @@ class _Importer:
             row.status = PhotoStatus.MISSING
         # as `faceorg status` counts: photos, not the copies (a vanished copy loses nothing)
         self.report.photos_missing += sum(1 for row in missing if row.duplicate_of is None)
+
+    def _read_metadata(self, roots: list[str]) -> None:
+        """Face names from the photos' XMP (see core.metadata.library_sync)."""
+        from core.metadata.library_sync import sync_metadata
+
+        # no progress of its own: it is a few percent of an import, and the import's progress stays its last word
+        meta = sync_metadata(self.library, roots, self.pipeline, cancel=self.cancel)
+        self.report.add_metadata(meta)
 
     # -- the work ---------------------------------------------------------------------------
     def _process(self, plan: ImportPlan) -> None:

@@ -20,7 +20,7 @@ from core.alignment import crop_face
 from core.clustering.recognition import recognize
 from core.imaging.loader import load_image
 from core.library.people import NotFoundError
-from core.library.quality import face_quality
+from core.library.quality import FaceQuality, face_quality
 from core.library.review import gallery_faces, load_thresholds, not_person_map, pick_model, store_recognition
 from core.storage.embeddings import load_matrix, save_embeddings
 from core.storage.engine import Library, begin_write
@@ -76,6 +76,20 @@ def _clip_box(box: tuple[float, float, float, float], width: int, height: int) -
     return x0, y0, x1 - x0, y1 - y0
 
 
+def embed_box(path: str, box: tuple[float, float, float, float], pipeline: FacePipeline
+              ) -> tuple[tuple[float, float, float, float], np.ndarray, FaceQuality]:
+    """Cut out and embed the face in ``box`` (original-photo pixels) of the photo at ``path`` like
+    a hand-drawn face: (box clipped to the photo, embedding, quality). Raises ``ValueError`` for
+    an empty box, ``ImageLoadError`` when the file cannot be read."""
+    loaded = load_image(path, max_side=pipeline.settings.crop_max_side)
+    x, y, w, h = _clip_box(box, loaded.original_width, loaded.original_height)
+    s = loaded.scale
+    settings = dataclasses.replace(pipeline.settings.align, method="crop")
+    crop = crop_face(loaded.rgb, (x * s, y * s, w * s, h * s), settings)
+    embedding = np.asarray(pipeline.embedder.embed(crop[None])[0], dtype=np.float32)
+    return (x, y, w, h), embedding, face_quality((x, y, w, h), crop)
+
+
 def add_manual_face(library: Library, photo_id: int, box: tuple[float, float, float, float],
                     pipeline: FacePipeline) -> int:
     """Cut out, embed and store the face in ``box`` (x, y, w, h in original-photo pixels) of photo
@@ -86,13 +100,7 @@ def add_manual_face(library: Library, photo_id: int, box: tuple[float, float, fl
         if photo is None:
             raise NotFoundError(f"No photo {photo_id}")
         path = photo.path
-    loaded = load_image(path, max_side=pipeline.settings.crop_max_side)
-    x, y, w, h = _clip_box(box, loaded.original_width, loaded.original_height)
-    s = loaded.scale
-    settings = dataclasses.replace(pipeline.settings.align, method="crop")
-    crop = crop_face(loaded.rgb, (x * s, y * s, w * s, h * s), settings)
-    embedding = pipeline.embedder.embed(crop[None])[0]
-    quality = face_quality((x, y, w, h), crop)
+    (x, y, w, h), embedding, quality = embed_box(path, box, pipeline)
     with library.session() as session:
         begin_write(session)
         face = Face(photo_id=photo_id, x=x, y=y, w=w, h=h, landmarks=None, score=1.0, manual=True,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.library.covers import COVER_QUALITY
@@ -246,10 +246,13 @@ def status(session: Session) -> StatusCounts:
 
 def pending_reviews(*columns: Any) -> Select[Any]:
     """Suggestions still waiting for an answer: their face is not ignored and belongs to no
-    person (the review queue and the count beside it use this one filter)."""
+    person, or photo metadata asks whether a named face is somebody else (source "metadata",
+    see :mod:`core.metadata.library_sync`). The review queue and the count beside it use this
+    one filter."""
     return (select(*columns).select_from(ReviewItem).join(Face, Face.id == ReviewItem.face_id)
             .outerjoin(Assignment, Assignment.face_id == ReviewItem.face_id)
-            .where(Face.ignored.is_(False), Assignment.person_id.is_(None)))
+            .where(Face.ignored.is_(False), or_(Assignment.person_id.is_(None), and_(
+                ReviewItem.source == "metadata", Assignment.person_id != ReviewItem.person_id))))
 
 
 def count_pending_reviews(session: Session) -> int:

@@ -9,6 +9,7 @@ loading those libraries.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from core.clustering.strictness import DEFAULT_STRICTNESS
 
@@ -35,12 +36,36 @@ class ImportReport:
     cancelled: bool = False
     new_face_ids: list[int] = field(default_factory=list)
     stale_faces: list[tuple[int, str]] = field(default_factory=list)
+    # Names from photo metadata (core.metadata): faces named, faces made from a region with no
+    # detected face, review suggestions, and (path, reason) for skipped regions, unreadable XMP
+    # and disagreements with names given in the app.
+    metadata_photos_read: int = 0
+    metadata_faces_named: int = 0
+    metadata_region_faces: int = 0
+    metadata_suggestions: int = 0
+    metadata_skipped: list[tuple[str, str]] = field(default_factory=list)
+    metadata_problems: list[tuple[str, str]] = field(default_factory=list)
+    metadata_conflicts: list[tuple[str, str]] = field(default_factory=list)
+
+    def add_metadata(self, meta: Any) -> None:
+        """Add a :class:`core.metadata.library_sync.MetadataReport`."""
+        self.metadata_photos_read += meta.photos_read
+        self.metadata_faces_named += meta.faces_named
+        self.metadata_region_faces += meta.region_faces
+        self.metadata_suggestions += meta.suggestions
+        self.metadata_skipped += meta.skipped
+        self.metadata_problems += meta.problems
+        self.metadata_conflicts += meta.conflicts
+        self.new_face_ids += meta.new_face_ids
+        self.faces_new += meta.region_faces
 
     def to_json(self) -> dict:
         """A stable, JSON-ready dict."""
         out = asdict(self)
         out["errors"] = [{"path": p, "reason": r} for p, r in self.errors]
         out["stale_faces"] = [{"face_id": f, "path": p} for f, p in self.stale_faces]
+        for key in ("metadata_skipped", "metadata_problems", "metadata_conflicts"):
+            out[key] = [{"path": p, "reason": r} for p, r in getattr(self, key)]
         out["elapsed_s"] = round(self.elapsed_s, 3)
         return out
 

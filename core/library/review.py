@@ -120,7 +120,8 @@ def load_thresholds(session: Session) -> GroupingThresholds:
 
 
 def review_queue(session: Session, limit: int | None = 50, person_id: int | None = None) -> list[ReviewSuggestion]:
-    """Pending suggestions for faces that belong to no person and are not ignored, most
+    """Pending suggestions for faces that belong to no person and are not ignored (and photo
+    metadata's disagreements with a name given in the app, source "metadata"), most
     uncertain first (see the module doc); at most ``limit`` (None: all); ``person_id``: only
     the suggestions of that person."""
     pivot = load_thresholds(session).recognition.pivot()
@@ -194,17 +195,20 @@ def store_recognition(session: Session, face_ids: np.ndarray, rec: Recognition) 
             where=Assignment.__table__.c.source != AssignmentSource.USER)
         session.execute(stmt, rows)
     wanted = {int(face_ids[i]): (int(rec.person[i]), float(rec.distance[i])) for i in review}
-    existing: dict[int, list[tuple[int, int, float]]] = {}
+    existing: dict[int, list[tuple[int, int, float, str]]] = {}
     for chunk in chunks(face_ids.tolist()):
-        for rid, face, person, dist in session.execute(select(
-                ReviewItem.id, ReviewItem.face_id, ReviewItem.person_id, ReviewItem.distance)
+        for rid, face, person, dist, source in session.execute(select(
+                ReviewItem.id, ReviewItem.face_id, ReviewItem.person_id, ReviewItem.distance, ReviewItem.source)
                 .where(ReviewItem.face_id.in_(chunk))):
-            existing.setdefault(face, []).append((rid, person, dist))
+            existing.setdefault(face, []).append((rid, person, dist, source))
     stale: list[int] = []
     for face, items in existing.items():
         want = wanted.get(face)
-        for rid, person, dist in items:
-            if want is not None and want[0] == person and abs(want[1] - dist) < 1e-6:
+        for rid, person, dist, source in items:
+            if source == "metadata":  # a question from photo metadata stays until the user answers it
+                if want is not None and want[0] == person:
+                    wanted.pop(face)
+            elif want is not None and want[0] == person and abs(want[1] - dist) < 1e-6:
                 wanted.pop(face)
             else:
                 stale.append(rid)
@@ -219,7 +223,8 @@ def store_recognition(session: Session, face_ids: np.ndarray, rec: Recognition) 
 def drop_reviews_except(session: Session, face_ids: Sequence[int]) -> int:
     """Delete the suggestions of every face not in ``face_ids`` (stale ones); how many."""
     keep = {int(f) for f in face_ids}
-    stale = [rid for rid, face in session.execute(select(ReviewItem.id, ReviewItem.face_id)) if face not in keep]
+    stale = [rid for rid, face in session.execute(select(ReviewItem.id, ReviewItem.face_id)
+                                                  .where(ReviewItem.source != "metadata")) if face not in keep]
     for chunk in chunks(stale):
         session.execute(delete(ReviewItem).where(ReviewItem.id.in_(chunk)))
     return len(stale)

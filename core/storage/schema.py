@@ -213,6 +213,9 @@ class ReviewItem(Base):
     face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     distance: Mapped[float] = mapped_column(Float)
+    # "recognizer" (replaced at each grouping) or "metadata" (photo metadata disagrees with the
+    # library, or a name-only tag on a photo of several faces: stays until answered); revision 0003
+    source: Mapped[str] = mapped_column(String(16), default="recognizer", server_default="recognizer")
     created_at: Mapped[datetime] = mapped_column(
         DateTime, default=utcnow, server_default=func.current_timestamp())
 
@@ -237,3 +240,34 @@ class LibraryMeta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class MetadataSource(Base):
+    """The XMP last read for a photo (revision 0003): ``signature`` is the photo's content hash
+    and its sidecars' sizes and mtimes, so a re-import reads again only what changed;
+    ``skipped``: the regions we could not use, as ``[{"name", "reason"}]``; ``source``: the
+    file whose XMP won (see :mod:`core.metadata.sidecars`)."""
+
+    __tablename__ = "metadata_sources"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    signature: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    skipped: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    read_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.current_timestamp())
+
+
+class FaceMetadata(Base):
+    """Where a face's name came from when photo metadata named it (revision 0003). The face's
+    assignment has source "user" (a name from metadata is the user's own naming); this row
+    records that it came from metadata: ``name`` as read, ``origin`` "region" or "tag" (a
+    name-only tag on a one-face photo), ``created``: the region had no detected face, so
+    the face was made from the region box."""
+
+    __tablename__ = "face_metadata"
+
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(16))
+    created: Mapped[bool] = mapped_column(default=False, server_default=false())

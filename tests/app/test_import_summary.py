@@ -16,3 +16,5 @@ def test_summary_says_what_happened() -> None:
     assert late.startswith("Imported 12 new photos") and "grouping cancelled" in late
     assert "Group Faces Again" in late  # and where to finish it
     assert summarize(ImportOutcome(None)) == "Faces grouped again"
+    tagged = ImportReport(files_total=3, files_done=3, photos_new=3, faces_new=4, metadata_faces_named=2)
+    assert summarize(ImportOutcome(tagged)) == "Imported 3 new photos with 4 faces, 2 named from photo metadata"
