@@ -251,8 +251,8 @@ class MetadataSource(Base):
     __tablename__ = "metadata_sources"
 
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
-    signature: Mapped[str] = mapped_column(Text)
-    source: Mapped[str | None] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(FsPath)  # holds sidecar paths: any bytes (core.storage.fspath)
+    source: Mapped[str | None] = mapped_column(FsPath)
     skipped: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     read_at: Mapped[datetime] = mapped_column(
         DateTime, default=utcnow, server_default=func.current_timestamp())
