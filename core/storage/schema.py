@@ -40,7 +40,6 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
-    Text,
     UniqueConstraint,
     false,
     func,
@@ -101,7 +100,7 @@ class Photo(Base):
         DateTime, default=utcnow, server_default=func.current_timestamp())
     status: Mapped[str] = mapped_column(String(16), default=PhotoStatus.PENDING.value,
                                         server_default=PhotoStatus.PENDING.value)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(FsPath)  # a reason may quote a file name (any bytes)
     face_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     # The database cascades deletes; the ORM leaves it to it (no UPDATE ... SET photo_id=NULL).
