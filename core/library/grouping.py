@@ -24,8 +24,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy import Integer, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from core.clustering.agglomerative import cluster_faces
@@ -53,6 +52,7 @@ from core.progress import CancelToken, ProgressFn, check, report
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Operation
+from core.storage.upsert import insert
 
 __all__ = ["STRICTNESS", "GroupingResult", "GroupingThresholds", "ReviewAnswer", "ReviewSuggestion",
            "add_manual_face", "answer_review", "last_strictness", "load_thresholds", "preview_group_count", "regroup",
@@ -81,8 +81,8 @@ def _check_strictness(strictness: str) -> None:
 
 def _fingerprint(session: Session) -> tuple:
     """Changes whenever a user operation, undo or redo happened (or faces came or went)."""
-    ops = session.execute(select(func.max(Operation.id), func.sum(Operation.undone))).one()
-    faces = session.execute(select(func.max(Face.id), func.count(Face.id), func.sum(Face.ignored))).one()
+    ops = session.execute(select(func.max(Operation.id), func.sum(cast(Operation.undone, Integer)))).one()
+    faces = session.execute(select(func.max(Face.id), func.count(Face.id), func.sum(cast(Face.ignored, Integer)))).one()
     return tuple(ops) + tuple(faces)
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import and_, delete, func, select
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.clustering.recognition import (
@@ -46,6 +45,7 @@ from core.storage.schema import (
     ReviewItem,
     utcnow,
 )
+from core.storage.upsert import insert
 
 META_KEY = "grouping"
 STRICTNESS = ("strict", "normal", "loose")

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.storage.schema import Embedding, Face
+from core.storage.upsert import insert
 
 DTYPE = np.dtype("<f4")
 _CHUNK = 500  # ids per IN (...) query
