@@ -35,6 +35,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a PostgreSQL library that cannot be reached: one line, password masked
+        from sqlalchemy.exc import DBAPIError
+
+        if not isinstance(exc, DBAPIError) or not exc.connection_invalidated and "connect" not in str(exc):
+            raise
+        from core.storage.postgres import mask_url
+
+        reason = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()[0]
+        print(f"faceorg: cannot use the library database: {mask_url(reason)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
