@@ -58,11 +58,13 @@ class LibraryStore(QObject):
         def work() -> Library:
             from core.storage.engine import open_library
             from core.storage.lock import LibraryLockedError
+            from core.storage.postgres import is_database_url
 
+            where = path if is_database_url(path) else Path(path)  # a PostgreSQL URL stays a string
             try:
-                return open_library(Path(path))
+                return open_library(where)
             except LibraryLockedError:  # another window or `faceorg import` has it: browse only
-                return open_library(Path(path), read_only=True)
+                return open_library(where, read_only=True)
 
         return self.runner.submit(work, name="open library", on_done=self._on_opened,
                                   on_error=lambda exc: self.openFailed.emit(str(exc)))
