@@ -35,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the report as one JSON object (stable keys)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--no-group", action="store_true", help="skip recognising and grouping faces afterwards")
+    p.add_argument("--cluster", metavar="ADDRESS", default=None,
+                   help="spread decoding, detection and embedding over a Ray cluster (ray://host:10001, "
+                        "auto, or local); this process stays the only writer. Needs pip install '.[cluster]'")
+    p.add_argument("--cluster-gpus", type=float, default=0.0, metavar="N", help="GPUs per embedding actor")
     p.set_defaults(func=run_import)
 
     s = subparsers.add_parser("status", help="library counts and the files that could not be imported")
@@ -69,6 +73,21 @@ def run_import(args: argparse.Namespace) -> int:
     from core.storage.engine import LibraryVersionError, open_library
     from core.storage.lock import LibraryLockedError
 
+    run_folders = import_folders
+    if args.cluster:
+        try:
+            from core.library.cluster_import import ClusterSettings, connect, import_folders_cluster
+            connect(args.cluster)
+        except ImportError as exc:
+            print(f"faceorg: --cluster needs Ray (pip install '.[cluster]'): {exc}", file=sys.stderr)
+            return 2
+        except ConnectionError as exc:
+            print(f"faceorg: cannot reach the Ray cluster at {args.cluster}: {exc}", file=sys.stderr)
+            return 2
+        cluster = ClusterSettings(gpus_per_actor=args.cluster_gpus)
+
+        def run_folders(*a: object, **kw: object) -> ImportReport:
+            return import_folders_cluster(*a, cluster=cluster, **kw)  # type: ignore[arg-type]
     try:
         library = open_library(args.library)
     except (LibraryLockedError, LibraryVersionError) as exc:
@@ -80,8 +99,8 @@ def run_import(args: argparse.Namespace) -> int:
     with library, _sigint_cancels(token):
         try:
             pipeline = FacePipeline(PipelineSettings(detector=args.detector))
-            result = import_folders(library, args.folders, pipeline=pipeline, settings=settings,
-                                    progress=bar, cancel=token)
+            result = run_folders(library, args.folders, pipeline=pipeline, settings=settings,
+                                 progress=bar, cancel=token)
         finally:
             if bar is not None:
                 bar.close()
