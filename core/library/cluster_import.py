@@ -45,12 +45,13 @@ EMBED_CPUS = 0.5  # per embedding actor: an actor pool that takes every CPU star
 class ClusterSettings:
     """``actors``: embedding actors (None: one per 2 cluster CPUs, at least 1, or one per GPU);
     ``gpus_per_actor``: 0 on CPU clusters; ``detect_batch``/``embed_batch``: files per task call
-    and per actor call."""
+    and per actor call; ``detect_cpus``: CPUs each decode+detect task reserves."""
 
     actors: int | None = None
     gpus_per_actor: float = 0.0
     detect_batch: int = 4
     embed_batch: int = 8
+    detect_cpus: float = 1.0  # per decode+detect task
 
 
 def connect(address: str | None, **init: Any) -> None:
@@ -94,7 +95,8 @@ class _ClusterImporter(_Importer):
         actors = self.cluster.actors or _default_actors(ray.cluster_resources(), self.cluster.gpus_per_actor)
         ds = (ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), 4 * actors)))
               .map_batches(_detect_batch, fn_kwargs={"settings_blob": blob, "skip": skip},
-                           batch_size=self.cluster.detect_batch, batch_format="numpy")
+                           batch_size=self.cluster.detect_batch, batch_format="numpy",
+                           num_cpus=self.cluster.detect_cpus)
               .map_batches(_EmbedActor, fn_constructor_kwargs={"settings_blob": blob},
                            compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=EMBED_CPUS,
                            num_gpus=self.cluster.gpus_per_actor, batch_size=self.cluster.embed_batch,
