@@ -22,6 +22,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check core app tests benchmarks build_installer.py
+	$(PY) -m mypy
 
 installer: $(STAMP)
 	$(PY) -m pip install -e '.[installer]'

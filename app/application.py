@@ -7,12 +7,16 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.context import AppContext
 from app.settings import APPLICATION, ORGANIZATION
+
+if TYPE_CHECKING:
+    from app.views.main_window import MainWindow
 
 
 def create_qt_app(argv: list[str] | None = None, *, scale: float | None = None,
@@ -37,7 +41,7 @@ def create_qt_app(argv: list[str] | None = None, *, scale: float | None = None,
     return app
 
 
-def build_window(app: QApplication, library: Path | None = None) -> tuple[AppContext, object]:
+def build_window(app: QApplication, library: Path | None = None) -> tuple[AppContext, MainWindow]:
     """Services and the main window, with the library opening in the background."""
     from app.views.main_window import MainWindow
 
@@ -52,7 +56,7 @@ def run_gui(library: Path | None = None, ready_file: Path | None = None) -> int:
     started = time.time()
     app = create_qt_app()
     ctx, window = build_window(app, library)
-    window.show()  # type: ignore[attr-defined]
+    window.show()
     if ready_file is not None:
         marks: dict[str, float] = {"python_start": _process_start() or started, "main": started}
 
@@ -68,7 +72,7 @@ def run_gui(library: Path | None = None, ready_file: Path | None = None) -> int:
             write()
 
         QTimer.singleShot(0, shown)
-        window.libraryReady.connect(library_ready)  # type: ignore[attr-defined]
+        window.libraryReady.connect(library_ready)
     code = app.exec()
     del ctx
     return code

@@ -65,9 +65,9 @@ def screenshot(library: Path, out: Path, view: str = "people", size: tuple[int, 
     """Render ``view`` of ``library`` at ``size`` (logical pixels) to ``out`` and return 0."""
     app = create_qt_app(headless=True, scale=scale)
     ctx, window = build_window(app, library)
-    window.resize(*size)  # type: ignore[attr-defined]
-    window.show()  # type: ignore[attr-defined]
-    if not pump_until(lambda: window.people_model.has_loaded and _idle(ctx), timeout_s):  # type: ignore[attr-defined]
+    window.resize(*size)
+    window.show()
+    if not pump_until(lambda: window.people_model.has_loaded and _idle(ctx), timeout_s):
         print("screenshot: the library did not open in time", file=sys.stderr)
         return 1
     _open_view(window, ctx, view)
@@ -75,10 +75,10 @@ def screenshot(library: Path, out: Path, view: str = "people", size: tuple[int, 
     for _ in range(3):  # repaint with the thumbnails that arrived, then let them settle again
         QApplication.processEvents()
         pump_until(lambda: _idle(ctx), 10, settle_s=0.3)
-    pixmap = window.grab()  # type: ignore[attr-defined]
+    pixmap = window.grab()
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = pixmap.save(str(out), "PNG")
-    window.close()  # type: ignore[attr-defined]
+    window.close()
     print(f"{out}: {pixmap.width()}x{pixmap.height()}")
     return 0 if ok else 1
 

@@ -19,6 +19,8 @@ from PySide6.QtCore import QObject, Signal
 
 from app.store import LibraryStore
 from app.tasks import Task
+from core.clustering.strictness import DEFAULT_STRICTNESS
+from core.detection import DEFAULT_DETECTOR
 from core.library.import_job import ImportJob, run_in_child
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ class ImportController(QObject):
     def __init__(self, store: LibraryStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        self.strictness = "normal"
+        self.strictness: str = DEFAULT_STRICTNESS
         self.task: Task | None = None
         self.queue: list[list[Path]] = []
         self.last: ImportOutcome | None = None
@@ -111,7 +113,7 @@ class ImportController(QObject):
         library, settings = self.store.library, self.store.pipeline_settings
         assert library is not None
         return ImportJob(library.location, paths, strictness=self.strictness,
-                         detector=str(settings.get("detector") or "yunet"),
+                         detector=str(settings.get("detector") or DEFAULT_DETECTOR),
                          workers=int(settings.get("threads") or 0) or None,
                          embedder=dict(settings.get("embedder") or {}), holder_pid=os.getpid())
 
@@ -151,8 +153,9 @@ class ImportController(QObject):
         self._next()
 
     def _failed(self, exc: BaseException) -> None:
-        if getattr(exc, "detail", ""):  # the child's traceback (core.library.import_job.ImportJobError)
-            log.error("Import failed:\n%s", exc.detail)  # type: ignore[attr-defined]
+        detail = getattr(exc, "detail", "")  # the child's traceback (core.library.import_job.ImportJobError)
+        if detail:
+            log.error("Import failed:\n%s", detail)
         self.failed.emit(str(exc) or type(exc).__name__)
         self._next()
 

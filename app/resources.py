@@ -7,7 +7,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtCore import QByteArray, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 
 
@@ -61,6 +61,3 @@ def icon(name: str, color: QColor | str, disabled: QColor | str | None = None,
                 result.addPixmap(svg_pixmap(name, QColor(value).name(), size, ratio), mode)
     return result
 
-
-def icon_size(px: int) -> QSize:
-    return QSize(px, px)

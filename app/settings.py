@@ -8,10 +8,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from core.clustering.strictness import DEFAULT_STRICTNESS, strictness_or_default
+from core.detection import DEFAULT_DETECTOR, DETECTOR_NAMES
+
 ORGANIZATION = "FaceNetOrganizer"
 APPLICATION = "FaceNet Organizer"
-STRICTNESS = ("strict", "normal", "loose")
-DETECTORS = ("yunet", "mtcnn")  # core.detection.DETECTOR_NAMES, without importing it at start
 
 
 def default_library() -> Path:
@@ -45,8 +46,8 @@ class AppSettings:
 
     @property
     def detector(self) -> str:
-        value = str(self._get("import/detector", "yunet"))
-        return value if value in DETECTORS else "yunet"
+        value = str(self._get("import/detector", DEFAULT_DETECTOR))
+        return value if value in DETECTOR_NAMES else DEFAULT_DETECTOR
 
     @detector.setter
     def detector(self, name: str) -> None:
@@ -54,8 +55,7 @@ class AppSettings:
 
     @property
     def strictness(self) -> str:
-        value = str(self._get("grouping/strictness", "normal"))
-        return value if value in STRICTNESS else "normal"
+        return strictness_or_default(self._get("grouping/strictness", DEFAULT_STRICTNESS))
 
     @strictness.setter
     def strictness(self, value: str) -> None:
@@ -83,7 +83,7 @@ class AppSettings:
         value = self._get(self._folders_key(library), [])
         if isinstance(value, str):
             return [value] if value else []
-        return [str(v) for v in value]  # type: ignore[union-attr]
+        return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
     def add_folders(self, library: Path, paths: list[str]) -> None:
         known = self.folders(library)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from app.tasks import Task, TaskRunner
+from core.detection import DEFAULT_DETECTOR
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ class LibraryStore(QObject):
         super().__init__(parent)
         self.runner = runner
         self.library: Library | None = None
-        self.pipeline_settings: dict[str, Any] = {"detector": "yunet", "threads": None}
+        self.pipeline_settings: dict[str, Any] = {"detector": DEFAULT_DETECTOR, "threads": None}
         self._pipeline: FacePipeline | None = None
         self._pipeline_key: tuple[Any, ...] | None = None
         self._pipeline_lock = threading.Lock()
@@ -125,27 +126,18 @@ class LibraryStore(QObject):
     def read(self, fn: Callable[[Session], T], on_done: Callable[[T], None], *,
              on_error: Callable[[BaseException], None] | None = None, name: str = "read") -> Task | None:
         """Run ``fn(session)`` on a reader thread; ``on_done(result)`` in the UI thread."""
-        library = self.library
-        if library is None:
+        work = self._in_session(fn)
+        if work is None:
             return None
-
-        def work() -> T:
-            with library.session() as session:
-                return fn(session)
-
         return self.runner.submit(work, name=name, on_done=on_done, on_error=on_error)
 
     def write(self, fn: Callable[[Session], T], on_done: Callable[[T], None] | None = None, *,
               on_error: Callable[[BaseException], None] | None = None, name: str = "write") -> Task | None:
         """Run ``fn(session)`` on the single writer thread (in submission order), commit, then
         call ``on_done`` and emit :attr:`changed` in the UI thread."""
-        library = self.library
-        if library is None:
+        work = self._in_session(fn)
+        if work is None:
             return None
-
-        def work() -> T:
-            with library.session() as session:
-                return fn(session)
 
         def done(result: T) -> None:
             if on_done is not None:
@@ -159,6 +151,18 @@ class LibraryStore(QObject):
             self.changed.emit()
 
         return self.runner.submit(work, pool="writer", name=name, on_done=done, on_error=failed)
+
+    def _in_session(self, fn: Callable[[Session], T]) -> Callable[[], T] | None:
+        """``fn`` run in a session of the open library (None: no library is open)."""
+        library = self.library
+        if library is None:
+            return None
+
+        def work() -> T:
+            with library.session() as session:
+                return fn(session)
+
+        return work
 
     def use_pipeline(self, pipeline: FacePipeline) -> None:
         """Use an existing pipeline (models already loaded) instead of building one; imports,
@@ -175,7 +179,7 @@ class LibraryStore(QObject):
         a worker thread only: it imports torch and OpenCV and loads the models."""
         from core.pipeline import FacePipeline, PipelineSettings
 
-        key = (str(self.pipeline_settings.get("detector") or "yunet"),)
+        key = (str(self.pipeline_settings.get("detector") or DEFAULT_DETECTOR),)
         with self._pipeline_lock:
             if self._pipeline is None or self._pipeline_key != key:
                 self._pipeline, self._pipeline_key = FacePipeline(PipelineSettings(detector=key[0])), key

@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from shiboken6 import Shiboken
@@ -157,7 +157,7 @@ class TaskRunner(QObject):
             task.cancel()
 
     @staticmethod
-    def _alive(callback: Callable[..., Any] | None) -> bool:
+    def _alive(callback: Callable[..., Any] | None) -> TypeGuard[Callable[..., Any]]:
         """False when ``callback`` is a method of a Qt object that was deleted meanwhile
         (a dialog closed before its data arrived)."""
         owner = getattr(callback, "__self__", None)
@@ -174,7 +174,7 @@ class TaskRunner(QObject):
     def _on_done(self, task_id: int, result: Any) -> None:
         task = self._finish(task_id)
         if task is not None and self._alive(task.on_done):
-            task.on_done(result)  # type: ignore[misc]
+            task.on_done(result)
 
     @Slot(int, object, str)
     def _on_failed(self, task_id: int, exc: BaseException, text: str) -> None:
@@ -182,7 +182,7 @@ class TaskRunner(QObject):
         if task is None:
             return
         if self._alive(task.on_error):
-            task.on_error(exc)  # type: ignore[misc]
+            task.on_error(exc)
         else:
             log.error("Task %s failed:\n%s", task.name, text)
 
@@ -190,10 +190,10 @@ class TaskRunner(QObject):
     def _on_cancelled(self, task_id: int) -> None:
         task = self._finish(task_id)
         if task is not None and self._alive(task.on_cancelled):
-            task.on_cancelled()  # type: ignore[misc]
+            task.on_cancelled()
 
     @Slot(int, object)
     def _on_progress(self, task_id: int, value: Any) -> None:
         task = self._tasks.get(task_id)
         if task is not None and self._alive(task.on_progress):
-            task.on_progress(value)  # type: ignore[misc]
+            task.on_progress(value)

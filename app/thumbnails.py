@@ -152,7 +152,7 @@ class ThumbnailService(QObject):
     # -- internals ----------------------------------------------------------------------------
 
     def _get(self, key: str, load: Callable[[], QImage]) -> QPixmap | None:
-        pixmap = QPixmapCache.find(key)
+        pixmap = QPixmapCache.find(key)  # type: ignore[call-overload]  # PySide6 stubs lack find(str) -> QPixmap
         if pixmap is not None and not pixmap.isNull():
             return pixmap
         if key in self._failed:

@@ -93,8 +93,8 @@ def grow(x: np.ndarray, y: np.ndarray, n: int, noise: float, seed: int = 0
 
 
 def main() -> int:
+    from core.clustering.presets import GroupingThresholds
     from core.evaluation.clustering import score_clustering
-    from core.library.review import GroupingThresholds
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lfw")

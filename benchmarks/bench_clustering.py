@@ -12,7 +12,7 @@ instead (a quick smoke run, numbers meaningless).
 
 The verification threshold t_v is re-measured here: the mean 10-fold best-accuracy threshold of
 LFW View 2 (``pairs.txt``, 6,000 pairs, same cached pipeline embeddings). The strict / normal / loose points are
-``core.clustering.recognition.CLUSTER_FACTORS`` x t_v; the calibration rule printed at the end
+``core.clustering.presets.CLUSTER_FACTORS`` x t_v; the calibration rule printed at the end
 is: strict = largest threshold with BCubed precision >= 0.99, normal = largest with >= 0.97 (but not
 past the smallest threshold within 0.005 of the best BCubed F1), loose = the best BCubed F1's threshold.
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.clustering.agglomerative import cluster_faces  # noqa: E402
 from core.clustering.peers import dbscan_labels, hdbscan_labels  # noqa: E402
-from core.clustering.recognition import CLUSTER_FACTORS, LFW_VERIFICATION_THRESHOLD  # noqa: E402
+from core.clustering.presets import CLUSTER_FACTORS, LFW_VERIFICATION_THRESHOLD  # noqa: E402
 from core.evaluation.clustering import score_clustering  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -44,13 +44,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_clustering import RESULTS, FaceSet, load_faces, machine  # noqa: E402
 
 from core.clustering.agglomerative import cluster_faces  # noqa: E402
+from core.clustering.presets import RECOGNITION_FACTORS, GroupingThresholds  # noqa: E402
 from core.clustering.recognition import (  # noqa: E402
     AUTO,
-    RECOGNITION_FACTORS,
     REVIEW,
     recognize_growing,
 )
-from core.library.review import GroupingThresholds  # noqa: E402
 
 N_PEOPLE = 50
 N_STRANGERS = 500

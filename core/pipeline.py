@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from core.alignment import AlignSettings, face_input
-from core.detection import make_detector
+from core.detection import DEFAULT_DETECTOR, make_detector
 from core.detection.base import Detection, Detector
 from core.embedding.embedder import Embedder, EmbedderSettings
 from core.imaging.loader import ImageLoadError, load_image
@@ -52,7 +52,7 @@ class PhotoFaces:
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    detector: str = "yunet"
+    detector: str = DEFAULT_DETECTOR
     crop_max_side: int = 4096       # faces are cut from a copy at most this big
     min_face: int = 20              # px, in the original photo
     align: AlignSettings = field(default_factory=AlignSettings)

@@ -31,7 +31,7 @@ class Progress:
 
 
 class ProgressFn(Protocol):
-    def __call__(self, progress: Progress) -> None: ...
+    def __call__(self, progress: Progress, /) -> None: ...
 
 
 class CancelToken:

@@ -5,25 +5,19 @@ slow to make) defaults to a persistent, git-ignored ``.pytest_cache/faceorg-cach
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from pg_support import PgTestServer
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
-REPO = Path(__file__).resolve().parents[1]
-# pytest puts tests/ first on sys.path for this conftest, where the tests/core folder would
-# shadow the real ``core`` package when pytest is not run as ``python -m pytest``.
-# (Cleaner: ``pythonpath = ["."]`` under [tool.pytest.ini_options].)
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-from pg_support import PgTestServer  # noqa: E402
-from sqlalchemy import insert  # noqa: E402 (after the sys.path fix)
-from sqlalchemy.orm import Session  # noqa: E402
+from core.storage.engine import Library, open_library
+from core.storage.schema import Assignment, Cluster, Face, Photo
 
-from core.storage.engine import Library, open_library  # noqa: E402
-from core.storage.schema import Assignment, Cluster, Face, Photo  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]  # the repository (on sys.path by pyproject's pythonpath)
 
 
 @pytest.fixture(autouse=True, scope="session")

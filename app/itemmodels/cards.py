@@ -35,10 +35,6 @@ def find_face(session: Any, kind: str, owner_id: int, face_id: int | None) -> Fa
     """The FaceInfo of a card's cover face (core queries; run in a worker)."""
     from core.library import queries
 
-    by_id = getattr(queries, "faces_by_id", None)
-    if by_id is not None and face_id is not None:
-        found = by_id(session, [face_id])
-        return found[0] if found else None
     lister = queries.faces_of_person if kind == "person" else queries.faces_of_cluster
     offset = 0
     while True:

@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 
 from app.itemmodels import roles
 from app.thumbnails import device_pixels
+from core.storage.states import AssignmentSource
 
 if TYPE_CHECKING:
     from app.store import LibraryStore
@@ -18,6 +19,9 @@ PAGE = 400
 FACE_SIZE = 124  # logical px, as drawn by FaceDelegate
 Index = QModelIndex | QPersistentModelIndex
 
+
+_HOW: dict[str, str] = {AssignmentSource.USER: "named by you", AssignmentSource.RECOGNIZER: "recognised",
+        AssignmentSource.CLUSTERER: "grouped"}  # tooltips: who assigned the face
 
 class FacesModel(QAbstractListModel):
     """Faces of ``owner`` = ("person", id) or ("cluster", id), best first; fetchMore pages."""
@@ -107,10 +111,9 @@ class FacesModel(QAbstractListModel):
             return self.thumbs.face(face, self.pixmap_size)
         if role == Qt.ItemDataRole.ToolTipRole:
             name = face.person_name or "Unnamed group"
-            how = {"user": "named by you", "recognizer": "recognised", "clusterer": "grouped"}
-            return f"{name} ({how.get(face.source or '', 'unassigned')})\n{face.photo_path}"
+            return f"{name} ({_HOW.get(face.source or '', 'unassigned')})\n{face.photo_path}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"Face {face.id} in {face.photo_path}"
-        if role == roles.SUBTITLE and face.source in ("recognizer",) and face.confidence is not None:
+        if role == roles.SUBTITLE and face.source == AssignmentSource.RECOGNIZER and face.confidence is not None:
             return "?"  # recognised automatically: shown with a small marker
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QWidget
 
 from app.itemmodels import roles
@@ -170,8 +170,8 @@ class CardsPage(QWidget):
         for r in rows:
             self.ops.hide_person(roles.get(self.proxy.index(r, 0), roles.ID), hide)
 
-    def _context_menu(self, pos: object) -> None:
-        index = self.view.indexAt(pos)  # type: ignore[arg-type]
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
         if not index.isValid():
             return
         menu = QMenu(self)
@@ -181,4 +181,4 @@ class CardsPage(QWidget):
             menu.addAction("Merge Selected", self.merge_selected)
         if self.kind == "person":
             menu.addAction("Show" if roles.get(index, roles.HIDDEN) else "Hide", self.hide_selected)
-        menu.popup(self.view.viewport().mapToGlobal(pos))  # type: ignore[arg-type]
+        menu.popup(self.view.viewport().mapToGlobal(pos))

@@ -3,17 +3,17 @@ choose the cover, open the photo."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from app.itemmodels import roles
 from app.itemmodels.faces import FacesModel
 from app.operations import Operations
-from app.theme import Theme
+from app.theme import Colors, Theme
 from app.views.delegates import FaceDelegate
 from app.views.grid import GridView
-from app.views.widgets import PageHeader, ask_name, tool_button
+from app.views.widgets import PageHeader, ask_name, header_page, tool_button
 
 
 class DetailPage(QWidget):
@@ -51,11 +51,7 @@ class DetailPage(QWidget):
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.activated.connect(self._open_photo)
         model.thumbs.ready.connect(self.view.schedule_repaint)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.header)
-        layout.addWidget(self.view, 1)
+        header_page(self, self.header, self.view)
 
         self.back.clicked.connect(self.backRequested)
         self.rename_button.clicked.connect(self.rename)
@@ -69,7 +65,7 @@ class DetailPage(QWidget):
         model.loaded.connect(self._update_state)
         ops.store.changed.connect(self._changed)
         ops.namesChanged.connect(self._names_changed)
-        theme.changed.connect(lambda: (setattr(self.delegate, "colors", theme.colors), self.view.update()))
+        theme.changed.connect(lambda: self._recolor(theme.colors))
         for keys, slot in ((QKeySequence(Qt.Key.Key_Delete), self.not_this_person),
                            (QKeySequence(Qt.Key.Key_Backspace), self.not_this_person),
                            (QKeySequence(Qt.Key.Key_M), self.move_to),
@@ -81,6 +77,10 @@ class DetailPage(QWidget):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.triggered.connect(slot)
             self.addAction(action)
+
+    def _recolor(self, colors: Colors) -> None:
+        self.delegate.colors = colors
+        self.view.update()
 
     def show_owner(self, kind: str, owner_id: int, title: str) -> None:
         """Show the faces of a person or a group."""
@@ -164,8 +164,8 @@ class DetailPage(QWidget):
             face = roles.get(index, roles.ITEM)
             self.photoRequested.emit(face.photo_id, face.id)
 
-    def _context_menu(self, pos: object) -> None:
-        if not self.view.indexAt(pos).isValid():  # type: ignore[arg-type]
+    def _context_menu(self, pos: QPoint) -> None:
+        if not self.view.indexAt(pos).isValid():
             return
         menu = QMenu(self)
         menu.addAction("Open Photo", lambda: self._open_photo(self.view.currentIndex()))
@@ -174,4 +174,4 @@ class DetailPage(QWidget):
             menu.addAction("Use as Cover", self.use_as_cover)
         menu.addAction("Move To…", self.move_to)
         menu.addAction("Ignore", self.ignore)
-        menu.popup(self.view.viewport().mapToGlobal(pos))  # type: ignore[arg-type]
+        menu.popup(self.view.viewport().mapToGlobal(pos))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QByteArray, QSize, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QWidget
 
@@ -19,6 +19,7 @@ from app.views.detail_page import DetailPage
 from app.views.folders_page import FoldersPage
 from app.views.import_status import ImportStatusWidget
 from app.views.menus import build_menus
+from app.views.pages import Pages
 from app.views.photos_page import PhotosPage
 from app.views.review_page import ReviewPage
 from app.views.sidebar import Sidebar
@@ -45,15 +46,15 @@ class MainWindow(WindowCommands, QMainWindow):
         self.photos_model = PhotosModel(ctx.store, ctx.thumbs, self)
         self.faces_model = FacesModel(ctx.store, ctx.thumbs, self)
         self.sidebar = Sidebar(ctx.theme)  # first in the Tab order, then the page's tools and grid
-        self.pages: dict[str, QWidget] = {
-            "people": CardsPage("person", self.people_model, self.ops, ctx.theme),
-            "groups": CardsPage("cluster", self.groups_model, self.ops, ctx.theme),
-            "review": ReviewPage(self.ops, ctx.thumbs, ctx.theme),
-            "photos": PhotosPage(self.photos_model, self.ops, ctx.theme),
-            "folders": FoldersPage(ctx.theme),
-            "detail": DetailPage(self.faces_model, self.ops, ctx.theme),
-            "viewer": ViewerPage(self.ops, ctx.theme),
-        }
+        self.pages = Pages(
+            people=CardsPage("person", self.people_model, self.ops, ctx.theme),
+            groups=CardsPage("cluster", self.groups_model, self.ops, ctx.theme),
+            review=ReviewPage(self.ops, ctx.thumbs, ctx.theme),
+            photos=PhotosPage(self.photos_model, self.ops, ctx.theme),
+            folders=FoldersPage(ctx.theme),
+            detail=DetailPage(self.faces_model, self.ops, ctx.theme),
+            viewer=ViewerPage(self.ops, ctx.theme),
+        )
         self.stack = QStackedWidget()
         for page in self.pages.values():
             self.stack.addWidget(page)
@@ -73,8 +74,8 @@ class MainWindow(WindowCommands, QMainWindow):
         self.actions_by_name = build_menus(self)
         self._connect()
         geometry = ctx.settings.q.value("window/geometry", b"")
-        if geometry:
-            self.restoreGeometry(geometry)  # type: ignore[arg-type]
+        if isinstance(geometry, QByteArray | bytes) and geometry:
+            self.restoreGeometry(geometry)
         self.sidebar.select("people")
 
     def _connect(self) -> None:
@@ -84,18 +85,17 @@ class MainWindow(WindowCommands, QMainWindow):
         ctx.store.openFailed.connect(lambda text: self.counts.setText(f"Cannot open the library: {text}"))
         ctx.store.changed.connect(self.refresh)
         self.ops.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
-        for key in ("people", "groups"):
-            page: Any = p[key]
-            page.openRequested.connect(self.open_owner)
-            page.addFolderRequested.connect(self.choose_folder)
-        p["people"].showGroupsRequested.connect(lambda: self.show_page("groups"))  # type: ignore[attr-defined]
-        p["photos"].photoRequested.connect(self._open_from_photos)  # type: ignore[attr-defined]
-        p["photos"].addFolderRequested.connect(self.choose_folder)  # type: ignore[attr-defined]
-        p["detail"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
-        p["detail"].photoRequested.connect(self._open_from_detail)  # type: ignore[attr-defined]
-        p["viewer"].backRequested.connect(self.go_back)  # type: ignore[attr-defined]
-        p["viewer"].personRequested.connect(self.open_owner)  # type: ignore[attr-defined]
-        folders: Any = p["folders"]
+        for cards in (p.people, p.groups):
+            cards.openRequested.connect(self.open_owner)
+            cards.addFolderRequested.connect(self.choose_folder)
+        p.people.showGroupsRequested.connect(lambda: self.show_page("groups"))
+        p.photos.photoRequested.connect(self._open_from_photos)
+        p.photos.addFolderRequested.connect(self.choose_folder)
+        p.detail.backRequested.connect(self.go_back)
+        p.detail.photoRequested.connect(self._open_from_detail)
+        p.viewer.backRequested.connect(self.go_back)
+        p.viewer.personRequested.connect(self.open_owner)
+        folders = p.folders
         folders.addRequested.connect(self.choose_folder)
         folders.importRequested.connect(lambda paths: self.import_paths([Path(x) for x in paths]))
         folders.removeRequested.connect(self._forget_folder)
@@ -113,7 +113,7 @@ class MainWindow(WindowCommands, QMainWindow):
     def _opened(self, path: str) -> None:
         locked = " (read-only: open in another window)" if self.ctx.store.read_only else ""
         self.setWindowTitle(f"FaceNet Organizer — {Path(path).stem}{locked}")
-        self.pages["folders"].set_folders(self.ctx.settings.folders(Path(path)))  # type: ignore[attr-defined]
+        self.pages.folders.set_folders(self.ctx.settings.folders(Path(path)))
         self.refresh(all_pages=True)
         if self.ctx.imports.queue:
             self.ctx.imports.start(self.ctx.imports.queue.pop(0))
@@ -133,7 +133,7 @@ class MainWindow(WindowCommands, QMainWindow):
         if all_pages or current == "photos" or self.photos_model.has_loaded:
             self.photos_model.reload()
         if all_pages:  # the Review page reloads when shown and when its queue runs out
-            self.pages["review"].reload()  # type: ignore[attr-defined]
+            self.pages.review.reload()
         self._refresh_counts()
 
     def _refresh_counts(self) -> None:
@@ -169,10 +169,10 @@ class MainWindow(WindowCommands, QMainWindow):
             self.sidebar.select(key)
             self.sidebar.list.blockSignals(False)
         if key == "review" and self.ctx.store.is_open:
-            self.pages["review"].reload()  # type: ignore[attr-defined]
+            self.pages.review.reload()
         if key == "photos" and not self.photos_model.has_loaded and self.ctx.store.is_open:
             self.photos_model.reload()
-        page: Any = self.pages[key]
+        page = self.pages[key]
         view = getattr(page, "view", None)
         (view or page).setFocus()
 
@@ -183,7 +183,7 @@ class MainWindow(WindowCommands, QMainWindow):
             self.show_page("people", remember=False)
 
     def open_owner(self, kind: str, owner_id: int, title: str) -> None:
-        self.pages["detail"].show_owner(kind, owner_id, title)  # type: ignore[attr-defined]
+        self.pages.detail.show_owner(kind, owner_id, title)
         self.show_page("detail")
 
     def _open_from_photos(self, photo_id: int, row: int) -> None:
@@ -198,7 +198,7 @@ class MainWindow(WindowCommands, QMainWindow):
 
         info = self.photos_model.photo(row)
         if info is not None:
-            self.pages["viewer"].show_photo(photo_id, info.path, neighbour)  # type: ignore[attr-defined]
+            self.pages.viewer.show_photo(photo_id, info.path, neighbour)
             self.show_page("viewer")
 
     def _open_from_detail(self, photo_id: int, face_id: int) -> None:
@@ -214,7 +214,7 @@ class MainWindow(WindowCommands, QMainWindow):
             return face.photo_id, face.photo_path
 
         face = rows[state["row"]]
-        self.pages["viewer"].show_photo(photo_id, face.photo_path, neighbour)  # type: ignore[attr-defined]
+        self.pages.viewer.show_photo(photo_id, face.photo_path, neighbour)
         self.show_page("viewer")
 
     def closeEvent(self, event: QCloseEvent) -> None:

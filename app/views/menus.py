@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
     from app.views.main_window import MainWindow
 
 
-def _action(window: MainWindow, text: str, slot: Callable[[], object], shortcut: str | QKeySequence | None = None,
+def _action(window: MainWindow, text: str, slot: Callable[[], object],
+            shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None,
             icon: str | None = None, tip: str = "") -> QAction:
     action = QAction(text, window)
     if shortcut is not None:
@@ -70,7 +72,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
 
     view = bar.addMenu("&View")
     for number, (key, text, icon) in enumerate(PAGES, start=1):
-        actions[f"page_{key}"] = _action(window, f"&{text}", lambda key=key: window.show_page(key),
+        actions[f"page_{key}"] = _action(window, f"&{text}", partial(window.show_page, key),
                                          f"Ctrl+{number}", icon)
         view.addAction(actions[f"page_{key}"])
     view.addSeparator()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 from app.itemmodels import roles
 from app.itemmodels.photos import PhotosModel
 from app.operations import Operations
-from app.theme import Theme
+from app.theme import Colors, Theme
 from app.views.delegates import PhotoDelegate
 from app.views.grid import GridView
 from app.views.widgets import EmptyState, PageHeader, stack_page, tool_button
@@ -47,8 +47,12 @@ class PhotosPage(QWidget):
         self.empty.button.clicked.connect(self.addFolderRequested)
         self.stack = stack_page(self, self.header, self.view, self.empty)
         model.loaded.connect(self._update_state)
-        theme.changed.connect(lambda: (setattr(self.delegate, "colors", theme.colors), self.view.update()))
+        theme.changed.connect(lambda: self._recolor(theme.colors))
         self._update_state()
+
+    def _recolor(self, colors: Colors) -> None:
+        self.delegate.colors = colors
+        self.view.update()
 
     def set_people(self, person_ids: list[int]) -> None:
         """Filter by people (all of them in the photo); empty: every photo."""

@@ -100,14 +100,9 @@ class ReviewPage(QWidget):
 
             queue = grouping.review_queue(session, QUEUE_LIMIT)
             faces: dict[int, FaceInfo] = {}
-            by_id = getattr(queries, "faces_by_id", None)
-            if by_id is not None:
-                faces = {f.id: f for f in by_id(session, [s.face_id for s in queue])}
-            else:  # suggestions that carry their photo: that photo's faces include this one
-                for s in queue:
-                    photo_id = getattr(s, "photo_id", None)
-                    if photo_id is not None:
-                        faces.update((f.id, f) for f in queries.faces_of_photo(session, photo_id))
+            for s in queue:  # a suggestion carries its photo: that photo's faces include this one
+                if s.photo_id is not None:
+                    faces.update((f.id, f) for f in queries.faces_of_photo(session, s.photo_id))
             return queue, faces
 
         self.store.read(fetch, self._arrived, on_error=self._unavailable, name="review queue")
@@ -141,7 +136,7 @@ class ReviewPage(QWidget):
         if item is None:
             self.stack.setCurrentWidget(self.empty)
             return
-        self.stack.setCurrentWidget(self.stack.widget(0))
+        self.stack.setCurrentIndex(0)
         self.question.setText(f"Is this {item.person_name}?")
         self.yes.setText(f"&Yes, {item.person_name}")
         self._thumb_ready()

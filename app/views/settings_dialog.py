@@ -24,12 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.settings import DETECTORS, STRICTNESS, AppSettings
+from app.settings import AppSettings
 from app.store import LibraryStore
+from core.clustering.strictness import STRICTNESS, Strictness
+from core.detection import DETECTOR_NAMES, DetectorName
 
-DETECTOR_LABELS = {"yunet": "YuNet (fast)", "mtcnn": "MTCNN (more small faces)"}
-STRICTNESS_LABELS = {"strict": "&Strict: more, smaller groups", "normal": "No&rmal",
-                     "loose": "&Loose: fewer, bigger groups"}
+DETECTOR_LABELS: dict[str, str] = {DetectorName.YUNET: "YuNet (fast)", DetectorName.MTCNN: "MTCNN (more small faces)"}
+STRICTNESS_LABELS: dict[str, str] = {Strictness.STRICT: "&Strict: more, smaller groups", Strictness.NORMAL: "No&rmal",
+                     Strictness.LOOSE: "&Loose: fewer, bigger groups"}
 
 
 class SettingsDialog(QDialog):
@@ -47,9 +49,9 @@ class SettingsDialog(QDialog):
         row.addWidget(self.library, 1)
         row.addWidget(browse)
         self.detector = QComboBox()
-        for name in DETECTORS:
+        for name in DETECTOR_NAMES:
             self.detector.addItem(DETECTOR_LABELS.get(name, name), name)
-        self.detector.setCurrentIndex(max(0, DETECTORS.index(settings.detector)))
+        self.detector.setCurrentIndex(max(0, DETECTOR_NAMES.index(settings.detector)))
         self.strictness = QButtonGroup(self)
         column = QVBoxLayout()
         for i, name in enumerate(STRICTNESS):
@@ -74,8 +76,10 @@ class SettingsDialog(QDialog):
         for label_row in range(form.rowCount()):
             label = form.itemAt(label_row, QFormLayout.ItemRole.LabelRole)
             field = form.itemAt(label_row, QFormLayout.ItemRole.FieldRole)
-            if label is not None and field is not None and field.widget() is not None:
-                label.widget().setBuddy(field.widget())  # type: ignore[union-attr]
+            text = label.widget() if label is not None else None
+            target = field.widget() if field is not None else None
+            if isinstance(text, QLabel) and target is not None:
+                text.setBuddy(target)
         self.library_label = form.labelForField(row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

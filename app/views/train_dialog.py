@@ -93,6 +93,8 @@ class LossCurve(QWidget):
 class TrainDialog(QDialog):
     """Non-modal: training runs on the heavy worker thread through :class:`TrainingController`."""
 
+    result: QLabel  # type: ignore[assignment]  # the result text (hides QDialog.result(), unused here)
+
     def __init__(self, store: LibraryStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Train a Model")

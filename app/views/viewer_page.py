@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
-from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from app.operations import Operations
 from app.theme import Theme
 from app.thumbnails import rgb_to_qimage
 from app.views.photo_scene import PhotoCanvas
-from app.views.widgets import PageHeader, ask_name, tool_button
+from app.views.widgets import PageHeader, ask_name, header_page, tool_button
 
 if TYPE_CHECKING:
     from core.library.queries import FaceInfo
@@ -60,11 +60,7 @@ class ViewerPage(QWidget):
         for w in (self.draw_button, self.prev_button, self.next_button):
             self.header.add(w)
         self.canvas = PhotoCanvas()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.header)
-        layout.addWidget(self.canvas, 1)
+        header_page(self, self.header, self.canvas)
         self.back.clicked.connect(self.backRequested)
         self.prev_button.clicked.connect(lambda: self.step(-1))
         self.next_button.clicked.connect(lambda: self.step(1))
@@ -115,7 +111,7 @@ class ViewerPage(QWidget):
         def fetch(session: Any) -> list[FaceInfo]:
             from core.library.queries import faces_of_photo
 
-            return faces_of_photo(session, photo_id)
+            return [] if photo_id is None else faces_of_photo(session, photo_id)
 
         self.store.read(fetch, lambda faces: self._faces(generation, faces), name="photo faces")
 
@@ -153,8 +149,9 @@ class ViewerPage(QWidget):
         title.setEnabled(False)
         menu.addAction("Who Is This…" if not face.person_name else "Someone Else…",
                        lambda: self.ask_who(face))
-        if face.person_id is not None:
-            menu.addAction(f"Not {face.person_name}", lambda: self.ops.not_this_person(face.person_id, [face.id]))
+        person_id = face.person_id
+        if person_id is not None:
+            menu.addAction(f"Not {face.person_name}", lambda: self.ops.not_this_person(person_id, [face.id]))
             menu.addAction(f"Show {face.person_name}",
                            lambda: self.personRequested.emit("person", face.person_id, face.person_name))
         menu.addAction("Stop Ignoring" if face.ignored else "Ignore This Face",

@@ -158,15 +158,20 @@ def confirm(parent: QWidget, title: str, text: str, yes: str, done: Callable[[],
     return box
 
 
+def header_page(page: QWidget, header: QWidget, content: QWidget) -> None:
+    """Lay ``page`` out as ``header`` over ``content`` (which takes the rest), edge to edge."""
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(header)
+    layout.addWidget(content, 1)
+
+
 def stack_page(page: QWidget, header: QWidget, content: QWidget, empty: QWidget) -> QStackedWidget:
     """Lay ``page`` out as a header over a stack that shows ``content`` or, when there is nothing yet,
     ``empty``; returns the stack."""
     stack = QStackedWidget()
     stack.addWidget(content)
     stack.addWidget(empty)
-    layout = QVBoxLayout(page)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(0)
-    layout.addWidget(header)
-    layout.addWidget(stack, 1)
+    header_page(page, header, stack)
     return stack

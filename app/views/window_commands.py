@@ -7,14 +7,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog
 
 from app.views.cards_page import CardsPage
 from app.views.dialogs import ImportReportDialog, about
 from app.views.settings_dialog import SettingsDialog
+from core.imaging.formats import FILE_PATTERNS
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow
+
     from app.context import AppContext
+    from app.itemmodels.cards import CardsModel
+    from app.views.pages import Pages
+
+    _WindowBase = QMainWindow  # what MainWindow is; at run time the mixin is a plain class
+else:
+    _WindowBase = object
 
 
 def local_paths(mime: Any) -> list[Path]:
@@ -22,11 +31,17 @@ def local_paths(mime: Any) -> list[Path]:
     return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
 
 
-class WindowCommands:
+class WindowCommands(_WindowBase):
     """Mixed into MainWindow (a QMainWindow with ``ctx``, ``pages`` and the models)."""
 
     ctx: AppContext
-    pages: dict[str, QWidget]
+    pages: Pages
+    people_model: CardsModel
+
+    if TYPE_CHECKING:  # MainWindow's navigation, used by the commands
+        def current_page(self) -> str: ...
+        def show_page(self, key: str, remember: bool = True) -> None: ...
+        def open_library(self, path: Path) -> None: ...
 
     # -- commands for the menus ----------------------------------------------------------------
 
@@ -38,7 +53,7 @@ class WindowCommands:
         if self._cards() is not None:
             self._cards().edit_current()
         elif self.current_page() == "detail":
-            self.pages["detail"].rename()  # type: ignore[attr-defined]
+            self.pages.detail.rename()
 
     def merge_current(self) -> None:
         if self._cards() is not None:
@@ -50,7 +65,7 @@ class WindowCommands:
 
     def find_person(self) -> None:
         self.show_page("people")
-        self.pages["people"].focus_search()  # type: ignore[attr-defined]
+        self.pages.people.focus_search()
 
     def set_show_hidden(self, on: bool) -> None:
         self.people_model.include_hidden = on
@@ -65,7 +80,7 @@ class WindowCommands:
 
     def choose_photos(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Add photos", "",
-                                                "Photos (*.jpg *.jpeg *.png *.heic *.heif *.webp *.tif *.tiff *.bmp)")
+                                                f"Photos ({' '.join(FILE_PATTERNS)})")
         if files:
             self.import_paths([Path(f) for f in files])
 
@@ -77,13 +92,13 @@ class WindowCommands:
         folders = [str(p) for p in paths if p.is_dir()]
         if folders:
             self.ctx.settings.add_folders(library, folders)
-            self.pages["folders"].set_folders(self.ctx.settings.folders(library))  # type: ignore[attr-defined]
+            self.pages.folders.set_folders(self.ctx.settings.folders(library))
         self.ctx.imports.start(paths)
 
     def _forget_folder(self, path: str) -> None:
         library = self.ctx.store.library.path if self.ctx.store.library else self.ctx.settings.library_path
         self.ctx.settings.remove_folder(library, path)
-        self.pages["folders"].set_folders(self.ctx.settings.folders(library))  # type: ignore[attr-defined]
+        self.pages.folders.set_folders(self.ctx.settings.folders(library))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_paths(event.mimeData()):

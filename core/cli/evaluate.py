@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from core.detection import DEFAULT_DETECTOR, DETECTOR_NAMES
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("evaluate", help="measure face verification / identification on LFW")
@@ -27,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _pipeline_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--detector", default="yunet", choices=["yunet", "mtcnn"])
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_NAMES)
     p.add_argument("--align", default=None, choices=["crop", "similarity"], help="default: the tuned default")
     p.add_argument("--no-flip", action="store_true", help="skip flip averaging")
     p.add_argument("--model", help="a saved model file (.pt) instead of the pretrained FaceNet")

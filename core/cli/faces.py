@@ -6,12 +6,14 @@ import argparse
 import json
 import sys
 
+from core.detection import DEFAULT_DETECTOR, DETECTOR_NAMES
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("faces", help="detect and embed the faces of photo files")
     p.add_argument("photos", nargs="+", help="photo files")
     p.add_argument("--json", action="store_true", help="one JSON object per photo and line (stable format)")
-    p.add_argument("--detector", default="yunet", choices=["yunet", "mtcnn"])
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_NAMES)
     p.add_argument("--no-flip", action="store_true", help="skip horizontal-flip test-time augmentation")
     p.set_defaults(func=run)
 

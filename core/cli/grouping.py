@@ -1,15 +1,15 @@
 """``faceorg cluster | review | reject | assign | ignore | undo | redo``: group faces, answer
 suggestions and correct single faces from the command line (see :mod:`core.cli.people` for the
-argument conventions and exit codes)."""
+argument conventions and :mod:`core.cli.common` for the exit codes)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from core.cli.people import (
-    STRICTNESS,
+from core.cli.common import (
     CliError,
     add_command,
     ask,
@@ -17,8 +17,10 @@ from core.cli.people import (
     open_library_cli,
     open_session,
     print_json,
-    resolve_person,
+    sigint_cancels,
 )
+from core.cli.people import resolve_person
+from core.clustering.strictness import STRICTNESS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -49,12 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_cluster(args: argparse.Namespace) -> int:
-    from core.cli.library import _sigint_cancels
     from core.library.grouping import last_strictness, regroup
     from core.progress import Cancelled, CancelToken
 
     token = CancelToken()
-    with open_library_cli(args, write=True) as library, _sigint_cancels(token):
+    with open_library_cli(args, write=True) as library, sigint_cancels(token):
         if args.strictness is None:
             with library.session() as session:
                 args.strictness = last_strictness(session)
@@ -109,17 +110,18 @@ def run_ignore(args: argparse.Namespace) -> int:
     return 0
 
 
-def _suggestion_json(s: ReviewSuggestion, photos: dict[int, str]) -> dict:
+def _suggestion_json(s: ReviewSuggestion, photos: dict[int | None, str]) -> dict:
     return {"face_id": s.face_id, "person_id": s.person_id, "person": s.person_name,
             "distance": round(float(s.distance), 4), "photo_id": s.photo_id, "photo": photos.get(s.photo_id or -1)}
 
 
-def _photo_paths(session: Session, photo_ids: list[int]) -> dict[int, str]:
+def _photo_paths(session: Session, photo_ids: Iterable[int | None]) -> dict[int | None, str]:
     from sqlalchemy import select
 
     from core.storage.schema import Photo
 
-    return {int(i): str(p) for i, p in session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(photo_ids)))}
+    wanted = [i for i in photo_ids if i is not None]
+    return {int(i): str(p) for i, p in session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(wanted)))}
 
 
 def run_review(args: argparse.Namespace) -> int:

@@ -1,28 +1,26 @@
 """``faceorg import FOLDER...`` and ``faceorg status``: fill the library and look at it.
 
-Exit codes: 0 done (bad files are reported, not fatal), 1 no library (status), 2 the
-library is locked by another process or has an unknown schema, 130 cancelled (Ctrl+C).
+The import runs :func:`core.library.import_job.run_job` (the app's import-then-group job) in this
+process. Exit codes: 0 done (bad files are reported, not fatal), 1 no library (status) or the
+grouping after the import failed (the photos stay), 2 the library is locked by another process or has
+an unknown schema, 130 cancelled (Ctrl+C).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
-from types import FrameType
 from typing import TYPE_CHECKING
 
+from core.cli.common import sigint_cancels
 from core.cli.progressbar import ProgressBar, format_duration
-from core.progress import CancelToken
+from core.detection import DEFAULT_DETECTOR, DETECTOR_NAMES
+from core.progress import CancelToken, Progress
 
 if TYPE_CHECKING:
-    from core.library.grouping import GroupingResult
     from core.library.importer import ImportReport
-    from core.storage.engine import Library
 
 MAX_LISTED_ERRORS = 20
 
@@ -31,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("import", help="import photo folders (again: only what changed)")
     p.add_argument("folders", nargs="+", metavar="FOLDER", help="folders (or photo files) to import")
     p.add_argument("--workers", type=int, default=None, help="decode+detect threads (default: min(4, CPUs))")
-    p.add_argument("--detector", default="yunet", choices=["yunet", "mtcnn"])
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_NAMES)
     p.add_argument("--json", action="store_true", help="print the report as one JSON object (stable keys)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--no-group", action="store_true", help="skip recognising and grouping faces afterwards")
@@ -46,91 +44,74 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.set_defaults(func=run_status)
 
 
-@contextmanager
-def _sigint_cancels(token: CancelToken) -> Iterator[None]:
-    """The first Ctrl+C cancels cleanly (committed work stays); a second one interrupts."""
-
-    def handler(_signum: int, _frame: FrameType | None) -> None:
-        if token.cancelled:
-            raise KeyboardInterrupt
-        token.cancel()
-        sys.stderr.write("\ncancelling (press Ctrl+C again to interrupt)...\n")
-
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: no signal handling
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def run_import(args: argparse.Namespace) -> int:
-    from core.library.importer import ImportSettings, default_workers, import_folders
-    from core.pipeline import FacePipeline, PipelineSettings
-    from core.storage.engine import LibraryVersionError, open_library
+    from core.library.import_job import ImportJob, run_job
+    from core.progress import Cancelled
+    from core.storage.engine import LibraryVersionError
     from core.storage.lock import LibraryLockedError
 
-    run_folders = import_folders
     if args.cluster:
         try:
-            from core.library.cluster_import import ClusterSettings, connect, import_folders_cluster
-            connect(args.cluster)
+            import ray  # noqa: F401
         except ImportError as exc:
             print(f"faceorg: --cluster needs Ray (pip install '.[cluster]'): {exc}", file=sys.stderr)
             return 2
-        except ConnectionError as exc:
-            print(f"faceorg: cannot reach the Ray cluster at {args.cluster}: {exc}", file=sys.stderr)
-            return 2
-        cluster = ClusterSettings(gpus_per_actor=args.cluster_gpus)
-
-        def run_folders(*a: object, **kw: object) -> ImportReport:
-            return import_folders_cluster(*a, cluster=cluster, **kw)  # type: ignore[arg-type]
+    job = ImportJob(library=args.library, paths=tuple(args.folders), group=not args.no_group, strictness=None,
+                    detector=args.detector, workers=args.workers, cluster=args.cluster,
+                    cluster_gpus=args.cluster_gpus)
+    token = CancelToken()
+    bar = _ImportBar(None if args.no_progress else ProgressBar())
     try:
-        library = open_library(args.library)
+        with sigint_cancels(token):
+            result = run_job(job, progress=bar, cancel=token)
     except (LibraryLockedError, LibraryVersionError) as exc:
         print(f"faceorg: {exc}", file=sys.stderr)
         return 2
-    settings = ImportSettings(workers=args.workers or default_workers(), detector=args.detector)
-    token = CancelToken()
-    bar = None if args.no_progress else ProgressBar()
-    with library, _sigint_cancels(token):
-        try:
-            pipeline = FacePipeline(PipelineSettings(detector=args.detector))
-            result = run_folders(library, args.folders, pipeline=pipeline, settings=settings,
-                                 progress=bar, cancel=token)
-        finally:
-            if bar is not None:
-                bar.close()
-        grouping = None if result.cancelled or args.no_group else _regroup(library, token)
+    except ConnectionError as exc:  # --cluster: no Ray cluster at that address
+        print(f"faceorg: cannot reach the Ray cluster at {args.cluster}: {exc}", file=sys.stderr)
+        return 2
+    except Cancelled:  # Ctrl+C while the models were loading, before the import started
+        print("cancelled before the import started", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    report = result.report
+    assert report is not None  # a job with paths always has one
     # a cancel during the grouping that follows a finished import: the photos stay, the groups are as before
-    grouping_cancelled = not result.cancelled and not args.no_group and grouping is None and token.cancelled
     if args.json:
-        print(json.dumps({"library": str(library.path), **result.to_json(),
-                          "grouping_cancelled": grouping_cancelled}))
+        print(json.dumps({"library": result.library, **report.to_json(),
+                          "grouping_cancelled": result.grouping_cancelled}))
     else:
-        _print_import_summary(result)
-        if grouping is not None:
-            print(f"  grouped: {grouping.recognized} faces recognised, {grouping.suggested} to review, "
-                  f"{grouping.clusters_total} groups")
-        if grouping_cancelled:
+        _print_import_summary(report)
+        if result.grouping is not None:
+            g = result.grouping
+            print(f"  grouped: {g.recognized} faces recognised, {g.suggested} to review, {g.clusters_total} groups")
+        if result.grouping_cancelled:
             print("  grouping cancelled: the photos are imported; `faceorg cluster` groups them")
-    return 130 if result.cancelled or grouping_cancelled else 0
+        if result.grouping_error:
+            print(f"  grouping failed ({result.grouping_error}): the photos are imported; "
+                  "`faceorg cluster` groups them")
+    if result.cancelled or result.grouping_cancelled:
+        return 130
+    return 1 if result.grouping_error else 0
 
 
-def _regroup(library: Library, token: CancelToken) -> GroupingResult | None:
-    """Recognise and group the faces after an import (the library's last strictness)."""
-    from core.library.grouping import last_strictness, regroup
-    from core.progress import Cancelled
+class _ImportBar:
+    """The import's progress on the bar; the bar closes when the grouping begins (it shows no bar)."""
 
-    with library.session() as session:
-        strictness = last_strictness(session)
-    try:
-        return regroup(library, strictness, cancel=token)
-    except Cancelled:
-        return None
+    def __init__(self, bar: ProgressBar | None) -> None:
+        self.bar = bar
+
+    def __call__(self, phase: str, progress: Progress) -> None:
+        if phase == "import" and self.bar is not None:
+            self.bar(progress)
+        else:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _print_import_summary(r: ImportReport) -> None:

@@ -9,37 +9,13 @@ has stable keys. Exit codes: 0 done, 1 refused or not found, 2 library locked or
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+
+from core.cli.common import CliError, add_command, ask, is_tty, open_session, print_json
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-    from core.storage.engine import Library
-
-STRICTNESS = ("strict", "normal", "loose")
-
-
-class CliError(Exception):
-    """A refusal: printed as ``faceorg: <message>``, exit ``code``."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def add_command(subparsers: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int],
-                text: str, json_flag: bool = False) -> argparse.ArgumentParser:
-    """A subcommand whose errors print ``faceorg: ...`` and exit 1 (2: locked / unknown schema)."""
-    p = subparsers.add_parser(name, help=text, description=text)
-    if json_flag:
-        p.add_argument("--json", action="store_true", help="print JSON (stable keys)")
-    p.set_defaults(func=_guarded(func))
-    return p
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,47 +39,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = add_command(subparsers, "hide", run_hide, "hide a person from the people list")
     p.add_argument("person", metavar="PERSON")
     p.add_argument("--show", action="store_true", help="show the person again")
-
-
-def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        from core.library.people import NameTakenError, NotFoundError
-        from core.library.undo import UndoConflictError
-
-        try:
-            return func(args)
-        except CliError as exc:
-            print(f"faceorg: {exc}", file=sys.stderr)
-            return exc.code
-        except (NotFoundError, NameTakenError, UndoConflictError, ValueError) as exc:
-            print(f"faceorg: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-            return 1
-
-    return run
-
-
-@contextmanager
-def open_library_cli(args: argparse.Namespace, *, write: bool) -> Iterator[Library]:
-    """``args.library`` opened for writing (the writer lock) or read-only; refusals as CliError."""
-    from core.paths import default_library_path
-    from core.storage.engine import LibraryVersionError, open_library
-    from core.storage.lock import LibraryLockedError
-
-    try:
-        library = open_library(args.library, read_only=not write)
-    except FileNotFoundError:
-        raise CliError(f"no library at {args.library or default_library_path()}") from None
-    except (LibraryLockedError, LibraryVersionError) as exc:
-        raise CliError(str(exc), 2) from None
-    with library:
-        yield library
-
-
-@contextmanager
-def open_session(args: argparse.Namespace, *, write: bool = True) -> Iterator[Session]:
-    """One Session (one unit of work, committed at the end) on ``args.library``."""
-    with open_library_cli(args, write=write) as library, library.session() as session:
-        yield session
 
 
 def resolve_person(session: Session, text: str) -> tuple[int, str]:
@@ -130,23 +65,6 @@ def resolve_cluster(session: Session, text: str) -> int:
     if cluster is None or not cluster.active:
         raise CliError(f"no group {text} (see faceorg groups)")
     return cluster.id
-
-
-def is_tty() -> bool:
-    """Whether stdin is a terminal (questions may be asked)."""
-    return bool(getattr(sys.stdin, "isatty", lambda: False)())
-
-
-def ask(question: str) -> str:
-    """Print ``question`` and read one answer line from stdin (lower case, stripped)."""
-    print(question, end=" ", flush=True)
-    line = sys.stdin.readline()
-    return line.strip().lower()
-
-
-def print_json(data: Any) -> None:
-    """One JSON object on one line."""
-    print(json.dumps(data, ensure_ascii=False))
 
 
 def _people_json(people: list) -> list[dict]:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.cli.people import CliError, add_command, open_library_cli
+from core.cli.common import CliError, add_command, open_library_cli, sigint_cancels
 from core.progress import Progress
 
 
@@ -106,14 +106,13 @@ def folds_work_dir(config: Any, data: str | Path, limit: int | None = None, view
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from core.cli.library import _sigint_cancels
     from core.progress import Cancelled, CancelToken
 
     token = CancelToken()
     bar = None if args.no_progress else TrainProgress()
     runner = {"personal": _personal, "scratch": _scratch, "finetune": _finetune}[args.mode]
     try:
-        with _sigint_cancels(token):
+        with sigint_cancels(token):
             result = runner(args, bar, token)
     except Cancelled:
         print("cancelled: run the same command again to resume", file=sys.stderr)
@@ -248,7 +247,6 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 def _use(args: argparse.Namespace) -> int:
-    from core.cli.library import _sigint_cancels
     from core.library.active_model import reembed, set_active_model
     from core.modelstore.registry import ModelNotFoundError, find_model
     from core.progress import Cancelled, CancelToken
@@ -259,7 +257,7 @@ def _use(args: argparse.Namespace) -> int:
         info = find_model(args.name)
     except ModelNotFoundError as exc:
         raise CliError(str(exc)) from None
-    with open_library_cli(args, write=True) as library, _sigint_cancels(token):
+    with open_library_cli(args, write=True) as library, sigint_cancels(token):
         switch = set_active_model(library, info)
         rep = None
         if not switch.activated:

@@ -4,7 +4,8 @@ Units: the threshold is a **squared L2 distance between L2-normalised embeddings
 (= 2 - 2 cos). Average linkage here averages squared L2 over all member pairs of two clusters;
 two clusters merge while that average is <= threshold. (Averaging Euclidean distances instead,
 as ``scipy``'s ``metric="euclidean"`` does, gives a slightly different hierarchy, so a threshold
-tuned there converts only approximately: :func:`euclidean_to_sq`.)
+tuned there converts only approximately: squared L2 = Euclidean ** 2.) The thresholds of each
+strictness are in :mod:`core.clustering.presets`.
 
 For reference: a Euclidean threshold of 0.9 on unit vectors is 0.81 squared; the LFW
 verification threshold of a FaceNet model is typically ~1.1-1.3 in this unit.
@@ -35,51 +36,13 @@ from core.clustering.constraints import (
     same_photo_pairs,
 )
 from core.clustering.exact_linkage import Merges, exact_average_linkage
-from core.clustering.recognition import CLUSTER_FACTORS
+from core.clustering.knn import KnnMethod
 from core.clustering.scale_mode import graph_mode_merges
 from core.clustering.stable_ids import match_cluster_ids  # noqa: F401  (public API lives here too)
 from core.progress import CancelToken, ProgressFn, report
 
 EXACT_MAX_FACES = 12_000
 DEFAULT_KNN = 10
-
-# calibrated_thresholds: factor * LFW verification threshold, the factors calibrated on LFW by
-# benchmarks/bench_clustering.py (core.clustering.recognition.CLUSTER_FACTORS, the one source).
-STRICT_FACTOR = CLUSTER_FACTORS["strict"]
-NORMAL_FACTOR = CLUSTER_FACTORS["normal"]
-LOOSE_FACTOR = CLUSTER_FACTORS["loose"]
-
-
-def euclidean_to_sq(d: float) -> float:
-    """Euclidean distance between unit vectors -> squared L2 (this module's unit)."""
-    return float(d) ** 2
-
-
-def sq_to_euclidean(d: float) -> float:
-    return float(np.sqrt(max(float(d), 0.0)))
-
-
-def cosine_to_sq(cos_similarity: float) -> float:
-    """Cosine similarity -> squared L2 between unit vectors (2 - 2 cos)."""
-    return 2.0 - 2.0 * float(cos_similarity)
-
-
-def sq_to_cosine(d: float) -> float:
-    return 1.0 - float(d) / 2.0
-
-
-def calibrated_thresholds(verification_threshold: float) -> dict[str, float]:
-    """Clustering presets from the LFW 10-fold verification threshold ``t_v`` (squared L2, the
-    mean best-accuracy threshold ``VerificationResult.threshold_mean``): ``strict = 0.575 t_v``
-    (BCubed precision 0.99 on LFW), ``normal = 0.675 t_v`` (precision 0.97), ``loose = 0.75 t_v``
-    (best F1), clipped to [0, 4] (``CLUSTER_FACTORS``). Average linkage compares a cluster pair's *mean*
-    distance with the threshold, and a cluster's members are mostly closer than its worst pairs, so the useful
-    values sit at or a little below t_v. Recalibrate the factors (module constants) for BCubed
-    F1 on real embeddings, e.g. with :func:`core.evaluation.clustering.threshold_sweep`."""
-    t = float(verification_threshold)
-    return {name: float(np.clip(f * t, 0.0, 4.0))
-            for name, f in (("strict", STRICT_FACTOR), ("normal", NORMAL_FACTOR), ("loose", LOOSE_FACTOR))}
-
 
 @dataclass(frozen=True)
 class ClusterResult:
@@ -140,7 +103,7 @@ def cluster_faces(embeddings: np.ndarray, threshold: float, *, linkage: str = "a
                   cannot_link: Iterable[CannotLink] | None = None,
                   must_link: Iterable[Sequence[int]] | None = None,
                   mode: Literal["auto", "exact", "graph"] = "auto", knn: int | None = None,
-                  knn_method: Literal["auto", "exact", "ivf"] = "auto", rounds: bool = True,
+                  knn_method: KnnMethod = "auto", rounds: bool = True,
                   progress: ProgressFn | None = None,
                   cancel: CancelToken | None = None) -> ClusterResult:
     """Cluster faces by constrained average linkage at ``threshold`` (squared L2, see module doc).

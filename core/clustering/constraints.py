@@ -72,7 +72,7 @@ def cannot_link_pairs(cannot_link: Iterable[CannotLink] | None, slots: Slots) ->
     b: list[int] = []
     n = len(slots.slot_of_face)
     for face, other in cannot_link or ():
-        others = [int(other)] if np.isscalar(other) else [int(o) for o in other]
+        others = [int(o) for o in np.atleast_1d(np.asarray(other))]  # one face or several
         a += [int(face)] * len(others)
         b += others
     if not a:

@@ -172,7 +172,10 @@ def knn_ivf(x: np.ndarray, k: int, *, n_lists: int | None = None, n_probe: int =
     return KnnGraph(indices=idx, distances=dst, method="ivf")
 
 
-def knn_graph(x: np.ndarray, k: int, *, method: Literal["auto", "exact", "ivf"] = "auto",
+KnnMethod = Literal["auto", "exact", "ivf"]  # exact up to EXACT_KNN_MAX rows for "auto"
+
+
+def knn_graph(x: np.ndarray, k: int, *, method: KnnMethod = "auto",
               n_probe: int | None = None, progress: ProgressFn | None = None,
               cancel: CancelToken | None = None) -> KnnGraph:
     """k nearest neighbours of each row; ``auto`` is exact up to ``EXACT_KNN_MAX`` rows."""

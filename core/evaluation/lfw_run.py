@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,10 @@ from core.imaging.loader import load_image
 from core.paths import cache_dir
 from core.pipeline import FacePipeline
 from core.progress import CancelToken, ProgressFn, check, report
+
+if TYPE_CHECKING:
+    from core.evaluation.identification import IdentificationResult
+    from core.evaluation.lfw import VerificationResult
 
 
 @dataclass
@@ -142,7 +147,7 @@ def cached_embed_lfw(root: str | Path, rel_paths: Sequence[str], pipeline: FaceP
 class LfwVerification:
     """``faceorg evaluate lfw``: the View-2 protocol result plus how the images were embedded."""
 
-    result: object  # VerificationResult
+    result: VerificationResult
     n_images: int
     n_fallback: int
     embed_seconds: float
@@ -185,7 +190,7 @@ def verify_lfw(root: str | Path, pairs_file: str | Path | None = None, pipeline:
 class SeedIdentification:
     """``faceorg evaluate identify``: the seed protocol (62 people, 10/5/5 images each)."""
 
-    result: object  # IdentificationResult
+    result: IdentificationResult
     n_people: int
     n_fallback: int
 

@@ -1,4 +1,4 @@
-"""The one error raised for any image that cannot be read."""
+"""The one error raised for any image that cannot be read, and the one wording of an OSError."""
 
 from __future__ import annotations
 
@@ -18,3 +18,12 @@ class ImageLoadError(Exception):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+
+def os_error_reason(exc: OSError) -> str:
+    """Why a file or folder could not be read, short and human readable (scanner, importer, loader)."""
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "not found"
+    return f"unreadable ({exc.strerror or type(exc).__name__})"

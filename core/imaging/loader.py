@@ -20,7 +20,8 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
-from core.imaging.errors import ImageLoadError
+from core.imaging.errors import ImageLoadError, os_error_reason
+from core.imaging.formats import SUPPORTED_FORMATS, has_image_magic
 
 __all__ = ["DEFAULT_MAX_PIXELS", "SUPPORTED_FORMATS", "ImageLoadError", "LoadedImage",
            "content_hash", "is_image_file", "load_image"]
@@ -30,8 +31,6 @@ pillow_heif.register_heif_opener()
 #: Images with more pixels than this are refused (decompression-bomb guard).
 DEFAULT_MAX_PIXELS = 200_000_000
 
-#: Pillow format names we decode. MPO is how Pillow names many camera JPEGs.
-SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "GIF", "HEIF", "AVIF"})
 
 # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that. Our own ``max_pixels``
 # check replaces the warning, and Pillow's hard refusal is lifted to our default limit.
@@ -53,9 +52,6 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"mif2",
-                b"avif", b"avis"}
-
 
 @dataclass(frozen=True, eq=False)
 class LoadedImage:
@@ -118,7 +114,7 @@ def is_image_file(path: str | os.PathLike[str]) -> bool:
             head = fh.read(64)
     except OSError:
         return False
-    if not _has_image_magic(head):
+    if not has_image_magic(head):
         return False
     try:
         with Image.open(path) as img:
@@ -141,12 +137,8 @@ def content_hash(path: str | os.PathLike[str]) -> str:
 def _check_file(path: Path) -> None:
     try:
         st = path.stat()
-    except FileNotFoundError:
-        raise ImageLoadError(path, "file not found") from None
-    except PermissionError:
-        raise ImageLoadError(path, "permission denied") from None
     except OSError as exc:
-        raise ImageLoadError(path, f"unreadable ({_short(exc)})") from None
+        raise ImageLoadError(path, os_error_reason(exc)) from None
     if stat.S_ISDIR(st.st_mode):
         raise ImageLoadError(path, "is a directory")
     if not stat.S_ISREG(st.st_mode):
@@ -233,19 +225,6 @@ def _date_taken(exif: dict[int, object]) -> datetime | None:
         except ValueError:
             continue
     return None
-
-
-def _has_image_magic(head: bytes) -> bool:
-    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM",
-                        b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
-        return True
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return True
-    if head[4:8] == b"ftyp":
-        box = min(int.from_bytes(head[:4], "big"), len(head))
-        brands = {head[i:i + 4] for i in range(8, box - 3, 4)}
-        return bool(brands & _HEIF_BRANDS)
-    return False
 
 
 def _short(exc: BaseException) -> str:

@@ -15,25 +15,26 @@ one photo never share a cluster; "not this person"; "not this cluster"; must-lin
 statements; faces the user put in a cluster stay together. The plan is made outside the write
 transaction and written in one transaction if no user operation happened meanwhile (else made
 again, finally under the write lock). Running it twice with nothing new changes nothing.
-Thresholds: :class:`core.library.review.GroupingThresholds`, kept in ``LibraryMeta["grouping"]``.
+Thresholds: :class:`core.clustering.presets.GroupingThresholds`, kept in ``LibraryMeta["grouping"]``.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from sqlalchemy import Integer, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from core.clustering.agglomerative import cluster_faces
+from core.clustering.presets import GroupingThresholds
 from core.clustering.recognition import AUTO, REVIEW, Recognition, recognize_growing, take
 from core.clustering.stable_ids import match_cluster_ids
+from core.clustering.strictness import DEFAULT_STRICTNESS, STRICTNESS
 from core.library.results import GroupingResult
 from core.library.review import (  # the GUI imports the review API from here too
-    STRICTNESS,
-    GroupingThresholds,
     ReviewAnswer,
     ReviewSuggestion,
     answer_review,
@@ -47,12 +48,16 @@ from core.library.review import (  # the GUI imports the review API from here to
     save_thresholds,
     store_recognition,
 )
-from core.library.undo import chunks
 from core.progress import CancelToken, ProgressFn, check, report
+from core.storage.batches import chunks
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Operation
+from core.storage.states import AssignmentSource
 from core.storage.upsert import insert
+
+if TYPE_CHECKING:
+    from core.pipeline import FacePipeline
 
 __all__ = ["STRICTNESS", "GroupingResult", "GroupingThresholds", "ReviewAnswer", "ReviewSuggestion",
            "add_manual_face", "answer_review", "last_strictness", "load_thresholds", "preview_group_count", "regroup",
@@ -72,6 +77,28 @@ class _Plan:
     user_faces: set[int] = field(default_factory=set)
     clusters_total: int = 0
     clustered: int = 0
+
+
+class _FaceRow(NamedTuple):
+    """A face that is not ignored, with its assignment (all None: unassigned)."""
+
+    face_id: int
+    photo_id: int
+    person_id: int | None
+    cluster_id: int | None
+    source: str | None  # an AssignmentSource
+
+    @property
+    def named_by_user(self) -> bool:
+        return self.person_id is not None and self.source == AssignmentSource.USER
+
+
+def _face_rows(session: Session, with_embedding: dict[int, int]) -> list[_FaceRow]:
+    """The faces that are not ignored and have an embedding (in ``with_embedding``), by id."""
+    rows = session.execute(select(Face.id, Face.photo_id, Assignment.person_id, Assignment.cluster_id,
+                                  Assignment.source).outerjoin(Assignment, Assignment.face_id == Face.id)
+                           .where(Face.ignored.is_(False)).order_by(Face.id)).all()
+    return [_FaceRow(*row) for row in rows if row[0] in with_embedding]
 
 
 def _check_strictness(strictness: str) -> None:
@@ -95,17 +122,15 @@ def _make_plan(session: Session, model: str, th: GroupingThresholds, strictness:
     if len(ids) == 0:
         return plan
     row_of = {int(f): i for i, f in enumerate(ids)}
-    faces = session.execute(select(Face.id, Face.photo_id, Assignment.person_id, Assignment.cluster_id,
-                                   Assignment.source).outerjoin(Assignment, Assignment.face_id == Face.id)
-                            .where(Face.ignored.is_(False)).order_by(Face.id)).all()
-    faces = [row for row in faces if row[0] in row_of]
-    photo = {f: p for f, p, *_ in faces}
+    faces = _face_rows(session, row_of)
+    photo = {r.face_id: r.photo_id for r in faces}
     active = set(session.scalars(select(Cluster.id).where(Cluster.active.is_(True))))
-    user_cluster = {f: c for f, _, _, c, source in faces if c in active and source == "user"}
-    plan.old_cluster = {f: c for f, _, _, c, _ in faces if c in active}
-    pool = [f for f, _, person, _, source in faces if not (person is not None and source == "user")]
-    unnamed = np.array([person is None and f not in user_cluster for f, _, person, _, source in faces
-                        if not (person is not None and source == "user")], dtype=bool)
+    in_group = [(r, r.cluster_id) for r in faces if r.cluster_id is not None and r.cluster_id in active]
+    user_cluster = {r.face_id: c for r, c in in_group if r.source == AssignmentSource.USER}  # the user's groups
+    plan.old_cluster = {r.face_id: c for r, c in in_group}
+    pooled = [r for r in faces if not r.named_by_user]  # everything grouping may (re)decide
+    pool = [r.face_id for r in pooled]
+    unnamed = np.array([r.person_id is None and r.face_id not in user_cluster for r in pooled], dtype=bool)
     check(cancel)
     labels = _cluster(session, pool, x, row_of, photo, user_cluster, plan, progress, cancel)
     g_ids, g_person = gallery_faces(session, th.grow_max)
@@ -207,25 +232,27 @@ def _write(session: Session, plan: _Plan) -> _Written:
         if target is None and f in plan.old_cluster:
             drop.append(f)
         elif target is not None and plan.old_cluster.get(f) != target:
-            rows.append({"face_id": f, "person_id": None, "cluster_id": target, "source": "clusterer",
+            rows.append({"face_id": f, "person_id": None, "cluster_id": target, "source": AssignmentSource.CLUSTERER,
                          "confidence": None})
     if rows:
-        stmt = insert(Assignment.__table__)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["face_id"], set_={c: stmt.excluded[c] for c in ("person_id", "cluster_id", "source",
+        upsert = insert(Assignment.__table__)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["face_id"], set_={c: upsert.excluded[c] for c in ("person_id", "cluster_id", "source",
                                                                             "confidence", "updated_at")},
-            where=(Assignment.__table__.c.source == "clusterer") & Assignment.__table__.c.person_id.is_(None))
-        session.execute(stmt, rows)
+            where=(Assignment.__table__.c.source == AssignmentSource.CLUSTERER)
+            & Assignment.__table__.c.person_id.is_(None))
+        session.execute(upsert, rows)
     for chunk in chunks(drop):
         session.execute(Assignment.__table__.delete().where(
-            Assignment.face_id.in_(chunk), Assignment.source == "clusterer", Assignment.person_id.is_(None)))
+            Assignment.face_id.in_(chunk), Assignment.source == AssignmentSource.CLUSTERER,
+            Assignment.person_id.is_(None)))
     has_face = select(Assignment.face_id).where(Assignment.cluster_id == Cluster.id).exists()
     session.execute(update(Cluster).where(Cluster.active.is_(True), ~has_face).values(active=False))
     kept = len(set(plan.label_to_id) & {lab for lab in plan.cluster_of.values() if lab is not None})
     return _Written(clusters_new=len(new_labels), clusters_kept=kept, suggested=len(reviewed))
 
 
-def regroup(library: Library, strictness: str = "normal", *, model_id: str | None = None,
+def regroup(library: Library, strictness: str = DEFAULT_STRICTNESS, *, model_id: str | None = None,
             progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> GroupingResult:
     """Recognise, then cluster, the faces that belong to no person; see the module doc."""
     _check_strictness(strictness)
@@ -282,8 +309,8 @@ def preview_group_count(library: Library, strictness: str) -> int:
 
 
 def add_manual_face(library: Library, photo_id: int, box: tuple[float, float, float, float],
-                    pipeline: object) -> int:
+                    pipeline: FacePipeline) -> int:
     """Add a face the detector missed; see :func:`core.library.manual.add_manual_face`."""
     from core.library.manual import add_manual_face as add
 
-    return add(library, photo_id, box, pipeline)  # type: ignore[arg-type]
+    return add(library, photo_id, box, pipeline)

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from core.clustering.strictness import DEFAULT_STRICTNESS
+from core.detection import DEFAULT_DETECTOR
 from core.library.results import GroupingResult, ImportReport
 from core.progress import Cancelled, CancelToken, Progress, check
 
@@ -47,19 +49,25 @@ JobProgressFn = Callable[[str, Progress], None]  # (phase: "import" | "group", p
 
 @dataclass(frozen=True)
 class ImportJob:
-    """What to do. ``paths``: files and folders to import (none: group only); ``group``: group
-    the faces afterwards; ``workers``: decode+detect threads (None: the importer's default);
+    """What to do. ``library``: the library file (None: the default library); ``paths``: files and
+    folders to import (none: group only); ``group``: group the faces afterwards; ``strictness``: of
+    that grouping (None: the library's last one); ``workers``: decode+detect threads (None: the
+    importer's default);
     ``embedder``: :class:`core.embedding.embedder.EmbedderSettings` fields; ``holder_pid``: the
-    parent process whose writer lock the job writes under (None: take the lock itself)."""
+    parent process whose writer lock the job writes under (None: take the lock itself);
+    ``cluster``: a Ray address to spread the work over (:mod:`core.library.cluster_import`),
+    ``cluster_gpus``: GPUs per embedding actor there."""
 
-    library: str
+    library: str | None
     paths: tuple[str, ...] = ()
     group: bool = True
-    strictness: str = "normal"
-    detector: str = "yunet"
+    strictness: str | None = DEFAULT_STRICTNESS
+    detector: str = DEFAULT_DETECTOR
     workers: int | None = None
     embedder: dict[str, Any] = field(default_factory=dict)
     holder_pid: int | None = None
+    cluster: str | None = None
+    cluster_gpus: float = 0.0
 
 
 @dataclass
@@ -67,8 +75,9 @@ class JobResult:
     """What the job did. ``grouping_error``: why the faces were not grouped after an import that
     worked (the import's photos stay); ``cancelled``: the import stopped at a cancel;
     ``grouping_cancelled``: the import finished and the cancel came while grouping (its photos stay,
-    the groups are as before: grouping again finishes the job)."""
+    the groups are as before: grouping again finishes the job); ``library``: the library's path."""
 
+    library: str = ""
     report: ImportReport | None = None
     grouping: GroupingResult | None = None
     grouping_error: str = ""
@@ -94,6 +103,7 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
 
     result = JobResult()
     with open_library(job.library, delegated_from=job.holder_pid) as library:
+        result.library = str(library.path)
         if job.paths:
             result.report = _import(library, job, phase("import"), cancel)
             result.cancelled = result.report.cancelled
@@ -101,10 +111,14 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
                 return result
         if not job.group:
             return result
-        from core.library.grouping import regroup
+        from core.library.grouping import last_strictness, regroup
 
+        strictness = job.strictness
+        if strictness is None:
+            with library.session() as session:
+                strictness = last_strictness(session)
         try:
-            result.grouping = regroup(library, job.strictness, progress=phase("group"), cancel=cancel)
+            result.grouping = regroup(library, strictness, progress=phase("group"), cancel=cancel)
         except Cancelled:
             if not job.paths:
                 raise
@@ -128,6 +142,13 @@ def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] |
         settings = ImportSettings(workers=job.workers, detector=job.detector)
     pipeline = FacePipeline(PipelineSettings(detector=job.detector, embedder=EmbedderSettings(**job.embedder)))
     check(cancel)
+    if job.cluster:
+        from core.library.cluster_import import ClusterSettings, connect, import_folders_cluster
+
+        connect(job.cluster)
+        return import_folders_cluster(library, list(job.paths), pipeline=pipeline, settings=settings,
+                                      cluster=ClusterSettings(gpus_per_actor=job.cluster_gpus),
+                                      progress=progress, cancel=cancel)
     return import_folders(library, list(job.paths), pipeline=pipeline, settings=settings,
                           progress=progress, cancel=cancel)
 

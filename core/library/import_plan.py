@@ -17,6 +17,7 @@ from core.imaging.loader import is_image_file
 from core.library.scanner import ScanError, ScanFile, scan
 from core.progress import CancelToken, ProgressFn, report
 from core.storage.schema import Photo
+from core.storage.states import READ_STATUSES, PhotoStatus
 
 SCAN_REPORT_EVERY = 500  # files
 
@@ -38,7 +39,7 @@ class KnownPhoto:
 
     def same_content(self, digest: str | None) -> bool:
         """Content already imported here (a done or missing row with this hash)."""
-        return digest is not None and self.content_hash == digest and self.status in ("done", "missing")
+        return digest is not None and self.content_hash == digest and self.status in READ_STATUSES
 
 
 class LibraryIndex:
@@ -58,7 +59,7 @@ class LibraryIndex:
         return cls(KnownPhoto(*row) for row in session.execute(stmt))
 
     def _add_hash(self, row: KnownPhoto) -> None:
-        if row.duplicate_of is None and row.status in ("done", "missing") and row.content_hash:
+        if row.duplicate_of is None and row.status in READ_STATUSES and row.content_hash:
             self.by_hash.setdefault(row.content_hash, row)
 
     def add(self, row: KnownPhoto) -> None:
@@ -124,8 +125,8 @@ def plan_import(roots: Iterable[str | os.PathLike[str]], index: LibraryIndex, *,
             continue
         plan.seen.add(item.path)
         known = index.by_path.get(item.path)
-        if known is not None and known.same_file(item) and known.status in ("done", "missing"):
-            if known.status == "missing":
+        if known is not None and known.same_file(item) and known.status in READ_STATUSES:
+            if known.status == PhotoStatus.MISSING:
                 plan.restore.append(known)
             else:
                 plan.unchanged += 1
@@ -151,5 +152,5 @@ def vanished(index: LibraryIndex, plan: ImportPlan, roots: list[str]) -> list[Kn
     not already missing."""
     blind = [e.path for e in plan.errors if e.folder]
     return [row for row in index.by_path.values()
-            if row.status != "missing" and row.path not in plan.seen and under(row.path, roots)
+            if row.status != PhotoStatus.MISSING and row.path not in plan.seen and under(row.path, roots)
             and not under(row.path, blind)]

@@ -7,9 +7,11 @@ return a :class:`WorkItem` for the calling thread to decide on and write.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
+from core.imaging.errors import os_error_reason
 from core.imaging.loader import content_hash
 from core.library.import_plan import KnownPhoto
 from core.library.import_writer import FaceRecord, PhotoRecord
@@ -18,17 +20,28 @@ from core.library.scanner import ScanFile
 from core.pipeline import FacePipeline
 
 
+class ImportAction(StrEnum):
+    """What an imported file is, so what is written (:func:`core.library.import_actions.apply`)."""
+
+    NEW = "new"  # content not in the library: a new photo with its faces
+    DUPLICATE = "duplicate"  # a copy of a photo in the library: a row without faces of its own
+    MOVE = "move"  # a known photo whose file went away, found here: its row takes this path
+    TOUCH = "touch"  # the same content at the same path (maybe restored after missing)
+    REPLACE = "replace"  # a known path whose content changed: its faces are detected again
+    REDUPLICATE = "reduplicate"  # a known copy that is now a copy of another photo
+    ERROR = "error"  # could not be read
+
+
 @dataclass(eq=False)
 class WorkItem:
     """One file on its way through the import. ``action`` and ``target`` are set by the
-    calling thread: what to write ("new", "duplicate", "move", "touch", "replace",
-    "reduplicate", "error") and the photo row it concerns."""
+    calling thread: what to write (None until decided) and the photo row it concerns."""
 
     file: ScanFile
     known: KnownPhoto | None
     record: PhotoRecord
     crops: np.ndarray | None = None  # None: not detected (its content is already in the library)
-    action: str = ""
+    action: ImportAction | None = None
     target: KnownPhoto | None = None
 
 
@@ -41,7 +54,7 @@ def prepare(pipeline: FacePipeline, file: ScanFile, known: KnownPhoto | None, kn
     try:
         digest = item.record.content_hash = content_hash(file.path)
     except OSError as exc:
-        item.record.error = _os_reason(exc)
+        item.record.error = os_error_reason(exc)
         return item
     if digest == known_digest or (known is None and digest in skip):
         return item
@@ -64,11 +77,3 @@ def detect(pipeline: FacePipeline, item: WorkItem) -> WorkItem:
                  for d, crop in zip(dets, crops, strict=True)]
     item.crops = crops
     return item
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, FileNotFoundError):
-        return "file not found"
-    return f"unreadable ({exc.strerror or type(exc).__name__})"

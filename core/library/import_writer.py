@@ -20,9 +20,10 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.library.quality import FaceQuality
-from core.library.undo import chunks
+from core.storage.batches import chunks
 from core.storage.embeddings import load_matrix, save_embeddings
 from core.storage.schema import Assignment, Face, FaceConstraint, Person, Photo
+from core.storage.states import AssignmentSource, PhotoStatus
 
 MATCH_SIMILARITY = 0.7  # cosine of the same face before and after an edit (other people: < 0.5)
 
@@ -86,7 +87,7 @@ def _insert_faces(session: Session, photo_id: int, faces: Sequence[FaceRecord], 
 def insert_photo(session: Session, rec: PhotoRecord, model_id: str) -> tuple[int, list[int]]:
     """A new photo with status "done" and its faces; returns (photo id, face ids)."""
     values = {**_photo_values(rec), "width": rec.width, "height": rec.height, "taken_at": rec.taken_at,
-              "status": "done", "error": None, "face_count": len(rec.faces)}
+              "status": PhotoStatus.DONE, "error": None, "face_count": len(rec.faces)}
     photo_id = session.scalar(insert(Photo).values(values).returning(Photo.id))
     assert photo_id is not None
     return photo_id, _insert_faces(session, photo_id, rec.faces, model_id)
@@ -94,7 +95,7 @@ def insert_photo(session: Session, rec: PhotoRecord, model_id: str) -> tuple[int
 
 def insert_duplicate(session: Session, rec: PhotoRecord, original_id: int) -> int:
     """A row for a copy of photo ``original_id``: status "done", no faces of its own."""
-    values = {**_photo_values(rec), "duplicate_of": original_id, "status": "done", "face_count": 0}
+    values = {**_photo_values(rec), "duplicate_of": original_id, "status": PhotoStatus.DONE, "face_count": 0}
     photo_id = session.scalar(insert(Photo).values(values).returning(Photo.id))
     assert photo_id is not None
     return photo_id
@@ -102,7 +103,7 @@ def insert_duplicate(session: Session, rec: PhotoRecord, original_id: int) -> in
 
 def record_error(session: Session, photo_id: int | None, rec: PhotoRecord) -> int:
     """Status "error" with the reason; an existing row keeps its faces (never deleted)."""
-    values = {**_photo_values(rec), "status": "error", "error": rec.error}
+    values = {**_photo_values(rec), "status": PhotoStatus.ERROR, "error": rec.error}
     if photo_id is None:
         photo_id = session.scalar(insert(Photo).values(values).returning(Photo.id))
         assert photo_id is not None
@@ -113,7 +114,7 @@ def record_error(session: Session, photo_id: int | None, rec: PhotoRecord) -> in
 
 def set_file(session: Session, photo_id: int, rec: PhotoRecord, *, duplicate_of: int | None = None) -> None:
     """The same content at a new path or with new size/mtime (a move, a touch, a restore)."""
-    values = {**_photo_values(rec), "status": "done", "error": None}
+    values = {**_photo_values(rec), "status": PhotoStatus.DONE, "error": None}
     if duplicate_of is not None:
         values["duplicate_of"] = duplicate_of
     session.execute(update(Photo).where(Photo.id == photo_id).values(values))
@@ -134,9 +135,9 @@ def swap_paths(session: Session, original_id: int, duplicate_id: int) -> None:
     # a placeholder no stored (absolute) path can equal; no NUL byte, which PostgreSQL text refuses
     session.execute(update(Photo).where(Photo.id == duplicate_id).values(path=f"<swap {duplicate_id}>"))
     session.execute(update(Photo).where(Photo.id == original_id).values(
-        path=dup.path, size=dup.size, mtime=dup.mtime, status="done", error=None))
+        path=dup.path, size=dup.size, mtime=dup.mtime, status=PhotoStatus.DONE, error=None))
     session.execute(update(Photo).where(Photo.id == duplicate_id).values(
-        path=orig.path, size=orig.size, mtime=orig.mtime, status="missing"))
+        path=orig.path, size=orig.size, mtime=orig.mtime, status=PhotoStatus.MISSING))
 
 
 def replace_content(session: Session, photo_id: int, rec: PhotoRecord, model_id: str) -> tuple[list[int], int]:
@@ -164,7 +165,7 @@ def replace_content(session: Session, photo_id: int, rec: PhotoRecord, model_id:
     count = session.scalar(select(func.count()).select_from(Face).where(Face.photo_id == photo_id))
     session.execute(update(Photo).where(Photo.id == photo_id).values(
         **_photo_values(rec), width=rec.width, height=rec.height, taken_at=rec.taken_at,
-        status="done", error=None, duplicate_of=None, face_count=count or 0))
+        status=PhotoStatus.DONE, error=None, duplicate_of=None, face_count=count or 0))
     return [i for i, _ in matches] + inserted, len(inserted)
 
 
@@ -194,11 +195,10 @@ def _user_touched(session: Session, face_ids: list[int]) -> set[int]:
     touched: set[int] = set()
     for chunk in chunks(face_ids):
         touched.update(session.scalars(select(Assignment.face_id).where(
-            Assignment.face_id.in_(chunk), Assignment.source == "user")))
+            Assignment.face_id.in_(chunk), Assignment.source == AssignmentSource.USER)))
         touched.update(session.scalars(select(Face.id).where(Face.id.in_(chunk), Face.manual.is_(True))))
         touched.update(session.scalars(select(Person.cover_face_id).where(Person.cover_face_id.in_(chunk))))
         for column in (FaceConstraint.face_id, FaceConstraint.other_face_id):
             touched.update(session.scalars(select(column).where(column.in_(chunk))))
-    touched.discard(None)  # type: ignore[arg-type]
     return touched
 

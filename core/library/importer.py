@@ -22,15 +22,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.detection import DEFAULT_DETECTOR
 from core.library import import_writer as writer
 from core.library.import_actions import Tally, apply, decide
 from core.library.import_plan import ImportPlan, KnownPhoto, LibraryIndex, plan_import, vanished
-from core.library.import_worker import WorkItem, prepare
+from core.library.import_worker import ImportAction, WorkItem, prepare
 from core.library.results import ImportReport
 from core.library.scanner import resolve_root
 from core.pipeline import FacePipeline, PipelineSettings
 from core.progress import Cancelled, CancelToken, ProgressFn, check, report
 from core.storage.engine import Library, begin_write
+from core.storage.states import READ_STATUSES, PhotoStatus
 
 POLL_S = 0.1  # how often a wait for a worker checks the cancel token
 
@@ -48,7 +50,7 @@ class ImportSettings:
     workers: int = field(default_factory=default_workers)
     batch_size: int = 32
     commit_every: int = 64
-    detector: str = "yunet"
+    detector: str = DEFAULT_DETECTOR
 
 
 def import_folders(library: Library, folders: Sequence[str | os.PathLike[str]], *,
@@ -97,9 +99,9 @@ class _Importer:
         if plan.restore:
             with self.library.session() as session:
                 begin_write(session)
-                writer.set_status(session, [row.id for row in plan.restore if row.id is not None], "done")
+                writer.set_status(session, [row.id for row in plan.restore if row.id is not None], PhotoStatus.DONE)
             for row in plan.restore:
-                row.status = "done"
+                row.status = PhotoStatus.DONE
         self.report.photos_restored += len(plan.restore)
         self.report.photos_unchanged += plan.unchanged
         self.report.files_done = self.base_done = plan.unchanged + len(plan.restore)
@@ -119,7 +121,7 @@ class _Importer:
         with self.library.session() as session:
             begin_write(session)
             for row in gone:
-                copy = next((d for d in dups.get(row.id or -1, []) if d.status == "done"
+                copy = next((d for d in dups.get(row.id or -1, []) if d.status == PhotoStatus.DONE
                              and d.id not in gone_ids and os.path.exists(d.path)), None)
                 if row.duplicate_of is not None or copy is None or row.id is None or copy.id is None:
                     missing.append(row)
@@ -129,11 +131,11 @@ class _Importer:
                 self.index.move(copy, "\0swap", 0, 0.0)
                 self.index.move(row, *new)
                 self.index.move(copy, *old)
-                row.status = "done"
+                row.status = PhotoStatus.DONE
                 missing.append(copy)
-            writer.set_status(session, [r.id for r in missing if r.id is not None], "missing")
+            writer.set_status(session, [r.id for r in missing if r.id is not None], PhotoStatus.MISSING)
         for row in missing:
-            row.status = "missing"
+            row.status = PhotoStatus.MISSING
         self.report.photos_missing += len(missing)
 
     # -- the work ---------------------------------------------------------------------------
@@ -150,7 +152,7 @@ class _Importer:
             while True:
                 while len(pending) < window and (job := next(todo, None)) is not None:
                     file, known = job
-                    digest = known.content_hash if known is not None and known.status in ("done", "missing") \
+                    digest = known.content_hash if known is not None and known.status in READ_STATUSES \
                         else None
                     pending.append(pool.submit(prepare, self.pipeline, file, known, digest, skip))
                 if not pending:
@@ -183,16 +185,13 @@ class _Importer:
         if not batch:
             return
         check(self.cancel)
-        self._embed([it for it in batch if it.action in ("new", "replace")])
+        self._embed([it for it in batch if it.action in (ImportAction.NEW, ImportAction.REPLACE)])
         tally = Tally()
         with self.library.session() as session:
             begin_write(session)
             for item in batch:
                 apply(session, self.index, item, self.pipeline.model_id, tally)
-        for key, n in tally.counts.items():
-            setattr(self.report, key, getattr(self.report, key) + n)
-        self.report.new_face_ids += tally.new_face_ids
-        self.report.errors += tally.errors
+        tally.add_to(self.report)
         self.report.files_done += len(batch)
 
     def _embed(self, items: list[WorkItem]) -> None:

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from core.library.undo import ChangeRecorder, chunks
+from core.library.undo import ChangeRecorder
+from core.storage.batches import chunks
 from core.storage.engine import begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Person, ReviewItem, utcnow
 from core.storage.upsert import insert
+from core.storage.states import AssignmentSource
 
 MAX_NAME_LENGTH = 200
 
@@ -302,14 +304,14 @@ def _review_ids(session: Session, faces: list[int]) -> list[int]:
 
 def _delete_ids(session: Session, model: type[Assignment | ReviewItem | FaceConstraint],
                 ids: list[int]) -> None:
-    pk = model.face_id if model is Assignment else model.id
+    (pk,) = model.__table__.primary_key.columns  # Assignment: face_id; the others: id
     for chunk in chunks(ids):
         session.execute(delete(model).where(pk.in_(chunk)))
 
 
 def _move_to_person(session: Session, faces: list[int], person_id: int) -> None:
     now = utcnow()
-    rows = [{"face_id": f, "person_id": person_id, "cluster_id": None, "source": "user",
+    rows = [{"face_id": f, "person_id": person_id, "cluster_id": None, "source": AssignmentSource.USER,
              "confidence": None, "updated_at": now} for f in faces]
     if not rows:
         return

@@ -18,6 +18,7 @@ from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
 from core.storage.schema import Assignment, Cluster, Face, Person, Photo, ReviewItem
+from core.storage.states import AssignmentSource, PhotoStatus
 
 QUALITY = Face.quality_size * Face.quality_sharpness
 
@@ -48,7 +49,7 @@ class FaceInfo:
     person_id: int | None
     person_name: str | None
     cluster_id: int | None
-    source: str | None  # "user" | "recognizer" | "clusterer", None when unassigned
+    source: str | None  # an AssignmentSource ("user", "recognizer", "clusterer"), None when unassigned
     confidence: float | None
     ignored: bool = False
 
@@ -130,7 +131,7 @@ def list_clusters(session: Session, min_size: int = 1) -> list[ClusterSummary]:
     return [ClusterSummary(*row) for row in session.execute(stmt)]
 
 
-def _faces() -> Select[Any]:
+def _faces() -> Select:  # the columns of FaceInfo
     return (select(Face.id, Face.photo_id, Photo.path, Face.x, Face.y, Face.w, Face.h, Face.score,
                    Assignment.person_id, Person.name, Assignment.cluster_id, Assignment.source,
                    Assignment.confidence, Face.ignored)
@@ -152,7 +153,7 @@ def faces_of_person(session: Session, person_id: int, *, offset: int = 0, limit:
     if not include_ignored:
         stmt = stmt.where(Face.ignored.is_(False))
     order = {"quality": (QUALITY.desc(),), "date": (Photo.taken_at, Photo.path),
-             "confidence": (Assignment.source == "user", Assignment.confidence)}[sort]
+             "confidence": (Assignment.source == AssignmentSource.USER, Assignment.confidence)}[sort]
     return _face_infos(session, stmt.order_by(*order, Face.id), offset, limit)
 
 
@@ -232,14 +233,14 @@ def status(session: Session) -> StatusCounts:
                                 .where(Assignment.face_id.is_(None), Face.ignored.is_(False))) or 0
     reviews = session.scalar(select(func.count()).select_from(ReviewItem)) or 0
     return StatusCounts(
-        photos_total=sum(by_status.values()), done=by_status.get("done", 0),
-        error=by_status.get("error", 0), missing=by_status.get("missing", 0),
-        pending=by_status.get("pending", 0), faces=faces, people=people, clusters=clusters,
+        photos_total=sum(by_status.values()), done=by_status.get(PhotoStatus.DONE, 0),
+        error=by_status.get(PhotoStatus.ERROR, 0), missing=by_status.get(PhotoStatus.MISSING, 0),
+        pending=by_status.get(PhotoStatus.PENDING, 0), faces=faces, people=people, clusters=clusters,
         unassigned=unassigned, review_items=reviews, duplicates=duplicates)
 
 
 def import_errors(session: Session) -> list[PhotoInfo]:
     """Photos that failed to import, with their error message, by path."""
     stmt = (select(*_PHOTO_COLUMNS)
-            .where(Photo.duplicate_of.is_(None), Photo.status == "error").order_by(Photo.path))
+            .where(Photo.duplicate_of.is_(None), Photo.status == PhotoStatus.ERROR).order_by(Photo.path))
     return [PhotoInfo(*row) for row in session.execute(stmt)]

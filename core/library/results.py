@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from core.clustering.strictness import DEFAULT_STRICTNESS
+
 
 @dataclass
 class ImportReport:
@@ -52,7 +54,7 @@ class GroupingResult:
     clusters_new: int = 0
     clusters_kept: int = 0
     seconds: float = 0.0
-    strictness: str = "normal"
+    strictness: str = DEFAULT_STRICTNESS
     threshold: float = 0.0
     model_id: str | None = None
 

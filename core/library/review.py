@@ -9,32 +9,25 @@
   for some faces (used by grouping): AUTO -> assignment with source "recognizer" and
   ``confidence`` = cosine similarity of the nearest face of that person; REVIEW -> one
   suggestion for the best person. Assignments with source "user" are never overwritten.
-* :class:`GroupingThresholds`: the library's thresholds (``LibraryMeta["grouping"]``), made from
-  the LFW verification threshold and the factor tables of :mod:`core.clustering.recognition`.
+* :func:`load_thresholds` / :func:`save_thresholds`: the library's
+  :class:`core.clustering.presets.GroupingThresholds` (``LibraryMeta["grouping"]``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
-from core.clustering.recognition import (
-    AUTO,
-    CALIBRATION_VERSION,
-    CLUSTER_FACTORS,
-    LFW_VERIFICATION_THRESHOLD,
-    MIN_CLUSTER_SIZE,
-    RECOGNITION_FACTORS,
-    REVIEW,
-    Recognition,
-    RecognitionSettings,
-)
+from core.clustering.presets import GroupingThresholds
+from core.clustering.recognition import AUTO, REVIEW, Recognition
+from core.clustering.strictness import strictness_or_default
 from core.library.people import assign_faces, remove_faces
-from core.library.undo import chunks, peek_undo
+from core.library.undo import peek_undo
+from core.storage.batches import chunks
 from core.storage.schema import (
     Assignment,
     Embedding,
@@ -46,55 +39,10 @@ from core.storage.schema import (
     utcnow,
 )
 from core.storage.upsert import insert
+from core.storage.states import AssignmentSource
 
 META_KEY = "grouping"
-STRICTNESS = ("strict", "normal", "loose")
 _EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class GroupingThresholds:
-    """All grouping thresholds of a library (squared L2): clustering per strictness, recognition,
-    and ``grow_max`` (automatically named faces up to this distance join the gallery)."""
-
-    verification: float
-    clustering: dict[str, float]
-    recognition: RecognitionSettings
-    grow_max: float
-    min_cluster_size: int = MIN_CLUSTER_SIZE
-    version: int = CALIBRATION_VERSION
-
-    @classmethod
-    def calibrated(cls, verification: float = LFW_VERIFICATION_THRESHOLD,
-                   cluster_factors: Mapping[str, float] | None = None,
-                   recognition_factors: Mapping[str, float] | None = None, **settings: float) -> GroupingThresholds:
-        """Thresholds from ``verification`` (t_v) and the factor tables (defaults: the module's)."""
-        t = float(verification)
-        cf = {**CLUSTER_FACTORS, **(cluster_factors or {})}
-        rf = {**RECOGNITION_FACTORS, **(recognition_factors or {})}
-        clip = lambda f: float(np.clip(f * t, 0.0, 4.0))  # noqa: E731
-        group = rf.get("group_accept")
-        rec = RecognitionSettings(accept=clip(rf["accept"]), review=clip(rf["review"]), margin=clip(rf["margin"]),
-                                  group_accept=None if group is None else clip(group),
-                                  group_margin=clip(rf.get("group_margin", 0.0)), cap=clip(rf.get("cap", 4.0)),
-                                  group_review=None if rf.get("group_review") is None else clip(rf["group_review"]),
-                                  **settings)  # type: ignore[arg-type]
-        return cls(verification=t, clustering={k: clip(v) for k, v in cf.items()}, recognition=rec,
-                   grow_max=clip(rf["grow"]))
-
-    def to_json(self) -> dict:
-        """JSON-ready (stored in ``LibraryMeta["grouping"]``)."""
-        return {"version": self.version, "verification": self.verification, "clustering": dict(self.clustering),
-                "recognition": {k: getattr(self.recognition, k) for k in RecognitionSettings.__dataclass_fields__},
-                "grow_max": self.grow_max, "min_cluster_size": self.min_cluster_size}
-
-    @classmethod
-    def from_json(cls, data: Mapping) -> GroupingThresholds:
-        return cls(verification=float(data["verification"]),
-                   clustering={str(k): float(v) for k, v in data["clustering"].items()},
-                   recognition=RecognitionSettings(**data["recognition"]), grow_max=float(data["grow_max"]),
-                   min_cluster_size=int(data.get("min_cluster_size", MIN_CLUSTER_SIZE)),
-                   version=int(data.get("version", 0)))
 
 
 @dataclass(frozen=True)
@@ -145,7 +93,7 @@ def last_strictness(session: Session) -> str:
     """The strictness of the library's last grouping ("normal" before the first)."""
     meta = session.get(LibraryMeta, META_KEY)
     value = meta.value.get("strictness") if meta is not None and isinstance(meta.value, dict) else None
-    return value if value in STRICTNESS else "normal"
+    return strictness_or_default(value)
 
 
 def save_thresholds(session: Session, thresholds: GroupingThresholds, model_id: str, strictness: str) -> None:
@@ -199,18 +147,20 @@ def not_person_map(session: Session, face_ids: Sequence[int]) -> dict[int, set[i
     for chunk in chunks(sorted({int(f) for f in face_ids})):
         for face, person in session.execute(select(FaceConstraint.face_id, FaceConstraint.person_id).where(
                 FaceConstraint.kind == "not_person", FaceConstraint.face_id.in_(chunk))):
-            out.setdefault(face, set()).add(person)
+            if person is not None:  # a not_person constraint always names one
+                out.setdefault(face, set()).add(person)
     return out
 
 
 def gallery_faces(session: Session, grow_max: float) -> tuple[np.ndarray, np.ndarray]:
     """(face ids, person ids) of the recognition gallery: faces of named people that the user
     assigned, or that were recognised within ``grow_max`` (not ignored)."""
-    confident = and_(Assignment.source == "recognizer", Assignment.confidence >= 1.0 - grow_max / 2.0 - _EPS)
+    confident = and_(Assignment.source == AssignmentSource.RECOGNIZER,
+                     Assignment.confidence >= 1.0 - grow_max / 2.0 - _EPS)
     rows = session.execute(select(Assignment.face_id, Assignment.person_id)
                            .join(Face, Face.id == Assignment.face_id)
                            .where(Assignment.person_id.is_not(None), Face.ignored.is_(False),
-                                  (Assignment.source == "user") | confident)
+                                  (Assignment.source == AssignmentSource.USER) | confident)
                            .order_by(Assignment.face_id)).all()
     return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64)
 
@@ -223,14 +173,14 @@ def store_recognition(session: Session, face_ids: np.ndarray, rec: Recognition) 
     review = np.flatnonzero(rec.decision == REVIEW)
     now = utcnow()
     rows = [{"face_id": int(face_ids[i]), "person_id": int(rec.person[i]), "cluster_id": None,
-             "source": "recognizer", "confidence": float(1.0 - rec.distance[i] / 2.0), "updated_at": now}
+             "source": AssignmentSource.RECOGNIZER, "confidence": float(1.0 - rec.distance[i] / 2.0), "updated_at": now}
             for i in auto]
     if rows:
         stmt = insert(Assignment.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=["face_id"],
             set_={c: stmt.excluded[c] for c in ("person_id", "cluster_id", "source", "confidence", "updated_at")},
-            where=Assignment.__table__.c.source != "user")
+            where=Assignment.__table__.c.source != AssignmentSource.USER)
         session.execute(stmt, rows)
     wanted = {int(face_ids[i]): (int(rec.person[i]), float(rec.distance[i])) for i in review}
     existing: dict[int, list[tuple[int, int, float]]] = {}

@@ -24,11 +24,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.imaging.errors import os_error_reason
+from core.imaging.formats import has_image_extension
 from core.progress import CancelToken, check
-
-IMAGE_EXTENSIONS = frozenset({
-    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".dib", ".tif", ".tiff", ".webp",
-    ".heic", ".heif", ".hif", ".avif"})
 
 #: Names (case-insensitive) skipped wherever they appear.
 JUNK_NAMES = frozenset(name.casefold() for name in (
@@ -56,11 +54,6 @@ class ScanError:
     folder: bool = False
 
 
-def has_image_extension(name: str) -> bool:
-    """True for names like "x.JPG", "y.heic"."""
-    return os.path.splitext(name)[1].casefold() in IMAGE_EXTENSIONS
-
-
 def is_skipped_name(name: str) -> bool:
     """Hidden entries and OS junk."""
     return name.startswith(".") or name.casefold() in JUNK_NAMES
@@ -80,7 +73,7 @@ def scan(roots: Iterable[str | os.PathLike[str]], *,
         try:
             st = top.stat()
         except OSError as exc:
-            yield ScanError(str(top), _reason(exc), folder=True)
+            yield ScanError(str(top), os_error_reason(exc), folder=True)
             continue
         if stat.S_ISREG(st.st_mode):
             yield ScanFile(str(top), st.st_size, st.st_mtime, has_image_extension(top.name))
@@ -105,7 +98,7 @@ def _walk(top: str, top_stat: os.stat_result, visited: set[tuple[int, int]],
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            yield ScanError(folder, _reason(exc), folder=True)
+            yield ScanError(folder, os_error_reason(exc), folder=True)
             continue
         subfolders = []
         for entry in entries:
@@ -117,18 +110,10 @@ def _walk(top: str, top_stat: os.stat_result, visited: set[tuple[int, int]],
                 if entry.is_symlink():
                     yield ScanError(entry.path, "broken link")
                 else:
-                    yield ScanError(entry.path, _reason(exc))
+                    yield ScanError(entry.path, os_error_reason(exc))
                 continue
             if stat.S_ISDIR(est.st_mode):
                 subfolders.append((entry.path, est))
             elif stat.S_ISREG(est.st_mode):
                 yield ScanFile(entry.path, est.st_size, est.st_mtime, has_image_extension(entry.name))
         stack.extend(reversed(subfolders))  # first name is walked first
-
-
-def _reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, FileNotFoundError):
-        return "not found"
-    return f"unreadable ({exc.strerror or type(exc).__name__})"

@@ -12,7 +12,7 @@ redo history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import DateTime, Table, delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from core.storage.batches import chunks
 from core.storage.engine import begin_write
 from core.storage.schema import (
     Assignment,
@@ -35,24 +36,16 @@ from core.storage.upsert import insert
 
 Row = dict[str, Any]
 # Parents before children: upserts run in this order, deletes in reverse.
-TABLES: tuple[Table, ...] = tuple(m.__table__ for m in (  # type: ignore[misc]
+TABLES: tuple[Table, ...] = tuple(m.__table__ for m in (
     Person, Cluster, Face, Assignment, FaceConstraint, ReviewItem))
 _BY_NAME = {t.name: t for t in TABLES}
 _MODELS = {m.__table__.name: m for m in (Person, Cluster, Face, Assignment, FaceConstraint, ReviewItem)}
 _COLUMNS = {"faces": ("id", "ignored")}  # faces: only the flag is user state; rows never inserted
 _UPDATE_ONLY = {"faces"}
-CHUNK = 500
 
 
 class UndoConflictError(RuntimeError):
     """The operation cannot be undone or redone because of a later change."""
-
-
-def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:
-    """``ids`` in lists of at most ``size`` (keeps IN (...) lists small)."""
-    ids = list(ids)
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
 
 
 def _pk(table: Table) -> Any:
@@ -127,27 +120,23 @@ class ChangeRecorder:
 
 def undo_last(session: Session) -> str | None:
     """Revert the most recent operation not yet undone; its description, or None."""
-    begin_write(session)
-    op = session.scalars(select(Operation).where(Operation.undone.is_(False))
-                         .order_by(Operation.id.desc()).limit(1)).first()
-    if op is None:
-        return None
-    _apply(session, op.payload["changes"], "before")
-    op.undone = True
-    session.flush()
-    session.expire_all()
-    return str(op.payload["description"])
+    return _step(session, undo=True)
 
 
 def redo_last(session: Session) -> str | None:
     """Re-apply the operation undone most recently; its description, or None."""
+    return _step(session, undo=False)
+
+
+def _step(session: Session, *, undo: bool) -> str | None:
+    """Undo the newest operation not undone, or redo the oldest undone one; its description."""
     begin_write(session)
-    op = session.scalars(select(Operation).where(Operation.undone.is_(True))
-                         .order_by(Operation.id).limit(1)).first()
+    order = Operation.id.desc() if undo else Operation.id
+    op = session.scalars(select(Operation).where(Operation.undone.is_(not undo)).order_by(order).limit(1)).first()
     if op is None:
         return None
-    _apply(session, op.payload["changes"], "after")
-    op.undone = False
+    _apply(session, op.payload["changes"], "before" if undo else "after")
+    op.undone = undo
     session.flush()
     session.expire_all()
     return str(op.payload["description"])

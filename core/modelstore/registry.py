@@ -18,11 +18,12 @@ from typing import Any
 
 from torch import nn
 
+from core.embedding.pretrained import MODEL_ID
 from core.modelstore.saved_model import read_metadata, save_model
 from core.paths import data_dir
 
 PRETRAINED_NAME = "pretrained"
-PRETRAINED_ID = "facenet-casia-20180408"  # core.embedding.weights.MODEL_ID (not imported: keeps this light)
+PRETRAINED_ID = MODEL_ID
 LIBRARY_ARCHS = ("facenet", "metric_head")  # architectures that embed 160x160 face crops in the library
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,45}$")
 

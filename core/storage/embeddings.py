@@ -8,11 +8,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.storage.batches import chunks
 from core.storage.schema import Embedding, Face
 from core.storage.upsert import insert
 
 DTYPE = np.dtype("<f4")
-_CHUNK = 500  # ids per IN (...) query
 
 
 def pack(vec: np.ndarray) -> bytes:
@@ -61,8 +61,7 @@ def load_matrix(session: Session, model_id: str, face_ids: Sequence[int] | np.nd
     else:
         wanted = np.unique(np.asarray(face_ids, dtype=np.int64))
         rows = []
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = [int(i) for i in wanted[start:start + _CHUNK]]
+        for chunk in chunks(int(i) for i in wanted):
             rows.extend(session.execute(base.where(Embedding.face_id.in_(chunk))).all())
         rows.sort(key=lambda row: row[0])
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))

@@ -25,7 +25,7 @@ import contextlib
 import functools
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,27 +131,29 @@ def open_library(path: Path | str | None = None, *, read_only: bool = False,
             raise FileNotFoundError(f"No library at {path}")
         if delegated_from is not None:
             check_delegation(path, delegated_from)
-        engine = _create_engine(path, read_only=read_only)
-        try:
-            _check_up_to_date(engine, path)
-        except BaseException:
-            engine.dispose()
-            raise
+        engine = _prepared_engine(path, read_only, _check_up_to_date)
         return Library(path, engine, _sessionmaker(engine), read_only=read_only, delegated_from=delegated_from)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = LibraryLock.acquire(path)
     try:
-        engine = _create_engine(path, read_only=False)
-        try:
-            _upgrade(engine, path)
-        except BaseException:
-            engine.dispose()
-            raise
+        engine = _prepared_engine(path, False, _upgrade)
     except BaseException:
         lock.release()
         raise
     return Library(path, engine, _sessionmaker(engine), lock=lock)
+
+
+def _prepared_engine(path: Path, read_only: bool, prepare: Callable[[Engine, Path], None]) -> Engine:
+    """An engine on ``path`` after ``prepare(engine, path)`` (check or upgrade the schema); disposed
+    again when that fails."""
+    engine = _create_engine(path, read_only=read_only)
+    try:
+        prepare(engine, path)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 def begin_write(session: Session) -> None:
@@ -165,7 +167,9 @@ def begin_write(session: Session) -> None:
     if connection.dialect.name == "postgresql":
         postgres.take_write_lease(connection)
         return
-    if not connection.connection.driver_connection.in_transaction:
+    raw = connection.connection.driver_connection
+    assert raw is not None  # an open connection has its sqlite3 connection
+    if not raw.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -277,6 +281,7 @@ def _upgrade(engine: Engine, path: Path) -> None:
 def _backup(connection: Connection, target: Path) -> None:
     """Copy the whole database to ``target`` (SQLite online backup) before a migration."""
     source = connection.connection.driver_connection
+    assert source is not None  # an open connection has its sqlite3 connection
     destination = sqlite3.connect(target)
     try:
         source.backup(destination)

@@ -24,7 +24,7 @@ Conventions
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -38,6 +38,7 @@ from sqlalchemy import (
     MetaData,
     PrimaryKeyConstraint,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -47,10 +48,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core.storage.states import AssignmentSource, PhotoStatus
 from core.storage.vector_column import NN_DIM, VectorBytes
 
-PHOTO_STATUSES = ("pending", "done", "error", "missing")
-ASSIGNMENT_SOURCES = ("user", "recognizer", "clusterer")
+PHOTO_STATUSES: tuple[str, ...] = tuple(s.value for s in PhotoStatus)
+ASSIGNMENT_SOURCES: tuple[str, ...] = tuple(s.value for s in AssignmentSource)
 CONSTRAINT_KINDS = ("not_person", "not_cluster", "cannot_link", "must_link")
 
 NAMING_CONVENTION = {
@@ -73,6 +75,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]  # every model here maps one Table (SQLAlchemy types it as FromClause)
 
 
 class Photo(Base):
@@ -95,7 +99,8 @@ class Photo(Base):
     taken_at: Mapped[datetime | None] = mapped_column(DateTime)
     imported_at: Mapped[datetime] = mapped_column(
         DateTime, default=utcnow, server_default=func.current_timestamp())
-    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=PhotoStatus.PENDING.value,
+                                        server_default=PhotoStatus.PENDING.value)
     error: Mapped[str | None] = mapped_column(Text)
     face_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 

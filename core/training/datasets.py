@@ -23,7 +23,8 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
+from core.imaging.formats import TRAINING_EXTENSIONS
+
 Transform = Callable[[Any], Tensor]
 Names = Sequence[str] | Mapping[int, str]
 
@@ -52,7 +53,7 @@ def people_folder(root: str | Path) -> Path:
 def person_images(root: str | Path, person: str) -> list[Path]:
     """A person's image files, sorted by file name."""
     folder = people_folder(root) / person
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in TRAINING_EXTENSIONS)
 
 
 def list_people(root: str | Path, min_images: int = 1) -> list[str]:

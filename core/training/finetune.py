@@ -174,14 +174,18 @@ def _fold_accuracy(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int,
 
 
 def held_out_grouping(emb: np.ndarray, people: np.ndarray, threshold: float) -> tuple[float, float]:
-    """BCubed (precision, F1) of the library's clustering ("normal": ``NORMAL_FACTOR`` x the model's
-    verification ``threshold``) of held-out faces whose people are ``people``."""
-    from core.clustering.agglomerative import NORMAL_FACTOR, cluster_faces
+    """BCubed (precision, F1) of the library's clustering (the "normal" preset of
+    :mod:`core.clustering.presets` for the model's verification ``threshold``) of held-out faces
+    whose people are ``people``."""
+    from core.clustering.agglomerative import cluster_faces
+    from core.clustering.presets import GroupingThresholds
+    from core.clustering.strictness import Strictness
     from core.evaluation.clustering import score_clustering
 
     if len(emb) == 0:
         return float("nan"), float("nan")
-    score = score_clustering(people, cluster_faces(emb, NORMAL_FACTOR * threshold).labels)
+    normal = GroupingThresholds.calibrated(threshold).clustering[Strictness.NORMAL]
+    score = score_clustering(people, cluster_faces(emb, normal).labels)
     return score.bcubed_precision, score.bcubed_f1
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from core.alignment import center_crop, face_input
+from core.embedding.inception_resnet_v1 import InceptionResnetV1
 from core.evaluation.lfw import read_pairs
 from core.evaluation.lfw_run import central_detection
 from core.imaging.loader import load_image
@@ -74,7 +75,7 @@ def trunk_cache_complete(paths: Sequence[str], settings: PipelineSettings | None
 
 
 def cached_trunk_features(root: str | Path, paths: Sequence[str], pipeline: FacePipeline | None = None, *,
-                          base: torch.nn.Module | None = None, workers: int = 2, progress: ProgressFn | None = None,
+                          base: InceptionResnetV1 | None = None, workers: int = 2, progress: ProgressFn | None = None,
                           cancel: CancelToken | None = None) -> torch.Tensor:
     """(N, 2, 1792, 3, 3) trunk features of ``paths``, computed chunk by chunk and cached on disk."""
     from core.embedding.weights import pretrained_facenet

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.embedding.inception_resnet_v1 import InceptionResnetV1
 from core.evaluation.lfw_run import central_detection
 from core.imaging.loader import load_image
 from core.modelstore.registry import PRETRAINED_ID
@@ -73,7 +74,7 @@ def _view_folder(pipeline: FacePipeline, view: int, jitter: Jitter) -> Path:
 
 
 def view_features(root: str | Path, paths: Sequence[str], view: int, pipeline: FacePipeline | None = None, *,
-                  base: torch.nn.Module | None = None, jitter: Jitter | None = None, workers: int = 2,
+                  base: InceptionResnetV1 | None = None, jitter: Jitter | None = None, workers: int = 2,
                   progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> torch.Tensor:
     """(N, 2, 1792, 3, 3) trunk features of view ``view`` of ``paths`` and of its mirror image, cached."""
     from core.embedding.weights import pretrained_facenet
@@ -112,7 +113,7 @@ def trainable_rows(paths: Sequence[str], min_images: int = 2) -> np.ndarray:
 
 
 def stacked_features(plain: torch.Tensor, root: str | Path, paths: Sequence[str], views: int,
-                     pipeline: FacePipeline | None = None, *, base: torch.nn.Module | None = None,
+                     pipeline: FacePipeline | None = None, *, base: InceptionResnetV1 | None = None,
                      min_images: int = 2, progress: ProgressFn | None = None,
                      cancel: CancelToken | None = None) -> torch.Tensor:
     """``plain`` (N, 2, ...) features with ``views`` jittered views stacked after them (see the module doc)."""

@@ -186,7 +186,7 @@ def train(model: nn.Module, dataset: LabelledDataset, config: TrainConfig, *,
         nonlocal last_ckpt
         if ckpt_dir is None:
             return
-        rngs = [rng_state()]
+        rngs: list[Any] = [rng_state()]
         if world > 1:
             rngs = [None] * world
             dist.all_gather_object(rngs, rng_state())

@@ -7,16 +7,9 @@ import pytest
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
 
-from core.clustering.agglomerative import (
-    calibrated_thresholds,
-    cluster_faces,
-    cosine_to_sq,
-    euclidean_to_sq,
-    sq_to_cosine,
-    sq_to_euclidean,
-)
+from core.clustering.agglomerative import cluster_faces
 from core.clustering.constraints import canonical_labels
-from core.clustering.recognition import CLUSTER_FACTORS
+from core.clustering.presets import CLUSTER_FACTORS, GroupingThresholds
 from core.progress import Cancelled, CancelToken
 
 
@@ -145,10 +138,7 @@ def test_small_inputs_units_and_presets():
     assert cluster_faces(np.zeros((0, 4)), 1.0).n_clusters == 0
     one = cluster_faces(_unit(np.ones((1, 4))), 1.0)
     assert one.labels.tolist() == [0]
-    assert euclidean_to_sq(0.9) == pytest.approx(0.81)
-    assert sq_to_euclidean(0.81) == pytest.approx(0.9)
-    assert cosine_to_sq(sq_to_cosine(1.3)) == pytest.approx(1.3)
-    th = calibrated_thresholds(1.2)
+    th = GroupingThresholds.calibrated(1.2).clustering
     assert th["strict"] < th["normal"] < th["loose"] and th["normal"] == pytest.approx(0.675 * 1.2)
     assert th == pytest.approx({k: f * 1.2 for k, f in CLUSTER_FACTORS.items()})
     with pytest.raises(ValueError):

@@ -139,7 +139,7 @@ def test_directory(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    _expect_error(tmp_path / "gone.jpg", "file not found")
+    _expect_error(tmp_path / "gone.jpg", "not found")
 
 
 def test_error_pickles(tmp_path: Path) -> None:

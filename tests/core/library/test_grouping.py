@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from core.clustering.presets import GroupingThresholds
 from core.library.grouping import GroupingResult, last_strictness, preview_group_count, regroup
 from core.library.people import assign_faces, name_cluster, remove_faces
-from core.library.review import META_KEY, GroupingThresholds, save_grouping_meta
+from core.library.review import META_KEY, save_grouping_meta
 from core.progress import Cancelled, CancelToken
 from core.storage.embeddings import save_embeddings
 from core.storage.schema import Assignment, Cluster, FaceConstraint, LibraryMeta, Person, ReviewItem

@@ -9,6 +9,7 @@ import pytest
 from test_grouping import blend, centres, samples, unit
 
 from core.clustering.agglomerative import cluster_faces
+from core.clustering.presets import GroupingThresholds
 from core.clustering.recognition import (
     AUTO,
     NONE,
@@ -18,7 +19,6 @@ from core.clustering.recognition import (
     recognize_growing,
 )
 from core.evaluation.synthetic import synthetic_faces
-from core.library.review import GroupingThresholds
 
 SETTINGS = RecognitionSettings(accept=0.75, review=1.05, margin=0.1, k=5, min_agree=0.8)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.library.scanner import ScanError, ScanFile, has_image_extension, is_skipped_name, scan
+from core.imaging.formats import has_image_extension
+from core.library.scanner import ScanError, ScanFile, is_skipped_name, scan
 from core.progress import Cancelled, CancelToken
 
 
