@@ -19,8 +19,8 @@ from core.library.undo import ChangeRecorder
 from core.storage.batches import chunks
 from core.storage.engine import begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Person, ReviewItem, utcnow
-from core.storage.upsert import insert
 from core.storage.states import AssignmentSource
+from core.storage.upsert import insert
 
 MAX_NAME_LENGTH = 200
 

@@ -38,8 +38,8 @@ from core.storage.schema import (
     ReviewItem,
     utcnow,
 )
-from core.storage.upsert import insert
 from core.storage.states import AssignmentSource
+from core.storage.upsert import insert
 
 META_KEY = "grouping"
 _EPS = 1e-9
