@@ -1,16 +1,20 @@
-"""Training a model and switching the library to it, on the heavy worker thread (core training and
-:mod:`core.library.active_model`), with progress, cancel and the outcome brought back by signals."""
+"""Training a model and switching the library to it, on the heavy worker thread (the core training-run
+service :mod:`core.training.runs` and :mod:`core.library.active_model`), with progress, cancel and the outcome
+brought back by signals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.store import LibraryStore
 from app.tasks import Task
+
+if TYPE_CHECKING:  # core is imported on the worker thread only: the window starts without torch
+    from core.training.runs import RunOutcome
 
 MODES = ("personal", "finetune", "scratch")
 
@@ -25,21 +29,6 @@ class TrainStatus:
     loss: float | None = None
 
 
-@dataclass
-class TrainOutcome:
-    """What a training run gave: metrics before/after (``metric`` names them), whether the model is worth
-    using and why, the saved model (core ``ModelInfo``) and the full loss curve."""
-
-    mode: str
-    metric: str
-    before: float | None
-    after: float | None
-    adopted: bool
-    reason: str
-    model: Any = None
-    losses: list[float] = field(default_factory=list)
-
-
 def _status(p: Any) -> TrainStatus:
     extra = dict(getattr(p, "extra", {}) or {})
     loss = extra.get("loss")
@@ -47,66 +36,35 @@ def _status(p: Any) -> TrainStatus:
                        None if loss is None else float(loss))
 
 
-def _personal(library: Any, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
-    import dataclasses
+def _personal(library: Any, epochs: int | None, progress: Any, cancel: Any) -> RunOutcome:
+    from core.library.named_faces import named_embeddings
+    from core.training.runs import LabelledEmbeddings, RunRequest, plan_run, run_training
 
-    from core.training.personal import PersonalConfig, train_personal
-
-    cfg = PersonalConfig()
-    if epochs:
-        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
-    res = train_personal(library, cfg, progress=progress, cancel=cancel)
-    return TrainOutcome("personal", f"Recognition of held-out faces ({res.n_test} faces, {res.n_people} people)",
-                        res.accuracy_before, res.accuracy_after, res.adopted, res.reason, res.model, res.losses)
+    run = plan_run(RunRequest("personal", epochs=epochs))
+    data = named_embeddings(library, sources=run.config.sources, progress=progress)
+    return run_training(run, named=LabelledEmbeddings(data.embeddings, data.labels, data.source), progress=progress,
+                        cancel=cancel)
 
 
-def _finetune(data: Path, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
-    import dataclasses
-    import hashlib
+def _finetune(data: Path, epochs: int | None, progress: Any, cancel: Any) -> RunOutcome:
+    """Fold 0 of the LFW protocol measures it, then one model on every LFW person is saved."""
+    from core.training.runs import RunRequest, run_training
 
-    from core.modelstore.registry import new_model_name
-    from core.paths import cache_dir
-    from core.training.finetune import PROTOCOL_VERSION
-    from core.training.lfw_finetune import default_train_config, run_folds, train_final
-    from core.training.lfw_views import DEFAULT_VIEWS
-
-    cfg = default_train_config()
-    if epochs:
-        cfg = dataclasses.replace(cfg, epochs=epochs)
-    # keyed by the settings, so a run with other settings never resumes this one's folds
-    key = hashlib.sha256(repr((dataclasses.asdict(cfg), DEFAULT_VIEWS, PROTOCOL_VERSION)).encode()).hexdigest()
-    work = cache_dir() / "training" / f"app-finetune-{key[:12]}"
-    folds = run_folds(data, work / "folds", folds=(0,), config=cfg, progress=progress, cancel=cancel)
-    final = train_final(data, new_model_name("finetuned"), config=cfg, checkpoint_dir=work / "final",
-                        progress=progress, cancel=cancel)
-    better = folds.mean_after > folds.mean_before
-    reason = (f"LFW fold 0 verification {folds.mean_before:.2%} -> {folds.mean_after:.2%}; "
-              f"{'better' if better else 'not better'} than the pretrained model")
-    return TrainOutcome("finetune", "LFW verification (fold 0)", folds.mean_before, folds.mean_after, better,
-                        reason, final.model, list(final.train.losses))
+    return run_training(RunRequest("finetune", data, epochs=epochs, folds=(0,), final=True), progress=progress,
+                        cancel=cancel)
 
 
-def _scratch(data: Path, epochs: int | None, progress: Any, cancel: Any) -> TrainOutcome:
-    import dataclasses
+def _scratch(data: Path, epochs: int | None, progress: Any, cancel: Any) -> RunOutcome:
+    from core.training.runs import RunRequest, run_training
 
-    from core.paths import cache_dir
-    from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig, train_scratch
-
-    cfg = ScratchConfig()
-    if epochs:
-        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
-    res = train_scratch(data, config=cfg, progress=progress, cancel=cancel,
-                        out_dir=cache_dir() / "training" / "app-scratch")
-    reason = "a 60x60 research model: it cannot embed the library's faces"
-    return TrainOutcome("scratch", "62-way identification (seed notebook vs this CNN)", SEED_NOTEBOOK_ACCURACY,
-                        res.test_accuracy, False, reason, None, list(res.train.losses))
+    return run_training(RunRequest("scratch", data, epochs=epochs, save=False), progress=progress, cancel=cancel)
 
 
 class TrainingController(QObject):
     """Runs one training (or one model switch) at a time on the heavy pool."""
 
     progress = Signal(object)  # TrainStatus
-    finished = Signal(object)  # TrainOutcome
+    finished = Signal(object)  # RunOutcome
     switched = Signal(object)  # core ReembedReport
     cancelled = Signal()
     failed = Signal(str)
@@ -130,7 +88,7 @@ class TrainingController(QObject):
         if mode != "personal" and (data is None or not Path(data).is_dir()):
             return False
 
-        def work(progress: Any, cancel: Any) -> TrainOutcome:
+        def work(progress: Any, cancel: Any) -> RunOutcome:
             def report(p: Any) -> None:
                 progress(_status(p))
 
@@ -165,7 +123,7 @@ class TrainingController(QObject):
         if self.task is not None:
             self.task.cancel()
 
-    def _done(self, outcome: TrainOutcome) -> None:
+    def _done(self, outcome: RunOutcome) -> None:
         self.task = None
         self.finished.emit(outcome)
 

@@ -1,7 +1,7 @@
 """Clustering at library scale on real embeddings: 100,000 faces in < 60 s and < 2 GB, and the
 scale (graph) mode against exact average linkage on a 10,000-face sample.
 
-    .venv/bin/python benchmarks/bench_cluster_scale.py [--lfw DIR] [--margin 0.1] [--faces 100000]
+    .venv/bin/python -m benchmarks.bench_cluster_scale [--lfw DIR] [--margin 0.1] [--faces 100000]
         [--noise 0.6] [--sample 10000] [--json OUT] [--synthetic N]
 
 Faces: the LFW embeddings of ``bench_clustering.py`` (people with >= 2 images, real pipeline,
@@ -17,7 +17,6 @@ VmHWM too) is the clustering's own, the embeddings included.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import resource
 import sys
@@ -28,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_clustering import RESULTS, load_faces, machine  # noqa: E402
+from benchmarks.bench_clustering import RESULTS, load_faces, machine
+from benchmarks.harness import write_json
 
 
 def _maxrss_mib() -> float:
@@ -141,9 +140,7 @@ def main() -> int:
            "noise": args.noise, "threshold": threshold, "t_v": faces.t_v, "rows": rows, "sample_f1_gap": gap,
            "copy_distance": d_copy}
     if args.json_out:
-        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_out).write_text(json.dumps(out, indent=2))
-        print(f"wrote {args.json_out}")
+        write_json(args.json_out, out)
     return 0
 
 

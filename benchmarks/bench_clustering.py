@@ -1,7 +1,7 @@
 """Clustering quality on LFW as a photo library: our average-linkage agglomerative clustering
 side by side with DBSCAN (as Immich / PhotoPrism run it) and sklearn HDBSCAN, in one run.
 
-    .venv/bin/python benchmarks/bench_clustering.py [--lfw DIR] [--margin 0.1] [--json OUT]
+    .venv/bin/python -m benchmarks.bench_clustering [--lfw DIR] [--margin 0.1] [--json OUT]
         [--synthetic N]
 
 Faces: every LFW image of the people with at least 2 images (9,164 images, 1,680 people), one
@@ -23,7 +23,6 @@ noise and unclustered faces counted as singletons; clusters = groups of >= 2 fac
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -34,12 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.clustering.agglomerative import cluster_faces  # noqa: E402
-from core.clustering.peers import dbscan_labels, hdbscan_labels  # noqa: E402
-from core.clustering.presets import CLUSTER_FACTORS, LFW_VERIFICATION_THRESHOLD  # noqa: E402
-from core.evaluation.clustering import score_clustering  # noqa: E402
+from benchmarks.harness import write_json
+from core.clustering.agglomerative import cluster_faces
+from core.clustering.peers import dbscan_labels, hdbscan_labels
+from core.clustering.presets import CLUSTER_FACTORS, LFW_VERIFICATION_THRESHOLD
+from core.evaluation.clustering import score_clustering
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -72,17 +70,14 @@ def lfw_people_paths(root: Path, min_images: int = 2) -> list[str]:
 
 def verification(root: Path, pipeline: object) -> tuple[float, float]:
     """(t_v, accuracy): the LFW View-2 10-fold protocol on the official pairs (cached embeddings)."""
-    from core.evaluation.lfw import read_pairs, verify_10fold
+    from core.evaluation.lfw import pair_arrays, pair_distances, read_pairs, verify_10fold
     from core.evaluation.lfw_run import cached_embed_lfw
 
     pairs = read_pairs(root / "pairs.txt")
     paths = sorted({p.path_a for p in pairs} | {p.path_b for p in pairs})
     emb = cached_embed_lfw(root, paths, pipeline)  # type: ignore[arg-type]
-    index = emb.index()
-    a = np.array([index[p.path_a] for p in pairs])
-    b = np.array([index[p.path_b] for p in pairs])
-    dist = ((emb.embeddings[a] - emb.embeddings[b]) ** 2).sum(1)
-    result = verify_10fold(dist, np.array([p.same for p in pairs]), np.array([p.fold for p in pairs]))
+    a, b, same, folds = pair_arrays(pairs, emb.index())
+    result = verify_10fold(pair_distances(emb.embeddings, a, b), same, folds)
     return float(result.threshold_mean), float(result.accuracy_mean)
 
 
@@ -235,9 +230,7 @@ def main() -> int:
            "t_v_in_code": LFW_VERIFICATION_THRESHOLD, "factors_in_code": CLUSTER_FACTORS,
            "calibrated_factors": factors, "best_at_precision_0.97": summary, "rows": rows}
     if args.json_out:
-        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_out).write_text(json.dumps(out, indent=2))
-        print(f"wrote {args.json_out}")
+        write_json(args.json_out, out)
     return 0
 
 

@@ -1,6 +1,6 @@
 """Face detector speed and LFW hit rate.
 
-    .venv/bin/python benchmarks/bench_detection.py [--lfw DIR] [--limit N] [--json OUT]
+    .venv/bin/python -m benchmarks.bench_detection [--lfw DIR] [--limit N] [--json OUT]
 
 Speed: median milliseconds (wall clock, and CPU time of this process, which is steadier on a
 busy machine) per 1440 x 1080 photo, each made of LFW photos (some shrunk, some
@@ -24,11 +24,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.detection import DETECTOR_NAMES, Detector, make_detector  # noqa: E402
-from core.imaging.loader import load_image  # noqa: E402
-from core.paths import lfw_default  # noqa: E402
+from core.detection import DETECTOR_NAMES, Detector, make_detector
+from core.imaging.loader import load_image
+from core.paths import lfw_default
 
 PHOTO_SIZE = (1440, 1080)  # width, height
 

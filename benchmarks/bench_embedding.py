@@ -3,7 +3,7 @@
 Both embed the same real 160x160 face crops (LFW when present, else the astronaut photo); rounds
 alternate between the two paths and the medians are compared, so a noisy machine affects both alike.
 
-    python benchmarks/bench_embedding.py [--faces 64] [--rounds 5] [--batch 32] [--json OUT]
+    python -m benchmarks.bench_embedding [--faces 64] [--rounds 5] [--batch 32] [--json OUT]
 """
 
 from __future__ import annotations
@@ -18,18 +18,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import core  # noqa: E402, F401, I001  (sets the OpenMP wait policy before torch loads)
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import cv2
+import numpy as np
+import torch
 
-from core.alignment import AlignSettings, face_input, standardize  # noqa: E402
-from core.detection import make_detector  # noqa: E402
-from core.embedding.embedder import Embedder, EmbedderSettings  # noqa: E402
-from core.embedding.weights import graph_path  # noqa: E402
-from core.imaging.loader import load_image  # noqa: E402
-from core.paths import lfw_default  # noqa: E402
+import core  # noqa: E402, F401, I001  (sets the OpenMP wait policy before torch loads)
+from core.alignment import AlignSettings, face_input, standardize
+from core.detection import make_detector
+from core.embedding.embedder import Embedder, EmbedderSettings
+from core.embedding.weights import graph_path
+from core.imaging.loader import load_image
+from core.paths import lfw_default
 
 
 def real_crops(n: int) -> np.ndarray:

@@ -4,7 +4,7 @@ Crops come from fixed detections (``benchmarks/lfw_detections.py``) and the alig
 trunk features are cached once, then each ``--config`` (JSON overrides of TrainConfig) runs the
 folds. Prints one JSON line per fold and a summary; ``--json`` writes everything.
 
-    python benchmarks/bench_finetune.py --lfw ../shared/lfw --dets dets_yunet.npz --folds 0 --config '{"epochs": 2}'
+    python -m benchmarks.bench_finetune --lfw ../shared/lfw --dets dets_yunet.npz --folds 0 --config '{"epochs": 2}'
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_lfw_alignment import load_dets, load_model, make_crops, read_rgb  # noqa: E402
-
-from core.alignment import AlignSettings  # noqa: E402
-from core.evaluation.lfw import read_pairs  # noqa: E402
-from core.training.finetune import FinetuneConfig, finetune_lfw, trunk_features  # noqa: E402
-from core.training.trainer import TrainConfig  # noqa: E402
+from benchmarks.bench_lfw_alignment import load_dets, load_model, make_crops, read_rgb
+from core.alignment import AlignSettings
+from core.evaluation.lfw import read_pairs
+from core.training.finetune import FinetuneConfig, finetune_lfw, trunk_features
+from core.training.trainer import TrainConfig
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """Fine-tuning ablations on the CPU: the LFW protocol of ``faceorg train --mode finetune`` on some folds,
 once per ``--config`` (TrainConfig overrides as JSON), on the cached trunk features of the real pipeline.
 
-    .venv/bin/python benchmarks/bench_finetune_ablation.py --folds 3 --config '{"lr": 2e-5}' \\
+    .venv/bin/python -m benchmarks.bench_finetune_ablation --folds 3 --config '{"lr": 2e-5}' \\
         --config '{"miner": "batch_hard"}' --json benchmarks/results/finetune-ablation-cpu.json
 
 The base settings are ``core.training.lfw_finetune.default_train_config()`` with ``--epochs``. Trunk features
@@ -21,12 +21,10 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.evaluation.lfw import read_pairs  # noqa: E402
-from core.paths import lfw_default  # noqa: E402
-from core.training.finetune import FinetuneConfig, finetune_lfw  # noqa: E402
-from core.training.lfw_finetune import cached_trunk_features, default_train_config, lfw_paths  # noqa: E402
+from benchmarks.harness import lfw_root
+from core.evaluation.lfw import read_pairs
+from core.training.finetune import FinetuneConfig, finetune_lfw
+from core.training.lfw_finetune import cached_trunk_features, default_train_config, lfw_paths
 
 
 def main() -> int:
@@ -41,9 +39,7 @@ def main() -> int:
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    root = args.lfw or lfw_default()
-    if root is None:
-        raise SystemExit("LFW not found: pass --lfw DIR")
+    root = lfw_root(args.lfw)
     from core.embedding.weights import pretrained_facenet
 
     paths = lfw_paths(root)

@@ -1,6 +1,6 @@
 """Does image augmentation help the CPU fine-tuning? Real jittered views, cached as trunk features.
 
-    .venv/bin/python benchmarks/bench_finetune_augviews.py --views 2 --epochs 3 \\
+    .venv/bin/python -m benchmarks.bench_finetune_augviews --views 2 --epochs 3 \\
         --json benchmarks/results/finetune-augviews-cpu.json
 
 The CLI's CPU path trains the head on trunk features cached once per image, so its only augmentation is
@@ -27,13 +27,12 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.evaluation.lfw import read_pairs  # noqa: E402
-from core.paths import cache_dir, lfw_default  # noqa: E402
-from core.training.finetune import FinetuneConfig, finetune_lfw  # noqa: E402
-from core.training.lfw_finetune import cached_trunk_features, default_train_config, lfw_paths  # noqa: E402
-from core.training.lfw_views import stacked_features  # noqa: E402
+from benchmarks.harness import lfw_root
+from core.evaluation.lfw import read_pairs
+from core.paths import cache_dir
+from core.training.finetune import FinetuneConfig, finetune_lfw
+from core.training.lfw_finetune import cached_trunk_features, default_train_config, lfw_paths
+from core.training.lfw_views import stacked_features
 
 
 def main() -> int:
@@ -46,9 +45,7 @@ def main() -> int:
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    root = args.lfw or lfw_default()
-    if root is None:
-        raise SystemExit("LFW not found: pass --lfw DIR")
+    root = lfw_root(args.lfw)
     from core.embedding.weights import pretrained_facenet
 
     t0 = time.perf_counter()

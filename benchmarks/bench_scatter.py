@@ -1,7 +1,7 @@
 """Scatter plots (PCA) of the embeddings of 10 LFW people before and after training, as the seed notebook
 showed them: docs/scatter_before_after.png.
 
-    .venv/bin/python benchmarks/bench_scatter.py [--lfw DIR] [--scratch-model PATH] [--out PNG] [--json OUT]
+    .venv/bin/python -m benchmarks.bench_scatter [--lfw DIR] [--scratch-model PATH] [--out PNG] [--json OUT]
 
 People: 10 of the seed split's 62 (every 6th in sorted order), their first 20 images each. Panels:
 * the SeedCNN untrained (random weights) and, when a saved scratch model exists (``faceorg train --mode
@@ -25,16 +25,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_seed_table import _scratch_model, embed_60, fit_head  # noqa: E402
-
-from core.evaluation.identification import seed_split  # noqa: E402
-from core.evaluation.lfw_run import cached_embed_lfw  # noqa: E402
-from core.evaluation.scatter import ScatterPanel, scatter_png  # noqa: E402
-from core.modelstore.networks import SeedCNN  # noqa: E402
-from core.paths import lfw_default  # noqa: E402
-from core.pipeline import FacePipeline  # noqa: E402
-from core.training.personal import project  # noqa: E402
+from benchmarks.bench_seed_table import embed_60, fit_head, scratch_model
+from benchmarks.harness import lfw_root
+from core.evaluation.identification import seed_split
+from core.evaluation.lfw_run import cached_embed_lfw
+from core.evaluation.scatter import ScatterPanel, scatter_png
+from core.modelstore.networks import SeedCNN, project
+from core.pipeline import FacePipeline
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,10 +45,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "scatter_before_after.png")
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
-    root = args.lfw or lfw_default()
-    if root is None:
-        print("LFW not found (use --lfw)", file=sys.stderr)
-        return 2
+    root = lfw_root(args.lfw)
     torch.set_num_threads(1)
     split = seed_split(root)
     step = max(1, len(split.people) // args.people)
@@ -73,7 +67,7 @@ def main() -> int:
     torch.manual_seed(0)
     files = [images / p for p in plotted]
     panels.append(ScatterPanel("SeedCNN, untrained (random weights)", embed_60(SeedCNN(), files), labels))
-    scratch = _scratch_model(args.scratch_model)
+    scratch = scratch_model(args.scratch_model)
     if scratch is not None:
         panels.append(ScatterPanel(f"SeedCNN from scratch ({scratch[1].stem}; 10 of 20 were training images)",
                                    embed_60(scratch[0], files), labels))

@@ -1,7 +1,7 @@
 """The seed table: the seed notebook's CNN, our scratch CNN, the pretrained FaceNet, FaceNet with a metric head
 and the fine-tuned FaceNet, on the seed identification protocol and LFW 10-fold verification.
 
-    .venv/bin/python benchmarks/bench_seed_table.py [--lfw DIR] [--scratch-model PATH]
+    .venv/bin/python -m benchmarks.bench_seed_table [--lfw DIR] [--scratch-model PATH]
         [--finetune-json benchmarks/results/finetune-cpu.json] [--json OUT]
 
 * Identification: the seed split (62 people with >= 20 images; 10 gallery / 5 validation / 5 test images
@@ -32,19 +32,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.evaluation.identification import knn_identify, seed_split  # noqa: E402
-from core.evaluation.lfw import read_pairs, read_people, verify_10fold  # noqa: E402
-from core.evaluation.lfw_run import cached_embed_lfw  # noqa: E402
-from core.evaluation.roc import best_accuracy_threshold  # noqa: E402
-from core.modelstore.networks import MetricHead  # noqa: E402
-from core.paths import lfw_default  # noqa: E402
-from core.pipeline import FacePipeline  # noqa: E402
-from core.training.datasets import ImageFiles, TensorFaces  # noqa: E402
-from core.training.personal import PersonalConfig, project  # noqa: E402
-from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig  # noqa: E402
-from core.training.trainer import train  # noqa: E402
+from benchmarks.harness import lfw_root
+from core.evaluation.identification import knn_identify, seed_split
+from core.evaluation.lfw import pair_arrays, pair_distances, read_pairs, read_people, verify_10fold
+from core.evaluation.lfw_run import cached_embed_lfw
+from core.evaluation.roc import best_accuracy_threshold
+from core.modelstore.networks import MetricHead, project
+from core.pipeline import FacePipeline
+from core.training.datasets import ImageFiles, TensorFaces
+from core.training.personal import PersonalConfig
+from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig
+from core.training.trainer import train
 
 SCRATCH_DOCUMENTED = 0.735  # bench_train_scratch.py, CPU run of the committed defaults
 
@@ -84,14 +82,9 @@ def identification(split, emb: dict[str, np.ndarray], root: Path) -> float:  # n
     return knn_identify(g, gl, v, vl, t, tl).test_accuracy
 
 
-def pair_arrays(pairs, index: dict[str, int]) -> tuple[np.ndarray, ...]:  # noqa: ANN001
-    return (np.array([index[p.path_a] for p in pairs]), np.array([index[p.path_b] for p in pairs]),
-            np.array([p.same for p in pairs]), np.array([p.fold for p in pairs]))
-
-
 def verification(x: np.ndarray, arrays: tuple[np.ndarray, ...]) -> float:
     a, b, same, folds = arrays
-    return verify_10fold(((x[a] - x[b]) ** 2).sum(1), same, folds).accuracy_mean
+    return verify_10fold(pair_distances(x, a, b), same, folds).accuracy_mean
 
 
 def main() -> int:
@@ -103,10 +96,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
-    root = args.lfw or lfw_default()
-    if root is None:
-        print("LFW not found (use --lfw)", file=sys.stderr)
-        return 2
+    root = lfw_root(args.lfw)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     split = seed_split(root)
@@ -127,7 +117,7 @@ def main() -> int:
     rows: list[dict] = [{"model": "Seed CNN (notebook)", "identification": SEED_NOTEBOOK_ACCURACY,
                          "verification": None, "source": "quoted from the seed notebook"}]
 
-    scratch = _scratch_model(args.scratch_model)
+    scratch = scratch_model(args.scratch_model)
     if scratch is None:
         rows.append({"model": "Scratch SeedCNN (ours)", "identification": SCRATCH_DOCUMENTED, "verification": None,
                      "source": "quoted (bench_train_scratch.py); no saved scratch model found"})
@@ -155,7 +145,7 @@ def main() -> int:
         h = fit_head(np.stack([emb[p] for p in tr]), np.array([p.split("/")[0] for p in tr]), seed=k)
         y = project(h, x_pairs)
         a, b, same, folds = arrays
-        d = ((y[a] - y[b]) ** 2).sum(1)
+        d = pair_distances(y, a, b)
         t = best_accuracy_threshold(d[folds != k], same[folds != k])
         fold_acc.append(float(np.mean((d[folds == k] <= t) == same[folds == k])))
     rows.append({"model": "FaceNet + metric head (personal head on embeddings)",
@@ -187,7 +177,7 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v:.2%}"
 
 
-def _scratch_model(path: Path | None) -> tuple[torch.nn.Module, Path] | None:
+def scratch_model(path: Path | None) -> tuple[torch.nn.Module, Path] | None:
     from core.modelstore.registry import list_models
     from core.modelstore.saved_model import load_model
 

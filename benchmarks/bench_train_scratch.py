@@ -1,6 +1,6 @@
 """The scratch experiment: SeedCNN trained from scratch on LFW's 62 people with >= 20 images.
 
-    .venv/bin/python benchmarks/bench_train_scratch.py [--lfw DIR] [--epochs N] [--steps N] [--P 16] [--K 4]
+    .venv/bin/python -m benchmarks.bench_train_scratch [--lfw DIR] [--epochs N] [--steps N] [--P 16] [--K 4]
         [--miner semihard|batch_hard|batch_all] [--margin 0.2] [--lr 1e-3] [--augment light|full|none] [--threads 2]
         [--seed 0] [--device auto] [--out DIR] [--json OUT]
 
@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -39,12 +38,10 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.paths import lfw_default  # noqa: E402
-from core.progress import Progress  # noqa: E402
-from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig, train_scratch  # noqa: E402
-from core.training.trainer import TrainConfig  # noqa: E402
+from benchmarks.harness import lfw_root
+from core.progress import Progress
+from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig, train_scratch
+from core.training.trainer import TrainConfig
 
 
 def main() -> int:
@@ -73,10 +70,7 @@ def main() -> int:
     parser.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     args = parser.parse_args()
 
-    lfw = args.lfw or lfw_default()
-    if lfw is None:
-        print("LFW not found: pass --lfw or put it at ../shared/lfw", file=sys.stderr)
-        return 2
+    lfw = lfw_root(args.lfw)
     train_cfg = TrainConfig(epochs=args.epochs, steps_per_epoch=args.steps, P=args.P, K=args.K, lr=args.lr,
                             weight_decay=args.weight_decay, margin=args.margin, miner=args.miner,
                             seed=args.seed, device=args.device, lr_schedule=args.schedule)

@@ -3,7 +3,7 @@
 The .npz feeds bench_lfw_alignment.py and bench_finetune.py (which then measure only the crop or the
 training). The hit rate is the share of the 13,233 images where the detector finds a face.
 
-    python benchmarks/lfw_detections.py --lfw ../shared/lfw --detector yunet --out dets_yunet.npz
+    python -m benchmarks.lfw_detections --lfw ../shared/lfw --detector yunet --out dets_yunet.npz
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from core.detection import make_detector  # noqa: E402
-from core.evaluation.lfw_run import central_detection  # noqa: E402
-from core.imaging.loader import load_image  # noqa: E402
+from core.detection import make_detector
+from core.evaluation.lfw_run import central_detection
+from core.imaging.loader import load_image
 
 
 def main() -> int:

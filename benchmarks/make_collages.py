@@ -1,6 +1,6 @@
 """Synthetic 12-megapixel group photos for the import benchmark.
 
-    .venv/bin/python benchmarks/make_collages.py --out DIR [--n 200] [--seed 0] [--lfw DIR]
+    .venv/bin/python -m benchmarks.make_collages --out DIR [--n 200] [--seed 0] [--lfw DIR]
 
 Each photo is 4000 x 3000 (JPEG, quality 90): a background (a blurred, enlarged LFW photo,
 or a colour gradient with noise) with 3 to 8 LFW faces pasted on it, enlarged to 150 to 600
@@ -19,9 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.paths import lfw_default  # noqa: E402
+from core.paths import lfw_default
 
 SIZE = (4000, 3000)  # width, height
 FACES = (3, 8)  # per photo, inclusive

@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.store import LibraryStore
-from app.training import TrainingController, TrainOutcome, TrainStatus
+from app.training import TrainingController, TrainStatus
 
 if TYPE_CHECKING:
     from app.views.main_window import MainWindow
+    from core.training.runs import RunOutcome
 
 MODE_LABELS = {"personal": "Personal: learn from the people you named (seconds)",
                "finetune": "Fine-tune FaceNet on a folder of people (LFW layout, slow on a CPU)",
@@ -100,7 +101,7 @@ class TrainDialog(QDialog):
         self.setWindowTitle("Train a Model")
         self.store = store
         self.controller = TrainingController(store, self)
-        self.outcome: TrainOutcome | None = None
+        self.outcome: RunOutcome | None = None
         self.mode = QComboBox()
         for key, text in MODE_LABELS.items():
             self.mode.addItem(text, key)
@@ -207,7 +208,7 @@ class TrainDialog(QDialog):
             text += f" — loss {s.loss:.4f}"
         self.status.setText(text)
 
-    def _finished(self, o: TrainOutcome) -> None:
+    def _finished(self, o: RunOutcome) -> None:
         self.outcome = o
         self.curve.set_losses(o.losses)
         self.bar.setRange(0, 1)

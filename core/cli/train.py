@@ -12,10 +12,7 @@ folder; ``--restart`` starts over). Exit codes: 0 done, 1 refused, 2 library loc
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import hashlib
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -85,26 +82,6 @@ def _lfw(args: argparse.Namespace) -> Path:
     return data
 
 
-def _work_dir(kind: str, *parts: Any) -> Path:
-    """Where a run keeps its checkpoints and finished folds: keyed by its settings and the face pipeline's
-    (detector, crop, standardisation), so a run with other faces never resumes from this one's results."""
-    from core.paths import cache_dir
-    from core.pipeline import PipelineSettings
-
-    key = hashlib.sha256(repr((parts, dataclasses.asdict(PipelineSettings()))).encode()).hexdigest()[:12]
-    return cache_dir() / "training" / f"{kind}-{key}"
-
-
-def folds_work_dir(config: Any, data: str | Path, limit: int | None = None, views: int = 0) -> Path:
-    """The work dir of ``faceorg train --mode finetune`` (the 10-fold protocol) with this TrainConfig and
-    number of jittered views: its finished folds' results and each fold's checkpoints (which hold the
-    fold's best head)."""
-    from core.training.finetune import PROTOCOL_VERSION
-
-    key = (dataclasses.asdict(config), limit, str(data), PROTOCOL_VERSION) + ((views,) if views else ())
-    return _work_dir("folds", *key)
-
-
 def run_train(args: argparse.Namespace) -> int:
     from core.progress import Cancelled, CancelToken
 
@@ -129,13 +106,15 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _personal(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
     from core.library.active_model import use_model
-    from core.training.personal import PersonalConfig, train_personal
+    from core.library.named_faces import named_embeddings
+    from core.training.runs import LabelledEmbeddings, RunRequest, plan_run, run_training
 
-    cfg = PersonalConfig()
-    if args.epochs:
-        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=args.epochs))
+    run = plan_run(RunRequest("personal", epochs=args.epochs, name=args.out))
     with open_library_cli(args, write=True) as library:
-        res = train_personal(library, cfg, name=args.out, progress=bar, cancel=token)
+        data = named_embeddings(library, sources=run.config.sources, progress=bar)
+        outcome = run_training(run, named=LabelledEmbeddings(data.embeddings, data.labels, data.source),
+                               progress=bar, cancel=token)
+        res = outcome.result
         out = res.to_json()
         print(f"Personal head: held-out recognition {res.accuracy_before:.1%} -> {res.accuracy_after:.1%} "
               f"({res.n_test} faces of {res.n_people} people, {res.n_train} training faces, {res.seconds:.1f} s)")
@@ -151,59 +130,37 @@ def _personal(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
 
 
 def _scratch(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
-    from core.modelstore.saved_model import load_model
-    from core.training.scratch import SEED_NOTEBOOK_ACCURACY, ScratchConfig, train_scratch
+    from core.training.runs import RunRequest, run_training
 
-    cfg = ScratchConfig()
-    train_cfg = dataclasses.replace(cfg.train, device=args.device, **({"epochs": args.epochs} if args.epochs else {}))
-    cfg = dataclasses.replace(cfg, train=train_cfg)
-    out_dir = _work_dir("scratch", dataclasses.asdict(cfg))
-    if args.restart:
-        shutil.rmtree(out_dir, ignore_errors=True)
-    res = train_scratch(_lfw(args), config=cfg, progress=bar, cancel=token, out_dir=out_dir)
+    outcome = run_training(RunRequest("scratch", _lfw(args), epochs=args.epochs, device=args.device, name=args.out,
+                                      restart=args.restart), progress=bar, cancel=token)
+    res = outcome.result
     print(f"Scratch CNN: {res.test_accuracy:.1%} 62-way test accuracy (k={res.k}); seed notebook "
-          f"{SEED_NOTEBOOK_ACCURACY:.1%}; {res.seconds / 60:.1f} min")
-    out: dict[str, Any] = {"test_accuracy": res.test_accuracy, "k": res.k, "seed_accuracy": SEED_NOTEBOOK_ACCURACY,
+          f"{outcome.before:.1%}; {res.seconds / 60:.1f} min")
+    out: dict[str, Any] = {"test_accuracy": res.test_accuracy, "k": res.k, "seed_accuracy": outcome.before,
                            "val_accuracy_by_k": res.val_accuracy_by_k, "seconds": res.seconds,
-                           "best_epoch": res.train.best_epoch, "checkpoints": str(out_dir)}
-    if res.model_path is not None:
-        from core.modelstore.registry import new_model_name, save_trained
-
-        loaded = load_model(res.model_path)
-        info = save_trained(loaded.model, args.out or new_model_name("scratch"),
-                            {**loaded.metadata, "metrics": {"seed_test_accuracy": res.test_accuracy, "k": res.k}})
-        out["model"] = info.to_json()
-        print(f"Saved as {info.name} (a 60x60 research model: not usable for the library)")
+                           "best_epoch": res.train.best_epoch, "checkpoints": str(outcome.run.work_dirs["scratch"])}
+    if outcome.model is not None:
+        out["model"] = outcome.model.to_json()
+        print(f"Saved as {outcome.model.name} (a 60x60 research model: not usable for the library)")
     return out
 
 
 def _finetune(args: argparse.Namespace, bar: Any, token: Any) -> dict[str, Any]:
-    from core.training.lfw_finetune import default_train_config, run_folds, train_final
-    from core.training.lfw_views import DEFAULT_VIEWS
+    from core.training.runs import RunRequest, run_training
 
-    cfg = dataclasses.replace(default_train_config(), device=args.device,
-                              **({"epochs": args.epochs} if args.epochs else {}))
-    data = _lfw(args)
-    views = DEFAULT_VIEWS if args.views is None else args.views
+    folds = tuple(int(f) for f in args.folds.split(",")) if args.folds else tuple(range(10))
+    request = RunRequest("finetune", _lfw(args), epochs=args.epochs, device=args.device, views=args.views,
+                         limit=args.limit, folds=() if args.final else folds, final=args.final, name=args.out,
+                         restart=args.restart)
+    outcome = run_training(request, progress=bar, cancel=token)
     if args.final:
-        from core.modelstore.registry import new_model_name
-
-        work = _work_dir("final", dataclasses.asdict(cfg), args.limit, str(data), *((views,) if views else ()))
-        if args.restart:
-            shutil.rmtree(work, ignore_errors=True)
-        final = train_final(data, args.out or new_model_name("finetuned"), config=cfg, limit=args.limit,
-                            checkpoint_dir=work, views=views, progress=bar, cancel=token)
-        shutil.rmtree(work, ignore_errors=True)  # saved: a re-run trains a new model
+        final = outcome.final
         print(f"Fine-tuned on {final.n_images} images of {final.n_people} people in {final.seconds / 60:.1f} min; "
               f"saved as {final.model.name}. Use it with `faceorg models use {final.model.name}`.")
         return {"model": final.model.to_json(), "n_people": final.n_people, "n_images": final.n_images,
                 "seconds": final.seconds, "epoch_losses": final.train.epoch_losses}
-    folds = tuple(int(f) for f in args.folds.split(",")) if args.folds else tuple(range(10))
-    work = folds_work_dir(cfg, data, args.limit, views)
-    if args.restart:
-        shutil.rmtree(work, ignore_errors=True)
-    rep = run_folds(data, work, folds=folds, config=cfg, limit=args.limit, views=views, progress=bar,
-                    cancel=token)
+    rep = outcome.result
     for f in rep.folds:
         kept = "" if f.adopted else "; pretrained head kept: better on validation"
         print(f"fold {f.fold}: {f.accuracy_before:.2%} -> {f.accuracy_after:.2%} (best epoch {f.best_epoch}, "

@@ -11,6 +11,7 @@ thresholds rather than a grid. ROC, EER and VAL@FAR live in :mod:`core.evaluatio
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,19 @@ def read_people(path: str | Path) -> list[list[tuple[str, int]]]:
     if pos != len(rows):
         raise ValueError(f"{path}: {len(rows) - pos} unexpected trailing lines")
     return folds
+
+
+def pair_arrays(pairs: Sequence[Pair], index: Mapping[str, int]) -> tuple[np.ndarray, ...]:
+    """``(a, b, same, fold)`` arrays of ``pairs``: the rows of each pair's two images (``index``: relative
+    path -> row of an embedding matrix), whether they show the same person, and the pair's fold."""
+    a = np.array([index[p.path_a] for p in pairs])
+    b = np.array([index[p.path_b] for p in pairs])
+    return a, b, np.array([p.same for p in pairs]), np.array([p.fold for p in pairs])
+
+
+def pair_distances(embeddings: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The protocol's distance of each pair: squared L2 between rows ``a`` and ``b`` of ``embeddings``."""
+    return ((embeddings[a] - embeddings[b]) ** 2).sum(1)
 
 
 @dataclass(frozen=True)

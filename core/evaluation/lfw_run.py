@@ -1,5 +1,6 @@
 """Run the FaceNet pipeline over LFW images: the face nearest the image centre (LFW's subject),
-or a centre crop when no face is found. Used by ``faceorg evaluate`` and the benchmarks."""
+or a centre crop when no face is found (:func:`lfw_crop`, the one "load, detect, crop" of LFW images: the
+fine-tuning's trunk features and jittered views use it too). Used by ``faceorg evaluate`` and the benchmarks."""
 
 from __future__ import annotations
 
@@ -53,9 +54,16 @@ def central_detection(detections: Sequence[Detection], width: int, height: int) 
     return min(detections, key=dist)
 
 
-def _prepare(pipeline: FacePipeline, root: Path, rel: str) -> tuple[np.ndarray, bool]:
-    image = load_image(root / "images" / rel).rgb
-    det = central_detection(pipeline.detector().detect(image), image.shape[1], image.shape[0])
+def central_face(pipeline: FacePipeline, root: str | Path, rel: str) -> tuple[np.ndarray, Detection | None]:
+    """The LFW image ``rel`` (RGB) and its subject: the pipeline's detection nearest the centre, if any."""
+    image = load_image(Path(root) / "images" / rel).rgb
+    return image, central_detection(pipeline.detector().detect(image), image.shape[1], image.shape[0])
+
+
+def lfw_crop(pipeline: FacePipeline, root: str | Path, rel: str) -> tuple[np.ndarray, bool]:
+    """The embedder's input for the LFW image ``rel``: its subject cut out with the pipeline's alignment, or a
+    centre crop when no face is found (then ``True``: a fallback)."""
+    image, det = central_face(pipeline, root, rel)
     if det is None:
         return center_crop(image), True
     return face_input(image, det, pipeline.settings.align), False
@@ -81,7 +89,7 @@ def embed_lfw_images(root: str | Path, rel_paths: Sequence[str], pipeline: FaceP
         pending = None
         for batch in _batches(list(rel_paths), batch_size):
             check(cancel)
-            future = [pool.submit(_prepare, pipeline, root, rel) for rel in batch]
+            future = [pool.submit(lfw_crop, pipeline, root, rel) for rel in batch]
             if pending is not None:
                 rows.append(_embed(embedder, pending, fallback))
             pending = future
@@ -168,7 +176,7 @@ def verify_lfw(root: str | Path, pairs_file: str | Path | None = None, pipeline:
                *, folds: Sequence[int] | None = None, far_target: float = 1e-3, use_cache: bool = True,
                progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> LfwVerification:
     """Embed the images of ``pairs.txt`` (or the given folds of it) and run the 10-fold protocol."""
-    from core.evaluation.lfw import read_pairs, verify_10fold
+    from core.evaluation.lfw import pair_arrays, pair_distances, read_pairs, verify_10fold
 
     root = Path(root)
     pairs = read_pairs(pairs_file or root / "pairs.txt")
@@ -177,12 +185,8 @@ def verify_lfw(root: str | Path, pairs_file: str | Path | None = None, pipeline:
     paths = sorted({p.path_a for p in pairs} | {p.path_b for p in pairs})
     embed = cached_embed_lfw if use_cache else embed_lfw_images
     emb = embed(root, paths, pipeline, progress=progress, cancel=cancel)
-    idx = emb.index()
-    a = np.array([idx[p.path_a] for p in pairs])
-    b = np.array([idx[p.path_b] for p in pairs])
-    dist = ((emb.embeddings[a] - emb.embeddings[b]) ** 2).sum(1)
-    result = verify_10fold(dist, np.array([p.same for p in pairs]), np.array([p.fold for p in pairs]),
-                           far_target=far_target)
+    a, b, same, fold = pair_arrays(pairs, emb.index())
+    result = verify_10fold(pair_distances(emb.embeddings, a, b), same, fold, far_target=far_target)
     return LfwVerification(result, len(paths), int(emb.fallback.sum()), emb.elapsed_s, emb.model_id)
 
 

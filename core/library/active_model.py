@@ -176,7 +176,7 @@ def _from_stored(library: Library, embedder: Embedder, ids: list[int], batch_siz
                  progress: ProgressFn | None, cancel: CancelToken | None) -> set[int]:
     """Metric-head shortcut: project the stored pretrained embeddings; returns the faces done."""
     from core.modelstore.loading import HeadOnFacenet
-    from core.training.personal import project
+    from core.modelstore.networks import project
 
     head = embedder.model.head if isinstance(embedder.model, HeadOnFacenet) else None
     done: set[int] = set()

@@ -4,7 +4,7 @@
   layer, 60 x 60 RGB in, a 128-d L2-normalised embedding out (~0.4 M parameters by default).
 * :class:`MetricHead`: a linear projection trained on top of frozen embeddings (e.g. the pretrained
   FaceNet's 512-d), initialised as the identity so that before training it reproduces its input
-  (re-normalised).
+  (re-normalised); :func:`project` passes stored embeddings through one.
 
 Each model records the keyword arguments it was built with in ``arch_kwargs`` so that
 :func:`core.modelstore.saved_model.save_model` can rebuild it.
@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -82,3 +84,14 @@ class MetricHead(nn.Module):
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def project(head: nn.Module, embeddings: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Embeddings through ``head`` (eval mode, no gradients), float32."""
+    head.eval()
+    out = []
+    with torch.inference_mode():
+        for s in range(0, len(embeddings), batch_size):
+            out.append(head(torch.from_numpy(np.ascontiguousarray(embeddings[s:s + batch_size]))).float().numpy())
+    return np.concatenate(out) if out else np.zeros((0, embeddings.shape[1] if embeddings.ndim == 2 else 0),
+                                                   np.float32)

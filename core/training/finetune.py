@@ -25,14 +25,15 @@ from torch import Tensor, nn
 
 from core.alignment import Standardization, standardize
 from core.embedding.inception_resnet_v1 import InceptionResnetV1
-from core.evaluation.lfw import Pair, read_people
+from core.evaluation.lfw import Pair, pair_arrays, pair_distances, read_people
 from core.evaluation.roc import best_accuracy_threshold
 from core.progress import CancelToken, ProgressFn, check, report
 from core.training.datasets import TensorFaces
 from core.training.trainer import TrainConfig, train
 
 # bumped when the protocol's results change for the same settings (2: validation leaves the test fold's pairs
-# out of its threshold; the pretrained head stays when it is better on validation); keys the CLI's work dirs
+# out of its threshold; the pretrained head stays when it is better on validation); keys the work dirs of
+# training runs (core.training.runs)
 PROTOCOL_VERSION = 2
 
 
@@ -98,7 +99,7 @@ def head_embeddings(head: nn.Module, features: Tensor, *, batch_size: int = 512)
     return np.concatenate(rows) if rows else np.zeros((0, 512), np.float32)
 
 
-class _RandomView:
+class RandomView:
     """Picks one of a face's cached views at random (the image or its mirror image, and any jittered views
     stacked after them): augmentation on cached features."""
 
@@ -156,17 +157,11 @@ class FinetuneResult:
         return [f.fold for f in self.folds if f.accuracy_after < f.accuracy_before]
 
 
-def _pair_arrays(pairs: Sequence[Pair], index: dict[str, int]) -> tuple[np.ndarray, ...]:
-    a = np.array([index[p.path_a] for p in pairs])
-    b = np.array([index[p.path_b] for p in pairs])
-    return a, b, np.array([p.same for p in pairs]), np.array([p.fold for p in pairs])
-
-
 def _fold_accuracy(emb: np.ndarray, arrays: tuple[np.ndarray, ...], fold: int,
                    exclude: int | None = None) -> tuple[float, float]:
     """Accuracy on ``fold``'s pairs with the threshold chosen on the other folds' pairs (not ``exclude``'s)."""
     a, b, same, folds = arrays
-    d = ((emb[a] - emb[b]) ** 2).sum(1)
+    d = pair_distances(emb, a, b)
     other = (folds != fold) & (folds != exclude)
     t = best_accuracy_threshold(d[other], same[other])
     test = folds == fold
@@ -216,7 +211,7 @@ def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str]
     # only the images of pairs are scored (7,701 of LFW's 13,233): validation embeds them every epoch
     in_pairs = sorted({index[p.path_a] for p in pairs} | {index[p.path_b] for p in pairs})
     scored = features[in_pairs, :2]  # the plain image and its mirror (jittered views only train)
-    arrays = _pair_arrays(pairs, {paths[i]: k for k, i in enumerate(in_pairs)})
+    arrays = pair_arrays(pairs, {paths[i]: k for k, i in enumerate(in_pairs)})
     pretrained_head = FacenetHead(base)
     emb_before = head_embeddings(pretrained_head, scored)
     results: list[FoldResult] = []
@@ -226,7 +221,7 @@ def finetune_lfw(base: InceptionResnetV1, features: Tensor, paths: Sequence[str]
         t0 = time.perf_counter()
         idx, val_fold = fold_split(people_folds, fold, person_of, config.min_images)
         labels = np.unique(person_of[idx], return_inverse=True)[1]
-        dataset = TensorFaces(features[idx], labels.tolist(), transform=_RandomView())
+        dataset = TensorFaces(features[idx], labels.tolist(), transform=RandomView())
         head = FacenetHead(base)
         for name in ("repeat_3", "block8", "last_linear"):
             getattr(head, name).requires_grad_(name in config.trainable)

@@ -26,17 +26,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.alignment import center_crop, face_input
 from core.embedding.inception_resnet_v1 import InceptionResnetV1
 from core.evaluation.lfw import read_pairs
-from core.evaluation.lfw_run import central_detection
-from core.imaging.loader import load_image
+from core.evaluation.lfw_run import lfw_crop
 from core.modelstore.registry import PRETRAINED_ID, ModelInfo, save_trained
 from core.paths import cache_dir
 from core.pipeline import FacePipeline, PipelineSettings
 from core.progress import CancelToken, ProgressFn, check, report
 from core.training.distributed import resolve_device
-from core.training.finetune import FacenetHead, FinetuneConfig, FoldResult, _RandomView, finetune_lfw, trunk_features
+from core.training.finetune import FacenetHead, FinetuneConfig, FoldResult, RandomView, finetune_lfw, trunk_features
 from core.training.lfw_views import DEFAULT_VIEWS, digest, feature_key, stacked_features
 from core.training.trainer import TrainConfig, TrainResult, train
 
@@ -55,23 +53,12 @@ def lfw_paths(root: str | Path, limit: int | None = None) -> list[str]:
     return paths[:limit] if limit else paths
 
 
-def _crop(pipeline: FacePipeline, root: Path, rel: str) -> np.ndarray:
-    image = load_image(root / "images" / rel).rgb
-    det = central_detection(pipeline.detector().detect(image), image.shape[1], image.shape[0])
-    return center_crop(image) if det is None else face_input(image, det, pipeline.settings.align)
-
-
 def _chunk_files(paths: Sequence[str], settings: PipelineSettings) -> list[tuple[Path, list[str]]]:
     """Cache files of ``paths`` in chunks of CHUNK: the folder is keyed by the model and the detector and
     alignment settings, each file by its image list (so runs over a prefix of LFW share chunks)."""
     folder = cache_dir() / "lfw_trunk" / digest((PRETRAINED_ID, feature_key(settings)))
     chunks = [list(paths[i:i + CHUNK]) for i in range(0, len(paths), CHUNK)]
     return [(folder / f"{digest(c, 16)}.pt", c) for c in chunks]
-
-
-def trunk_cache_complete(paths: Sequence[str], settings: PipelineSettings | None = None) -> bool:
-    """Whether :func:`cached_trunk_features` of ``paths`` would compute nothing."""
-    return all(f.is_file() for f, _ in _chunk_files(paths, settings or PipelineSettings()))
 
 
 def cached_trunk_features(root: str | Path, paths: Sequence[str], pipeline: FacePipeline | None = None, *,
@@ -92,7 +79,7 @@ def cached_trunk_features(root: str | Path, paths: Sequence[str], pipeline: Face
         else:
             base = base if base is not None else pretrained_facenet()
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                crops = np.stack(list(pool.map(lambda rel: _crop(pipeline, root, rel), chunk)))
+                crops = np.stack([c for c, _ in pool.map(lambda rel: lfw_crop(pipeline, root, rel), chunk)])
             feats = trunk_features(base, crops, standardization=pipeline.settings.embedder.standardization,
                                    cancel=cancel, progress=lambda p, _s=s: report(
                                        progress, _s + p.done, len(paths), "trunk features"))
@@ -212,7 +199,7 @@ def train_final(root: str | Path, name: str, *, config: TrainConfig | None = Non
     idx = np.flatnonzero(keep)
     labels = np.unique(person[idx], return_inverse=True)[1]
     head = FacenetHead(base)
-    outcome = train(head, TensorFaces(features[idx], labels.tolist(), transform=_RandomView()), config,
+    outcome = train(head, TensorFaces(features[idx], labels.tolist(), transform=RandomView()), config,
                     progress=progress, cancel=cancel, checkpoint_dir=checkpoint_dir)
     model = head.cpu().install(base.cpu())
     n_people = int(labels.max()) + 1 if len(labels) else 0

@@ -9,7 +9,7 @@ the input standardisation and the jitter.
 
 :func:`stacked_features` returns ``(N, 2 + 2 x views, 1792, 3, 3)``: the plain image and its mirror
 first (what scoring uses), then each view and its mirror (drawn at random in training by
-:class:`core.training.finetune._RandomView`). Only the faces of people with at least ``min_images`` images
+:class:`core.training.finetune.RandomView`). Only the faces of people with at least ``min_images`` images
 can be drawn in training; the others carry copies of their plain features and cost nothing to compute.
 """
 
@@ -26,8 +26,7 @@ import numpy as np
 import torch
 
 from core.embedding.inception_resnet_v1 import InceptionResnetV1
-from core.evaluation.lfw_run import central_detection
-from core.imaging.loader import load_image
+from core.evaluation.lfw_run import central_face
 from core.modelstore.registry import PRETRAINED_ID
 from core.paths import cache_dir
 from core.pipeline import FacePipeline, PipelineSettings
@@ -57,8 +56,7 @@ def feature_key(settings: PipelineSettings) -> tuple[Any, ...]:
 def view_crop(pipeline: FacePipeline, root: Path, rel: str, view: int, jitter: Jitter | None = None) -> np.ndarray:
     """View ``view`` of the LFW image ``rel``: a jittered crop of the face nearest the image centre (of the
     image's centre when no face is found, as the pipeline's fallback)."""
-    image = load_image(root / "images" / rel).rgb
-    det = central_detection(pipeline.detector().detect(image), image.shape[1], image.shape[0])
+    image, det = central_face(pipeline, root, rel)
     rng = np.random.default_rng(int.from_bytes(hashlib.sha256(f"{rel}|{view}".encode()).digest()[:8], "little"))
     if det is None:  # the box whose margin crop is the pipeline's centre crop (the central half)
         h, w = image.shape[:2]

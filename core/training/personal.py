@@ -2,8 +2,10 @@
 
 No image is decoded: the training data are the stored embeddings of the pretrained FaceNet
 (:data:`core.embedding.weights.MODEL_ID`) of the faces the user named (assignment source "user" by
-default). A :class:`~core.modelstore.networks.MetricHead` (a 512 x 512 projection initialised as the
-identity, so "before training" is exactly the pretrained model) is trained on them with triplet loss.
+default), gathered by :func:`core.library.named_faces.named_embeddings` and passed in as arrays (training
+never reads the library). A :class:`~core.modelstore.networks.MetricHead` (a 512 x 512 projection
+initialised as the identity, so "before training" is exactly the pretrained model) is trained on them with
+triplet loss.
 
 Evaluation: per person with at least ``min_faces`` faces, ``holdout`` of the faces (at least one, chosen
 at random with ``seed``) are held out; the rest train the head and form the k-NN gallery. Held-out
@@ -19,20 +21,17 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
 from core.evaluation.identification import knn_predict
-from core.modelstore.networks import MetricHead
+from core.modelstore.networks import MetricHead, project
 from core.modelstore.registry import PRETRAINED_ID, ModelInfo, new_model_name, save_trained
 from core.progress import CancelToken, ProgressFn, check, report
 from core.training.datasets import TensorFaces
 from core.training.trainer import TrainConfig, TrainResult, train
-
-if TYPE_CHECKING:
-    from core.storage.engine import Library
 
 
 def _default_train() -> TrainConfig:
@@ -56,16 +55,6 @@ class PersonalConfig:
     min_steps_per_epoch: int = 10
     sources: tuple[str, ...] = ("user",)
     threads: int | None = 1
-
-
-@dataclass(frozen=True)
-class NamedEmbeddings:
-    """Stored embeddings of named faces: ``labels`` index ``names``."""
-
-    face_ids: np.ndarray
-    embeddings: np.ndarray
-    labels: np.ndarray
-    names: list[str]
 
 
 @dataclass
@@ -98,27 +87,6 @@ class NotEnoughPeopleError(ValueError):
     """Fewer than two people have enough named faces to train and measure a head."""
 
 
-def named_embeddings(library: Library, *, model_id: str = PRETRAINED_ID,
-                     sources: tuple[str, ...] = ("user",)) -> NamedEmbeddings:
-    """The ``model_id`` embeddings of the non-ignored faces assigned to a person by ``sources``."""
-    from sqlalchemy import select
-
-    from core.storage.embeddings import load_matrix
-    from core.storage.schema import Assignment, Face, Person
-
-    with library.session() as session:
-        rows = session.execute(
-            select(Assignment.face_id, Person.name).join(Person, Person.id == Assignment.person_id)
-            .join(Face, Face.id == Assignment.face_id)
-            .where(Face.ignored.is_(False), Assignment.source.in_(sources))).all()
-        person_of = {int(f): name for f, name in rows}
-        ids, x = load_matrix(session, model_id, list(person_of))
-    names = sorted({person_of[int(f)] for f in ids})
-    code = {n: i for i, n in enumerate(names)}
-    labels = np.array([code[person_of[int(f)]] for f in ids], dtype=np.int64)
-    return NamedEmbeddings(ids, x.astype(np.float32, copy=False), labels, names)
-
-
 def holdout_split(labels: np.ndarray, fraction: float, min_faces: int, seed: int = 0) -> tuple[np.ndarray, ...]:
     """``(train_idx, test_idx)``: for each label with at least ``min_faces`` items, ``fraction`` of them
     (rounded, at least one) go to test; labels with fewer items are left out entirely."""
@@ -134,17 +102,6 @@ def holdout_split(labels: np.ndarray, fraction: float, min_faces: int, seed: int
         test_idx += idx[:n_test].tolist()
         train_idx += idx[n_test:].tolist()
     return np.array(sorted(train_idx), dtype=np.int64), np.array(sorted(test_idx), dtype=np.int64)
-
-
-def project(head: torch.nn.Module, embeddings: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Embeddings through ``head`` (eval mode, no gradients), float32."""
-    head.eval()
-    out = []
-    with torch.inference_mode():
-        for s in range(0, len(embeddings), batch_size):
-            out.append(head(torch.from_numpy(np.ascontiguousarray(embeddings[s:s + batch_size]))).float().numpy())
-    return np.concatenate(out) if out else np.zeros((0, embeddings.shape[1] if embeddings.ndim == 2 else 0),
-                                                   np.float32)
 
 
 def knn_accuracy(gallery: np.ndarray, g_labels: np.ndarray, queries: np.ndarray, q_labels: np.ndarray,
@@ -198,22 +155,22 @@ def train_head(embeddings: np.ndarray, labels: np.ndarray, config: PersonalConfi
                           time.perf_counter() - t0, head.eval(), outcome)
 
 
-def train_personal(library: Library, config: PersonalConfig | None = None, *, name: str | None = None,
-                   save: bool = True, models_directory: str | Path | None = None,
-                   progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> PersonalResult:
-    """Train a head on the library's named faces; an adopted head is saved (``result.model``) as
-    ``name`` (default ``personal-<date>-<time>``) in the models folder. Activating it is the caller's
-    choice (:func:`core.library.active_model.use_model`)."""
+def train_personal(embeddings: np.ndarray, labels: np.ndarray, config: PersonalConfig | None = None, *,
+                   source: str = "named faces", name: str | None = None, save: bool = True,
+                   models_directory: str | Path | None = None, progress: ProgressFn | None = None,
+                   cancel: CancelToken | None = None) -> PersonalResult:
+    """Train a head on named faces (``embeddings`` of the pretrained model, a person label per row, as
+    :func:`core.library.named_faces.named_embeddings` gathers them; ``source`` names where they come from in the
+    model's metadata); an adopted head is saved (``result.model``) as ``name`` (default
+    ``personal-<date>-<time>``) in the models folder. Activating it is the caller's choice
+    (:func:`core.library.active_model.use_model`)."""
     cfg = config or PersonalConfig()
-    report(progress, 0, None, "reading named faces")
-    data = named_embeddings(library, sources=cfg.sources)
-    if len(data.face_ids) == 0:
+    if len(embeddings) == 0:
         raise NotEnoughPeopleError("no named faces with stored embeddings of the pretrained model")
-    result = train_head(data.embeddings, data.labels, cfg, progress=progress, cancel=cancel)
+    result = train_head(embeddings, labels, cfg, progress=progress, cancel=cancel)
     if result.adopted and save:
         meta = {"base_model": PRETRAINED_ID,
-                "training_data": f"library {library.path.name}: {result.n_train} named faces of "
-                                 f"{result.n_people} people",
+                "training_data": f"{source}: {result.n_train} named faces of {result.n_people} people",
                 "settings": {**dataclasses.asdict(cfg), "train": dataclasses.asdict(cfg.train)},
                 "metrics": {"heldout_accuracy_before": result.accuracy_before,
                             "heldout_accuracy_after": result.accuracy_after, "heldout_faces": result.n_test,

@@ -19,11 +19,15 @@
 * Data-parallel: inside an initialised ``torch.distributed`` process group (see
   :func:`core.training.distributed.launch`) the model is wrapped in DDP and each rank trains on its own
   batches; losses are averaged over ranks; only rank 0 writes checkpoints/logs and reports progress.
+
+:func:`train` reads top-down: ``_setup`` (device, DDP, sampler, optimiser, schedule, miner, loss: a
+:class:`RunState`), the checkpoint hook's resume, then per epoch ``_train_steps`` (the step loop) and
+``_end_epoch`` (mean loss, weight average, validation, checkpoint), and ``_final_weights``. Checkpointing and
+logging are the small hooks of :mod:`core.training.train_hooks`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -37,21 +41,15 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from core.progress import Cancelled, CancelToken, ProgressFn, check, report
+from core.progress import Cancelled, CancelToken, ProgressFn, check
 from core.training.averaging import WeightAverage
-from core.training.checkpoint import (
-    latest_checkpoint,
-    load_checkpoint,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
 from core.training.curves import save_loss_curve
 from core.training.distributed import rank_and_world, resolve_device
 from core.training.losses import Reduction, TripletLoss
 from core.training.miners import MinerName, make_miner
 from core.training.repeatability import SeededBatches, SeededItems, deterministic_cudnn, step_generator
 from core.training.samplers import PKBatchSampler
+from core.training.train_hooks import CheckpointHook, LogHook
 
 if TYPE_CHECKING:
     from core.training.datasets import LabelledDataset
@@ -82,12 +80,6 @@ class TrainConfig:
     average_epochs: bool = False
 
 
-# settings a resumed run must share with the checkpoint (else the trajectory would silently change)
-_TRAJECTORY = ("P", "K", "lr", "weight_decay", "margin", "miner", "seed", "lr_schedule", "loss_reduction",
-               "average_epochs")
-_DEFAULTS = {"average_epochs": False}  # settings added later: what a checkpoint without them was written with
-
-
 @dataclass(frozen=True)
 class TrainResult:
     """Per-step ``losses``/``active_fractions`` (rank means), per-epoch ``epoch_losses``/``val_scores``."""
@@ -116,19 +108,6 @@ def _lr_factor(schedule: str, total: int) -> Callable[[int], float]:
     raise ValueError(f"unknown lr_schedule {schedule!r}")
 
 
-def _check_compatible(saved: dict[str, Any], config: TrainConfig, spe: int, world: int) -> None:
-    diffs = {k: (saved.get(k, _DEFAULTS.get(k)), getattr(config, k)) for k in _TRAJECTORY
-             if saved.get(k, _DEFAULTS.get(k)) != getattr(config, k)}
-    if saved.get("resolved_steps_per_epoch") != spe:
-        diffs["steps_per_epoch"] = (saved.get("resolved_steps_per_epoch"), spe)
-    if saved.get("world_size", 1) != world:
-        diffs["world_size"] = (saved.get("world_size", 1), world)
-    if config.lr_schedule == "cosine" and saved.get("epochs") != config.epochs:
-        diffs["epochs"] = (saved.get("epochs"), config.epochs)
-    if diffs:
-        raise ValueError(f"checkpoint was written with other settings (saved, now): {diffs}")
-
-
 def _sync_stats(values: list[float], device: torch.device, world: int) -> list[float]:
     """Sum ``values`` over ranks (returned unchanged without a process group)."""
     if world == 1:
@@ -138,14 +117,43 @@ def _sync_stats(values: list[float], device: torch.device, world: int) -> list[f
     return t.tolist()
 
 
-def train(model: nn.Module, dataset: LabelledDataset, config: TrainConfig, *,
-          val_fn: Callable[[nn.Module], float] | None = None, progress: ProgressFn | None = None,
-          cancel: CancelToken | None = None, log_dir: str | Path | None = None,
-          checkpoint_dir: str | Path | None = None, resume: bool = True) -> TrainResult:
-    """Train ``model`` (in place) with triplet loss on ``dataset`` (needs ``.labels``); see module doc."""
-    t0 = time.perf_counter()
+@dataclass
+class RunState:
+    """One run's moving parts and its state (what a checkpoint holds)."""
+
+    model: nn.Module
+    net: nn.Module  # the model, or its DDP wrapper
+    config: TrainConfig
+    sampler: PKBatchSampler
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    miner: Callable[..., Any]
+    loss_fn: TripletLoss
+    device: torch.device
+    rank: int
+    world: int
+    hist: dict[str, Any]
+    average: WeightAverage
+    best_state: dict[str, torch.Tensor] | None = None
+    step: int = 0
+    resumed_from: int | None = None
+
+    @property
+    def lead(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def spe(self) -> int:
+        return self.sampler.batches_per_epoch
+
+    @property
+    def total(self) -> int:
+        return self.config.epochs * self.spe
+
+
+def _setup(model: nn.Module, dataset: LabelledDataset, config: TrainConfig) -> RunState:
+    """Device, DDP wrapper, sampler, optimiser, schedule, miner and loss; torch's RNG seeded for this rank."""
     rank, world = rank_and_world()
-    lead = rank == 0
     device = resolve_device(config.device, rank)
     model.to(device)
     net: nn.Module = model
@@ -153,138 +161,111 @@ def train(model: nn.Module, dataset: LabelledDataset, config: TrainConfig, *,
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     sampler = PKBatchSampler(dataset.labels, config.P, config.K, batches_per_epoch=config.steps_per_epoch,
                              seed=config.seed, rank=rank, world_size=world)
-    spe = sampler.batches_per_epoch
-    total = config.epochs * spe
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
                                   weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config.lr_schedule, total))
-    miner = make_miner(config.miner, config.margin)
-    loss_fn = TripletLoss(config.margin, config.loss_reduction)
-    hist: dict[str, Any] = {"losses": [], "active": [], "epoch_losses": [], "val_scores": [],
-                            "best_val": None, "best_epoch": None}
-    best_state: dict[str, torch.Tensor] | None = None
-    average = WeightAverage()
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _lr_factor(config.lr_schedule, config.epochs * sampler.batches_per_epoch))
+    run = RunState(model, net, config, sampler, optimizer, scheduler, make_miner(config.miner, config.margin),
+               TripletLoss(config.margin, config.loss_reduction), device, rank, world,
+               {"losses": [], "active": [], "epoch_losses": [], "val_scores": [], "best_val": None,
+                "best_epoch": None}, WeightAverage())
     torch.manual_seed(config.seed + rank)
-    step, resumed_from = 0, None
-    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    if ckpt_dir is not None and resume and (info := latest_checkpoint(ckpt_dir)) is not None:
-        state = load_checkpoint(info.path)
-        _check_compatible(state["config"], config, spe, world)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        hist, best_state = state["history"], state["best_state"]
-        if state.get("average") is not None:
-            average.load_state_dict(state["average"])
-        set_rng_state(state["rng"][rank])
-        step = resumed_from = int(state["global_step"])
-        last_ckpt: Path | None = info.path
-    else:
-        last_ckpt = None
+    return run
 
-    def save() -> None:
-        nonlocal last_ckpt
-        if ckpt_dir is None:
-            return
-        rngs: list[Any] = [rng_state()]
-        if world > 1:
-            rngs = [None] * world
-            dist.all_gather_object(rngs, rng_state())
-        if lead:
-            cfg = dataclasses.asdict(config) | {"resolved_steps_per_epoch": spe, "world_size": world}
-            payload = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                       "scheduler": scheduler.state_dict(), "global_step": step, "epoch": step // spe,
-                       "batch": step % spe, "history": hist, "best_state": best_state, "rng": rngs,
-                       "config": cfg, "average": average.state_dict() if config.average_epochs else None}
-            last_ckpt = save_checkpoint(ckpt_dir, payload, step, config.keep_checkpoints)
-        if world > 1:
-            dist.barrier()
 
-    loader = DataLoader(SeededItems(dataset), batch_sampler=SeededBatches(sampler, config.seed),
-                        num_workers=config.num_workers, pin_memory=device.type == "cuda",
+def _train_steps(run: RunState, epoch: int, loader: DataLoader, log: LogHook, checkpoints: CheckpointHook,
+                 cancel: CancelToken | None) -> None:
+    """The rest of ``epoch``'s steps: batch -> embeddings -> mined triplets -> loss -> optimiser step."""
+    config, hist = run.config, run.hist
+    run.sampler.set_epoch(epoch, run.step - epoch * run.spe)
+    run.net.train()
+    for x, y in loader:
+        x, y = x.to(run.device, non_blocking=True), y.to(run.device, non_blocking=True)
+        emb = run.net(x)
+        triplets = run.miner(emb.detach(), y, step_generator(config.seed, run.step, run.rank))
+        res = run.loss_fn(emb, y, triplets)
+        run.optimizer.zero_grad(set_to_none=True)
+        res.loss.backward()
+        run.optimizer.step()
+        run.scheduler.step()
+        run.step += 1
+        loss, active = _sync_stats([res.loss.item(), res.active_fraction], run.device, run.world)
+        loss, active = loss / run.world, active / run.world
+        hist["losses"].append(loss)
+        hist["active"].append(active)
+        log.step(run, epoch, loss, active)
+        if _sync_stats([float(cancel is not None and cancel.cancelled)], run.device, run.world)[0]:
+            checkpoints.save(run)
+            raise Cancelled()
+        if config.checkpoint_every and run.step % config.checkpoint_every == 0 and run.step % run.spe:
+            checkpoints.save(run)
+
+
+def _end_epoch(run: RunState, epoch: int, val_fn: Callable[[nn.Module], float] | None, log: LogHook,
+               checkpoints: CheckpointHook) -> None:
+    """Epoch mean loss, the weight average, validation (and the best weights so far), then a checkpoint."""
+    hist, spe = run.hist, run.spe
+    ep = hist["losses"][epoch * spe:(epoch + 1) * spe]
+    hist["epoch_losses"].append(sum(ep) / len(ep))
+    if run.config.average_epochs:
+        run.average.update(run.model)
+    if val_fn is not None:
+        score = _validate(run.model, val_fn, run.device, run.lead, run.world)
+        hist["val_scores"].append(score)
+        if hist["best_val"] is None or score > hist["best_val"]:
+            hist["best_val"], hist["best_epoch"] = score, epoch + 1
+            run.best_state = {k: v.detach().cpu().clone() for k, v in run.model.state_dict().items()}
+        log.validated(run, epoch, score)
+    log.epoch_end(run)
+    checkpoints.save(run)
+
+
+def _final_weights(run: RunState) -> None:
+    """The weights the run ends on: the epochs' average, the best epoch's, or the last; the same on every rank."""
+    if run.config.average_epochs and run.average.count:
+        run.model.load_state_dict(run.average.averaged(run.model))
+    elif run.config.restore_best and run.best_state is not None:
+        run.model.load_state_dict(run.best_state)
+    if run.world > 1:
+        for buf in run.model.buffers():  # BatchNorm statistics: make every rank end with rank 0's
+            dist.broadcast(buf.data, 0)
+
+
+def train(model: nn.Module, dataset: LabelledDataset, config: TrainConfig, *,
+          val_fn: Callable[[nn.Module], float] | None = None, progress: ProgressFn | None = None,
+          cancel: CancelToken | None = None, log_dir: str | Path | None = None,
+          checkpoint_dir: str | Path | None = None, resume: bool = True) -> TrainResult:
+    """Train ``model`` (in place) with triplet loss on ``dataset`` (needs ``.labels``); see module doc."""
+    t0 = time.perf_counter()
+    run = _setup(model, dataset, config)
+    checkpoints = CheckpointHook(checkpoint_dir)
+    if resume:
+        checkpoints.resume(run)
+    loader = DataLoader(SeededItems(dataset), batch_sampler=SeededBatches(run.sampler, config.seed),
+                        num_workers=config.num_workers, pin_memory=run.device.type == "cuda",
                         persistent_workers=config.num_workers > 0,
                         generator=torch.Generator().manual_seed(config.seed))
-    writer = None
-    if log_dir is not None and lead:
-        from torch.utils.tensorboard import SummaryWriter  # slow import, only when logging
-
-        writer = SummaryWriter(str(log_dir))
-
-    def finish_epoch(epoch: int) -> None:
-        nonlocal best_state
-        ep = hist["losses"][epoch * spe:(epoch + 1) * spe]
-        hist["epoch_losses"].append(sum(ep) / len(ep))
-        if config.average_epochs:
-            average.update(model)
-        if val_fn is not None:
-            score = _validate(model, val_fn, device, lead, world)
-            hist["val_scores"].append(score)
-            if hist["best_val"] is None or score > hist["best_val"]:
-                hist["best_val"], hist["best_epoch"] = score, epoch + 1
-                best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-            if lead:
-                report(progress, step, total, f"epoch {epoch + 1}/{config.epochs} validated",
-                       epoch=epoch + 1, step=step, val_score=score)
-            if writer is not None:
-                writer.add_scalar("val/score", score, step)
-        if writer is not None:
-            writer.add_scalar("train/epoch_loss", hist["epoch_losses"][-1], step)
-        save()
-
-    if world == 1:
+    log = LogHook(run, progress, log_dir)
+    if run.world == 1:
         check(cancel)
     try:
         with deterministic_cudnn():
-            if len(hist["epoch_losses"]) < step // spe:  # cancelled right after an epoch's last step
-                finish_epoch(step // spe - 1)
-            for epoch in range(step // spe, config.epochs):
-                sampler.set_epoch(epoch, step - epoch * spe)
-                net.train()
-                for x, y in loader:
-                    x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                    emb = net(x)
-                    triplets = miner(emb.detach(), y, step_generator(config.seed, step, rank))
-                    res = loss_fn(emb, y, triplets)
-                    optimizer.zero_grad(set_to_none=True)
-                    res.loss.backward()
-                    optimizer.step()
-                    scheduler.step()
-                    step += 1
-                    loss, active = _sync_stats([res.loss.item(), res.active_fraction], device, world)
-                    loss, active = loss / world, active / world
-                    hist["losses"].append(loss)
-                    hist["active"].append(active)
-                    lr = optimizer.param_groups[0]["lr"]
-                    if lead:
-                        report(progress, step, total, f"epoch {epoch + 1}/{config.epochs}", epoch=epoch + 1,
-                               step=step, loss=loss, active_fraction=active, lr=lr)
-                    if writer is not None:
-                        writer.add_scalar("train/loss", loss, step)
-                        writer.add_scalar("train/active_fraction", active, step)
-                        writer.add_scalar("train/lr", lr, step)
-                    if _sync_stats([float(cancel is not None and cancel.cancelled)], device, world)[0]:
-                        save()
-                        raise Cancelled()
-                    if config.checkpoint_every and step % config.checkpoint_every == 0 and step % spe:
-                        save()
-                finish_epoch(epoch)
+            if len(run.hist["epoch_losses"]) < run.step // run.spe:  # cancelled right after an epoch's last step
+                _end_epoch(run, run.step // run.spe - 1, val_fn, log, checkpoints)
+            for epoch in range(run.step // run.spe, config.epochs):
+                _train_steps(run, epoch, loader, log, checkpoints, cancel)
+                _end_epoch(run, epoch, val_fn, log, checkpoints)
     finally:
-        if writer is not None:
-            writer.close()
-    if config.average_epochs and average.count:
-        model.load_state_dict(average.averaged(model))
-    elif config.restore_best and best_state is not None:
-        model.load_state_dict(best_state)
-    if world > 1:
-        for buf in model.buffers():  # BatchNorm statistics: make every rank end with rank 0's
-            dist.broadcast(buf.data, 0)
+        log.close()
+    _final_weights(run)
     curve = None
-    if log_dir is not None and lead:
-        curve = save_loss_curve(Path(log_dir) / "loss_curve.png", hist["losses"], steps_per_epoch=spe,
-                                val_scores=hist["val_scores"])
+    if log_dir is not None and run.lead:
+        curve = save_loss_curve(Path(log_dir) / "loss_curve.png", run.hist["losses"], steps_per_epoch=run.spe,
+                                val_scores=run.hist["val_scores"])
+    hist = run.hist
     return TrainResult(list(hist["losses"]), list(hist["active"]), list(hist["epoch_losses"]),
-                       list(hist["val_scores"]), hist["best_epoch"], hist["best_val"], step, spe,
-                       time.perf_counter() - t0, str(device), world, resumed_from, last_ckpt, curve)
+                       list(hist["val_scores"]), hist["best_epoch"], hist["best_val"], run.step, run.spe,
+                       time.perf_counter() - t0, str(run.device), run.world, run.resumed_from, checkpoints.last, curve)
 
 
 def _validate(model: nn.Module, val_fn: Callable[[nn.Module], float], device: torch.device, lead: bool,

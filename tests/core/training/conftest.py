@@ -20,7 +20,7 @@ def facenet():  # noqa: ANN201
 @pytest.fixture(scope="module")
 def lfw_crops_for():  # noqa: ANN201
     """LFW face crops cut as the pipeline does (``faceorg evaluate lfw``): relative paths -> (N, 160, 160, 3)."""
-    from core.evaluation.lfw_run import _prepare
+    from core.evaluation.lfw_run import lfw_crop
     from core.paths import lfw_default
     from core.pipeline import FacePipeline
 
@@ -28,6 +28,6 @@ def lfw_crops_for():  # noqa: ANN201
     pipeline = FacePipeline()
 
     def crops(paths: list[str]) -> np.ndarray:
-        return np.stack([_prepare(pipeline, root, p)[0] for p in paths])
+        return np.stack([lfw_crop(pipeline, root, p)[0] for p in paths])
 
     return crops

@@ -8,7 +8,7 @@ import torch
 from core.alignment import AlignSettings, crop_face
 from core.paths import lfw_default
 from core.training.face_jitter import Jitter, jittered_crop
-from core.training.finetune import _RandomView
+from core.training.finetune import RandomView
 
 LFW = lfw_default()
 needs_lfw = pytest.mark.skipif(LFW is None, reason="LFW not found (set FACEORG_LFW or put it in ../shared/lfw)")
@@ -54,7 +54,7 @@ def test_face_stays_in_view_and_upright() -> None:
 def test_random_view_draws_every_view() -> None:
     x = torch.arange(6.0).reshape(6, 1)
     torch.manual_seed(0)
-    seen = {int(_RandomView()(x).item()) for _ in range(200)}
+    seen = {int(RandomView()(x).item()) for _ in range(200)}
     assert seen == set(range(6))
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from personal_support import synthetic
 
+from core.library.named_faces import named_embeddings
 from core.library.people import assign_faces
 from core.modelstore.registry import PRETRAINED_ID, find_model, list_models
 from core.storage.embeddings import save_embeddings
@@ -14,7 +15,6 @@ from core.training.personal import (
     NotEnoughPeopleError,
     PersonalConfig,
     holdout_split,
-    named_embeddings,
     train_head,
     train_personal,
 )
@@ -51,8 +51,9 @@ def test_train_personal_on_library_named_faces(library, factory, tmp_path):
         for person in range(6):
             assign_faces(s, [f for f, lab in zip(ids, y, strict=True) if lab == person], f"Person {person}")
     data = named_embeddings(library)
-    assert len(data.face_ids) == 60 and data.names[0] == "Person 0"
-    res = train_personal(library, name="mine", models_directory=tmp_path)
+    assert len(data.face_ids) == 60 and data.names[0] == "Person 0" and data.source == f"library {library.path.name}"
+    assert sorted(np.bincount(data.labels).tolist()) == [10] * 6
+    res = train_personal(data.embeddings, data.labels, source=data.source, name="mine", models_directory=tmp_path)
     assert res.adopted and res.model is not None and res.model.name == "mine"
     assert res.model.arch == "metric_head" and res.model.base_model == PRETRAINED_ID
     assert res.model.metrics["heldout_accuracy_after"] == res.accuracy_after
@@ -60,6 +61,7 @@ def test_train_personal_on_library_named_faces(library, factory, tmp_path):
     assert [m.name for m in listed] == ["pretrained", "mine"] and listed[1].active and not listed[0].active
     assert find_model("mine", tmp_path).path == res.model.path
     assert res.to_json()["model"]["usable"] is True
+    assert res.model.training_data.startswith(f"library {library.path.name}: ")
 
 
 def test_registry_constant_matches_the_pretrained_model():
