@@ -1,7 +1,7 @@
 """Import throughput: the local importer against the Ray Data import (``--cluster``) on a local
 Ray with 1 and 2 CPUs (the scaling ratio), on the same LFW photos.
 
-    .venv/bin/python benchmarks/bench_pg_cluster_import.py [--photos 48] [--json OUT]
+    .venv/bin/python -m benchmarks.bench_pg_cluster_import [--photos 48] [--json OUT]
 
 Each run is a fresh child process (Ray starts once per process) importing the same folder into
 a fresh SQLite library, grouping off; one torch thread per embedder. Reported: wall time of the
@@ -22,8 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_clustering import RESULTS, machine  # noqa: E402
+from benchmarks.bench_clustering import RESULTS, machine
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,8 +83,9 @@ def main() -> int:
             first = sorted(person.glob("*.jpg"))[0]
             shutil.copy2(first, folder / first.name)
         for i, (mode, cpus) in enumerate([("local", 1), ("local", 2), ("ray", 1), ("ray", 2)]):
-            out = subprocess.run([sys.executable, __file__, "--child", mode, str(cpus), str(folder),
-                                  str(tmp / f"lib{i}.sqlite")], capture_output=True, text=True, cwd=REPO)
+            command = [sys.executable, "-m", "benchmarks.bench_pg_cluster_import", "--child", mode, str(cpus),
+                       str(folder), str(tmp / f"lib{i}.sqlite")]
+            out = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
             if out.returncode != 0:
                 raise SystemExit(out.stderr[-3000:])
             row = json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,7 +1,7 @@
 """A library in PostgreSQL + pgvector at scale: nearest-face queries through the HNSW index
 against the exact scan (p50/p99, recall@10), index build time, table size, and how they grow.
 
-    .venv/bin/python benchmarks/bench_pg_scale.py [--sizes 10000,100000] [--lfw-images 1000]
+    .venv/bin/python -m benchmarks.bench_pg_scale [--sizes 10000,100000] [--lfw-images 1000]
         [--synthetic N] [--queries 200] [--cluster-max 100000] [--json OUT]
 
 Faces: real LFW embeddings (the first ``--lfw-images`` images of people with >= 2 images, the
@@ -31,11 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from bench_cluster_scale import grow, measure  # noqa: E402
-from bench_clustering import RESULTS, lfw_people_paths, machine  # noqa: E402
-from pg_support import PgTestServer  # noqa: E402  (the tests' pgserver wrapper)
+from benchmarks.bench_cluster_scale import grow, measure
+from benchmarks.bench_clustering import RESULTS, lfw_people_paths, machine
+from tests.pg_support import PgTestServer  # the tests' pgserver wrapper
 
 
 def base_faces(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
@@ -148,7 +146,7 @@ def cluster_from_db(url: str, n: int, threshold: float, folder: Path) -> dict:
 
 
 def main() -> int:
-    from core.library.review import GroupingThresholds
+    from core.clustering.presets import GroupingThresholds
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lfw")
@@ -166,7 +164,7 @@ def main() -> int:
     warm.start()
     warm.join()
     base, labels, source = base_faces(args)
-    from core.clustering.recognition import LFW_VERIFICATION_THRESHOLD
+    from core.clustering.presets import LFW_VERIFICATION_THRESHOLD
 
     threshold = GroupingThresholds.calibrated(LFW_VERIFICATION_THRESHOLD).clustering["normal"]
     server = PgTestServer.start()
