@@ -55,7 +55,7 @@ def base_faces(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
         f"LFW ({len(paths)} images, {len(names)} people)"
 
 
-def load(url: str, x: np.ndarray) -> dict:
+def load(url: str, x: np.ndarray, m: int = 16, ef_construction: int = 64) -> dict:
     """Photos, faces and embeddings by COPY into a fresh library; the HNSW index built after."""
     from core.storage.engine import open_library
     from core.storage.vector_column import to_pg_text
@@ -81,7 +81,7 @@ def load(url: str, x: np.ndarray) -> dict:
         cur.execute("SET maintenance_work_mem = '2GB'")
         t1 = time.perf_counter()
         cur.execute("CREATE INDEX ix_embeddings_hnsw ON embeddings USING hnsw ((vector::vector(512)) vector_l2_ops) "
-                    "WHERE dim = 512")
+                    f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) WHERE dim = 512")
         raw.commit()
         t_index = time.perf_counter() - t1
         cur.execute("ANALYZE")
@@ -157,6 +157,8 @@ def main() -> int:
     ap.add_argument("--ef", default="40,100")
     ap.add_argument("--noise", type=float, default=0.6)
     ap.add_argument("--cluster-max", type=int, default=100_000)
+    ap.add_argument("--hnsw-m", type=int, default=16, help="HNSW m (the library's index: 16)")
+    ap.add_argument("--ef-construction", type=int, default=64, help="HNSW ef_construction (the library's: 64)")
     ap.add_argument("--json", dest="json_out", default=str(RESULTS / "pg-scale.json"))
     args = ap.parse_args()
     mp.set_forkserver_preload([])
@@ -178,7 +180,8 @@ def main() -> int:
             q, _, _ = grow(base, labels, len(base) + args.queries, args.noise, seed=99)
             q = q[len(base):]
             url = server.create_database()
-            row = {"faces": n, **load(url, x)}
+            row = {"faces": n, "hnsw_m": args.hnsw_m, "ef_construction": args.ef_construction,
+                   **load(url, x, args.hnsw_m, args.ef_construction)}
             row["queries"] = queries(url, x, q, [int(e) for e in args.ef.split(",")])
             if n <= args.cluster_max:
                 row["clustering"] = cluster_from_db(url, n, threshold, tmp)
