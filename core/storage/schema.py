@@ -140,6 +140,7 @@ class Embedding(Base):
         PrimaryKeyConstraint("model_id", "face_id"),
         # PostgreSQL only: nearest-neighbour index on the 512-d rows (see core.storage.vector_column).
         Index("ix_embeddings_hnsw", text(f"(vector::vector({NN_DIM})) vector_l2_ops"), postgresql_using="hnsw",
+              postgresql_with={"m": 32, "ef_construction": 200},
               postgresql_where=text(f"dim = {NN_DIM}")).ddl_if(dialect="postgresql"),
     )
 

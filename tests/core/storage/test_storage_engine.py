@@ -38,6 +38,7 @@ def test_new_library_is_created_by_migrations_and_stamped_at_head(library):
         if library.backend == "postgresql":
             indexdef = conn.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_embeddings_hnsw'"))
             assert "USING hnsw" in indexdef and "vector_l2_ops" in indexdef and "(dim = 512)" in indexdef
+            assert "m='32'" in indexdef and "ef_construction='200'" in indexdef
             return
         assert conn.scalar(text("PRAGMA page_size")) == PAGE_SIZE
     assert library.path.is_file()
