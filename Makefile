@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(PY) scripts/check_desktop_libs.py
 	$(VENV)/bin/faceorg-gui
 
 test: $(STAMP)

@@ -23,7 +23,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--screenshot", type=Path, metavar="OUT.png",
                         help="render one view at 1280x800 to a PNG and exit")
     parser.add_argument("--view", default="people",
-                        choices=("people", "groups", "photos", "review", "viewer", "detail", "folders"),
+                        choices=("people", "groups", "photos", "review", "unknown", "viewer", "detail", "folders"),
                         help="the view to render with --screenshot")
     parser.add_argument("--scale", type=float, default=None, help="UI scale (QT_SCALE_FACTOR), e.g. 2")
     parser.add_argument("--size", default="1280x800", help="window size for --screenshot (WxH)")

@@ -48,7 +48,16 @@ def _open_view(window: Any, ctx: Any, view: str) -> None:
         row = next((r for r in range(min(model.rowCount(), 500))
                     if (p := model.photo(r)) is not None and p.face_count > 1), 0)
         if model.rowCount():
-            window._open_from_photos(model.photo(row).id, row)
+            window._open_from_photos(model.photo(row).id, row, model)
+        return
+    if view == "folders":
+        window.show_page("folders")
+        page = window.pages.folders
+        pump_until(lambda: page.tree.topLevelItemCount() > 0 and _idle(ctx), 30)
+        if page.tree.topLevelItemCount():
+            item = page.tree.topLevelItem(0)
+            page.tree.setCurrentItem(item)
+            page.open_folder(item.data(0, 256))  # Qt.UserRole: the folder's path
         return
     if view == "detail":
         window.show_page("people")

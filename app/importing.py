@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from app.tasks import Task
 from core.clustering.strictness import DEFAULT_STRICTNESS
 from core.detection import DEFAULT_DETECTOR
 from core.library.import_job import ImportJob, run_in_child
+from core.library.import_rate import RateMeter
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class ImportStatus:
     rate: float = 0.0  # photos per second
     eta_s: float | None = None
     message: str = ""
+    committed: int | None = None  # photos stored so far (the importer's transactions)
 
 
 @dataclass
@@ -54,11 +57,11 @@ class ImportOutcome:
 def _status(phase: str, p: Any) -> ImportStatus:
     extra = dict(getattr(p, "extra", {}) or {})
     total = extra.get("files_total", getattr(p, "total", None))
-    eta = extra.get("eta_s")
+    committed = extra.get("committed")
     return ImportStatus(phase, int(extra.get("files_done", getattr(p, "done", 0))),
                         None if total is None else int(total), int(extra.get("faces", 0)),
-                        float(extra.get("photos_per_s", 0.0)), None if eta is None else float(eta),
-                        str(getattr(p, "message", "")))
+                        message=str(getattr(p, "message", "")),
+                        committed=None if committed is None else int(committed))
 
 
 class ImportController(QObject):
@@ -66,6 +69,7 @@ class ImportController(QObject):
 
     started = Signal(list)  # folder paths
     progress = Signal(object)  # ImportStatus
+    committed = Signal(int)  # photos stored so far in this import: the pages can show them
     finished = Signal(object)  # ImportOutcome
     failed = Signal(str)
 
@@ -76,6 +80,8 @@ class ImportController(QObject):
         self.task: Task | None = None
         self.queue: list[list[Path]] = []
         self.last: ImportOutcome | None = None
+        self.meter = RateMeter()
+        self._committed = 0
 
     @property
     def running(self) -> bool:
@@ -126,9 +132,22 @@ class ImportController(QObject):
                                  result.grouping_error, result.grouping_cancelled)
 
         # The heavy pool's thread only waits for the child process and relays its messages.
+        self.meter, self._committed = RateMeter(), 0
         self.task = self.store.runner.submit(
             work, pool="heavy", name=name, on_done=self._done, on_error=self._failed,
-            on_progress=self.progress.emit, on_cancelled=self._cancelled, cancellable=True)
+            on_progress=self._progress, on_cancelled=self._cancelled, cancellable=True)
+
+    def _progress(self, status: ImportStatus) -> None:
+        """The speed from committed photos, smoothed, and a time left only once it is steady
+        (core.library.import_rate); say when more photos are stored."""
+        if status.phase == "import" and status.committed is not None:
+            self.meter.update(time.monotonic(), status.committed)
+            status.rate = self.meter.rate or 0.0
+            status.eta_s = None if status.total is None else self.meter.eta(status.total - status.committed)
+            if status.committed > self._committed:
+                self._committed = status.committed
+                self.committed.emit(status.committed)
+        self.progress.emit(status)
 
     def cancel(self) -> None:
         """Stop the running job at its next check (what is imported so far stays)."""

@@ -26,6 +26,7 @@ class Operations(QObject):
 
     message = Signal(str)  # a short status line for the status bar
     namesChanged = Signal()
+    personNamed = Signal(int)  # faces were given to this person (naming, merging, moving): recognise them
 
     def __init__(self, store: LibraryStore, undo: UndoController, window: QWidget) -> None:
         super().__init__(window)
@@ -82,6 +83,11 @@ class Operations(QObject):
         self.undo.push(text, op, on_done=ok, on_error=failed)
         self.message.emit(text)
 
+    def _named(self, result: Any) -> None:
+        person = getattr(result, "id", None)  # core PersonRef
+        if isinstance(person, int):
+            self.personNamed.emit(person)
+
     def _error(self, text: str) -> None:
         self.message.emit(text)
 
@@ -96,12 +102,17 @@ class Operations(QObject):
 
             return name_cluster(session, cluster_id, name)
 
+        def named(result: Any) -> None:
+            self._named(result)
+            if done is not None:
+                done(result)
+
         if from_people is None:
-            self._push(f"Name group “{name}”", op, done, settled)
+            self._push(f"Name group “{name}”", op, named, settled)
             return
         existing = self.people[from_people]
         confirm(self.window, "Add to existing person", f"“{existing}” already exists.",
-                f"Add to {existing}", lambda: self._push(f"Add group to “{existing}”", op, done, settled),
+                f"Add to {existing}", lambda: self._push(f"Add group to “{existing}”", op, named, settled),
                 "The faces of this group will be added to that person.", cancelled=settled)
 
     def rename_person(self, person_id: int, name: str, settled: Callable[[], None] | None = None) -> None:
@@ -139,14 +150,14 @@ class Operations(QObject):
 
                 return merge_people(session, src, target)
 
-            self.undo.push(f"Merge into “{name}”", op)
+            self.undo.push(f"Merge into “{name}”", op, on_done=self._named)
         self.undo.stack.endMacro()
         self.message.emit(f"Merged {len(sources)} into “{name}”")
 
     def merge(self, sources: Sequence[tuple[str, int]], target: tuple[str, int], *, ask: bool = False) -> None:
         """Merge cards (people and/or groups) into ``target``. Groups dropped on a person are
         named after them; a person dropped on a group gives the group their name; groups
-        dropped on a group ask for a name."""
+        dropped on a group become one unnamed group."""
         sources = [s for s in sources if s != target]
         if not sources:
             return
@@ -158,8 +169,7 @@ class Operations(QObject):
                 self.merge([("cluster", target_id)] + [s for s in sources if s != ("person", people_ids[0])],
                            ("person", people_ids[0]), ask=ask)
                 return
-            ask_name(self.window, "Merge groups", f"Name the {len(clusters) + 1} groups being merged:",
-                     sorted(self.people.values()), lambda name: self._name_groups([target_id, *clusters], name))
+            self.merge_groups(clusters, target_id)
             return
         name = self.people.get(target_id, "")
 
@@ -176,13 +186,26 @@ class Operations(QObject):
         else:
             run()
 
+    def merge_groups(self, sources: Sequence[int], target: int) -> None:
+        """Unnamed groups become one unnamed group (no name asked)."""
+        ids = [s for s in sources if s != target]
+        if not ids:
+            return
+
+        def op(session: Session) -> Any:
+            from core.library.group_edits import merge_groups
+
+            return merge_groups(session, ids, target)
+
+        self._push(f"Merge {len(ids) + 1} groups", op)
+
     def name_group_now(self, cluster_id: int, name: str) -> None:
         def op(session: Session) -> Any:
             from core.library.people import name_cluster
 
             return name_cluster(session, cluster_id, name)
 
-        self.undo.push(f"Add group to “{name}”", op)
+        self.undo.push(f"Add group to “{name}”", op, on_done=self._named)
 
     def _name_groups(self, cluster_ids: Sequence[int], name: str) -> None:
         self.undo.stack.beginMacro(f"Name groups “{name}”")
@@ -211,7 +234,7 @@ class Operations(QObject):
 
             return assign_faces(session, ids, person)
 
-        self._push(f"Move {_faces(len(ids))} to “{label}”", op)
+        self._push(f"Move {_faces(len(ids))} to “{label}”", op, self._named)
 
     def ask_move_faces(self, face_ids: Sequence[int]) -> None:
         ids = list(face_ids)
@@ -219,15 +242,49 @@ class Operations(QObject):
             ask_name(self.window, "Move to", f"Who is in {'this face' if len(ids) == 1 else 'these faces'}?",
                      sorted(self.people.values()), lambda name: self.move_faces(ids, self.person_named(name) or name))
 
-    def answer_review(self, face_id: int, person_id: int, accept: bool) -> None:
-        """"Is this NAME?" answered (core answer_review: assigns, or says "not them")."""
+    def answer_review(self, face_id: int, person_id: int, accept: bool,
+                      settled: Callable[[], None] | None = None) -> None:
+        """"Is this NAME?" answered (core answer_review: assigns, or says "not them");
+        ``settled()`` once the answer is stored or refused."""
         def op(session: Session) -> Any:
             from core.library.grouping import answer_review
 
             return answer_review(session, face_id, person_id, accept)
 
         name = self.people.get(person_id, "")
-        self._push(f"1 face {'is' if accept else 'not'} “{name}”", op)
+        self._push(f"1 face {'is' if accept else 'not'} “{name}”", op, settled=settled)
+
+    def answer_reviews(self, person_id: int, yes: Sequence[int], no: Sequence[int]) -> None:
+        """Many "Is this NAME?" answered at once: ``yes`` are that person, ``no`` are not (one undo step)."""
+        name = self.people.get(person_id, "")
+        yes_ids, no_ids = list(yes), list(no)
+        self.undo.stack.beginMacro(f"Review {_faces(len(yes_ids) + len(no_ids))} of “{name}”")
+        if yes_ids:
+            def accept(session: Session) -> Any:
+                from core.library.people import assign_faces
+
+                return assign_faces(session, yes_ids, person_id)
+
+            self.undo.push(f"{_faces(len(yes_ids))} are “{name}”", accept)
+        if no_ids:
+            def reject(session: Session) -> Any:
+                from core.library.people import remove_faces
+
+                return remove_faces(session, person_id, no_ids)
+
+            self.undo.push(f"{_faces(len(no_ids))} not “{name}”", reject)
+        self.undo.stack.endMacro()
+        self.message.emit(f"{_faces(len(yes_ids))} confirmed as “{name}”"
+                          + (f", {_faces(len(no_ids)).lower()} not" if no_ids else ""))
+
+    def reject_merge(self, a: tuple[str, int], b: tuple[str, int]) -> None:
+        """"These are not the same person", remembered (core reject_merge: undoable)."""
+        def op(session: Session) -> Any:
+            from core.library.merge_suggestions import reject_merge
+
+            return reject_merge(session, a, b)
+
+        self._push("Not the same person", op)
 
     def hide_person(self, person_id: int, hidden: bool = True) -> None:
         def op(session: Session) -> Any:

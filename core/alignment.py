@@ -46,14 +46,34 @@ def _crop_square(image: np.ndarray, cx: float, cy: float, half_w: float, half_h:
     sx = 2 * half_w / size
     sy = 2 * half_h / size
     matrix = np.array([[1 / sx, 0, -(cx - half_w) / sx], [0, 1 / sy, -(cy - half_h) / sy]], dtype=np.float64)
-    interp = cv2.INTER_AREA if max(sx, sy) > 1.5 else cv2.INTER_LINEAR
-    if interp == cv2.INTER_AREA:  # warpAffine has no area filter: shrink the image first
+    if max(sx, sy) > 1.5:  # warpAffine has no area filter: shrink the window's pixels first
         factor = 1.0 / max(sx, sy)
+        image, (x0, y0) = _window(image, cx, cy, half_w, half_h)
         small = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-        matrix = matrix.copy()
-        matrix[:, :2] /= factor
+        # output <- original pixel u = small pixel / factor + (x0, y0)
+        matrix = np.hstack([matrix[:, :2] / factor, (matrix[:, :2] @ [x0, y0] + matrix[:, 2])[:, None]])
         image = small
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def _window(image: np.ndarray, cx: float, cy: float, half_w: float,
+            half_h: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """The pixels a crop of the window centred at (cx, cy) reads, and the cut's top-left corner.
+
+    Only the window, plus a few pixels for the filters, is cut (a view, no copy): shrinking a whole
+    12-megapixel frame for each face cost ~40 ms a face. The part of the window outside the image is
+    mirrored by the warp, as before; mirrored pixels come from inside the window, since a face's
+    centre lies in the image. The area filter's grid starts at the cut's corner instead of the
+    frame's, so the result differs from the whole-frame shrink by a fraction of a pixel's phase."""
+    h, w = image.shape[:2]
+    pad = 4
+    x0 = max(0, int(np.floor(cx - half_w)) - pad)
+    y0 = max(0, int(np.floor(cy - half_h)) - pad)
+    x1 = min(w, int(np.ceil(cx + half_w)) + pad)
+    y1 = min(h, int(np.ceil(cy + half_h)) + pad)
+    if x1 - x0 < 2 or y1 - y0 < 2:  # the window misses the image: keep the old whole-frame behaviour
+        return image, (0, 0)
+    return image[y0:y1, x0:x1], (x0, y0)
 
 
 def crop_face(image: np.ndarray, box: tuple[float, float, float, float], settings: AlignSettings,

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.alignment import AlignSettings, face_input
+from core.alignment import IMAGE_SIZE, AlignSettings, face_input
 from core.detection import DEFAULT_DETECTOR, make_detector
 from core.detection.base import Detection, Detector
-from core.embedding.embedder import Embedder, EmbedderSettings
-from core.imaging.loader import ImageLoadError, load_image
+from core.embedding.settings import EmbedderSettings
+from core.imaging.loader import ImageLoadError, LoadedImage, load_image
+
+if TYPE_CHECKING:
+    from core.embedding.backend import FaceEmbedder
 
 
 @dataclass
@@ -52,9 +57,19 @@ class PhotoFaces:
 
 @dataclass(frozen=True)
 class PipelineSettings:
+    """``detect_side``: a photo is decoded for detection at the smallest JPEG DCT scale whose longest
+    side is at least this (the detectors' working size); faces are then cut from that copy when it
+    gives each face's crop window at least ``crop_min_window`` pixels, else from a copy decoded as large
+    as the smallest face needs (at most ``crop_max_side``). The default, 80 px, lets a face's 160-px input
+    be enlarged at most 2x from the copy: on the 12-MP collages that cuts the second, full-size decode
+    of most photos (~100 ms each) for a cosine of 0.993 between the two crops' embeddings (BENCHMARKS.md
+    section 5); 160 never enlarges."""
+
     detector: str = DEFAULT_DETECTOR
     crop_max_side: int = 4096       # faces are cut from a copy at most this big
     min_face: int = 20              # px, in the original photo
+    detect_side: int = 1280
+    crop_min_window: int = IMAGE_SIZE // 2
     align: AlignSettings = field(default_factory=AlignSettings)
     embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
 
@@ -62,17 +77,19 @@ class PipelineSettings:
 class FacePipeline:
     """Detect, align and embed. Detection may run in several threads; embedding is batched."""
 
-    def __init__(self, settings: PipelineSettings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: PipelineSettings | None = None, embedder: FaceEmbedder | None = None) -> None:
         self.settings = settings or PipelineSettings()
         self._embedder = embedder
         self._local = threading.local()
         self._lock = threading.Lock()
 
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> FaceEmbedder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = Embedder(settings=self.settings.embedder)
+                from core.embedding.backend import make_embedder
+
+                self._embedder = make_embedder(self.settings.embedder)
             return self._embedder
 
     @property
@@ -104,21 +121,42 @@ class FacePipeline:
         return [Face(d.box, d.landmarks, d.score, e) for d, e in zip(dets, emb, strict=True)]
 
     def prepare(self, path: str | Path) -> tuple[PhotoFaces, list[Detection], np.ndarray]:
-        """Load and detect one file (no embedding): the CPU-bound part, safe to run in worker threads."""
+        """Load and detect one file (no embedding): the CPU-bound part, safe to run in worker threads.
+
+        Decoding for detection stops at the JPEG DCT scale the detector needs; faces are cut from a
+        copy only as large as the smallest face needs (see :class:`PipelineSettings`)."""
         result = PhotoFaces(str(path))
+        empty = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
         try:
-            loaded = load_image(path, max_side=self.settings.crop_max_side)
+            loaded = load_image(path, max_side=min(self.settings.detect_side, self.settings.crop_max_side),
+                                reduce_only=True)
+            result.width, result.height = loaded.original_width, loaded.original_height
+            result.date_taken = loaded.date_taken
+            dets = self.detector().detect(loaded.rgb)  # detectors downscale big images themselves
+            dets = [d.scaled(1.0 / loaded.scale) for d in dets]  # original-photo pixels from here
+            dets = [d for d in dets if min(d.box[2], d.box[3]) >= self.settings.min_face]
+            if not dets:
+                return result, [], empty
+            source = self._crop_source(path, loaded, dets)
         except ImageLoadError as exc:
             result.error = exc.reason
-            return result, [], np.zeros((0, 160, 160, 3), dtype=np.uint8)
-        result.width, result.height = loaded.original_width, loaded.original_height
-        result.date_taken = loaded.date_taken
-        image = loaded.rgb
-        scale_to_orig = 1.0 / loaded.scale
-        dets = self.detector().detect(image)  # detectors downscale big images themselves
-        dets = [d for d in dets if min(d.box[2], d.box[3]) * scale_to_orig >= self.settings.min_face]
-        crops = self.crops(image, dets)
-        return result, [d.scaled(scale_to_orig) for d in dets], crops
+            return result, [], empty
+        crops = self.crops(source.rgb, [d.scaled(source.scale) for d in dets])
+        return result, dets, crops
+
+    def _crop_source(self, path: str | Path, loaded: LoadedImage, dets: list[Detection]) -> LoadedImage:
+        """``loaded`` when every face's crop window has at least ``crop_min_window`` px in it, else the
+        photo decoded at the scale the smallest window needs (JPEG: the next DCT scale up; capped by
+        crop_max_side)."""
+        margin = 1 + 2 * self.settings.align.margin
+        smallest = min(max(d.box[2], d.box[3]) for d in dets) * margin  # original pixels
+        need = min(1.0, self.settings.crop_min_window / max(smallest, 1.0))
+        longest = max(loaded.original_width, loaded.original_height)
+        cap = min(1.0, self.settings.crop_max_side / longest)
+        if loaded.scale >= min(need, cap) - 1e-9:
+            return loaded
+        side = min(self.settings.crop_max_side, math.ceil(longest * need))
+        return load_image(path, max_side=side, reduce_only=side < self.settings.crop_max_side)
 
     def faces_from_path(self, path: str | Path) -> PhotoFaces:
         """Faces of one photo file. A bad file gives ``error`` and no faces; it never raises."""

@@ -1,7 +1,10 @@
-"""Screenshots of every main view for the README: docs/screenshots/<view>.png (1280x800)
-and groups@2x.png (QT_SCALE_FACTOR=2).
+"""Screenshots of every main view for the README: docs/screenshots/<view>.png (1280x800),
+<view>-800x600.png (the smallest window the layout is made for) and groups@2x.png
+(QT_SCALE_FACTOR=2).
 
-    .venv/bin/python scripts/make_screenshots.py [--out docs/screenshots]
+    .venv/bin/python scripts/make_screenshots.py [--out docs/screenshots] [--work DIR]
+
+``--work DIR`` keeps the demo library (and photos) in DIR and reuses them on the next run.
 
 A demo library is made from LFW (../shared/lfw): ``--people`` people with ``--per-person``
 photos each. With the core grouping available the photos are really imported
@@ -27,7 +30,8 @@ sys.path.insert(0, str(REPO))
 
 from core.paths import lfw_default  # noqa: E402
 
-VIEWS = ("people", "groups", "photos", "detail", "viewer", "review", "folders")
+VIEWS = ("people", "groups", "photos", "detail", "viewer", "review", "unknown", "folders")
+SIZES = {"": "1280x800", "-800x600": "800x600"}
 
 
 def pick_photos(lfw: Path, people: int, per_person: int, dest: Path) -> list[str]:
@@ -98,19 +102,23 @@ def main() -> int:
     parser.add_argument("--named", type=int, default=6)
     parser.add_argument("--later", type=int, default=4, help="photos per named person imported afterwards")
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
+    parser.add_argument("--work", type=Path, help="keep (and reuse) the demo library here")
+    parser.add_argument("--views", nargs="*", default=list(VIEWS), choices=VIEWS)
     args = parser.parse_args()
     lfw = lfw_default()
     if lfw is None:
         print("LFW not found (../shared/lfw or FACEORG_LFW)", file=sys.stderr)
         return 1
-    work = Path(tempfile.mkdtemp(prefix="faceorg-shots-"))
-    names = pick_photos(lfw, args.people, args.per_person, work / "Photos")
+    work = args.work or Path(tempfile.mkdtemp(prefix="faceorg-shots-"))
     library = work / "Demo Library.sqlite"
-    if importlib.util.find_spec("core.library.grouping") is not None:
-        how = real_library(library, work / "Photos", args.named, lfw, args.later)
-    else:
-        how = demo_library(library, lfw, args.people, args.per_person, names[:args.named])
-    print(how)
+    if not library.exists():
+        work.mkdir(parents=True, exist_ok=True)
+        names = pick_photos(lfw, args.people, args.per_person, work / "Photos")
+        if importlib.util.find_spec("core.library.grouping") is not None:
+            how = real_library(library, work / "Photos", args.named, lfw, args.later)
+        else:
+            how = demo_library(library, lfw, args.people, args.per_person, names[:args.named])
+        print(how)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FACEORG_CACHE=str(work / "cache"),
                FACEORG_DATA=str(work / "data"), XDG_CONFIG_HOME=str(work / "config"), FACEORG_THEME=args.theme)
     settings = work / "config" / "FaceNetOrganizer" / "FaceNet Organizer.conf"
@@ -120,15 +128,18 @@ def main() -> int:
     key = sha1(str(library).encode()).hexdigest()[:16]
     settings.write_text(f"[folders]\n{key}={work / 'Photos'}\n")
     args.out.mkdir(parents=True, exist_ok=True)
-    jobs = [(view, args.out / f"{view}.png", None) for view in VIEWS]
-    jobs.append(("groups", args.out / "groups@2x.png", "2"))
-    for view, out, scale in jobs:
+    jobs = [(view, args.out / f"{view}{suffix}.png", None, size) for view in args.views
+            for suffix, size in SIZES.items()]
+    if "groups" in args.views:
+        jobs.append(("groups", args.out / "groups@2x.png", "2", "1280x800"))
+    for view, out, scale, size in jobs:
         command = [sys.executable, "-m", "app", "--library", str(library), "--screenshot", str(out),
-                   "--view", view]
+                   "--view", view, "--size", size]
         if scale:
             command += ["--scale", scale]
         subprocess.run(command, cwd=REPO, env=env, check=True)
-    shutil.rmtree(work, ignore_errors=True)
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

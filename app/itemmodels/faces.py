@@ -24,7 +24,8 @@ _HOW: dict[str, str] = {AssignmentSource.USER: "named by you", AssignmentSource.
         AssignmentSource.CLUSTERER: "grouped"}  # tooltips: who assigned the face
 
 class FacesModel(QAbstractListModel):
-    """Faces of ``owner`` = ("person", id) or ("cluster", id), best first; fetchMore pages."""
+    """Faces of ``owner`` = ("person", id), ("cluster", id) or ("unknown", 0) (faces in no group
+    and no person), best first; fetchMore pages."""
 
     loaded = Signal()
 
@@ -67,6 +68,8 @@ class FacesModel(QAbstractListModel):
 
             if kind == "person":
                 return queries.faces_of_person(session, owner_id, offset=offset, limit=limit)
+            if kind == "unknown":  # in no group and no person
+                return queries.unassigned_faces(session, offset=offset, limit=limit)
             return queries.faces_of_cluster(session, owner_id, offset=offset, limit=limit)
 
         self.store.read(fetch, lambda rows: self._arrived(generation, rows, limit, replace),

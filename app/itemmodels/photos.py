@@ -32,27 +32,37 @@ class PhotosModel(QAbstractListModel):
         self.store, self.thumbs = store, thumbs
         self.pixmap_size = device_pixels(THUMB_SIZE)
         self.person_ids: list[int] = []
+        self.folder: str | None = None  # only the photos in this folder and below it
         self._count = 0
         self._pages: dict[int, list[PhotoInfo]] = {}
         self._asked: set[int] = set()
         self._generation = 0
+        self._keep_view = False
         self.has_loaded = False
+
+    def set_folder(self, folder: str | None) -> None:
+        """Show only the photos in ``folder`` and its subfolders (None: every photo)."""
+        self.folder = folder
+        self.reload()
 
     def set_people(self, person_ids: list[int]) -> None:
         """Show only photos in which all these people appear (empty: every photo)."""
         self.person_ids = sorted(set(person_ids))
         self.reload()
 
-    def reload(self) -> None:
-        """Count again and drop the loaded pages (after an import or an edit)."""
+    def reload(self, keep_view: bool = False) -> None:
+        """Count again and drop the loaded pages (after an import or an edit). ``keep_view``:
+        photos were added (an import commits them as it goes): rows are added at the end and the
+        loaded ones refreshed, so the grid keeps its place instead of jumping to the top."""
         self._generation += 1
-        generation, people = self._generation, list(self.person_ids)
+        generation, people, folder = self._generation, list(self.person_ids), self.folder
+        self._keep_view = keep_view and self.has_loaded
 
         def count(session: Any) -> tuple[int, list[PhotoInfo]]:
             from core.library import queries
 
-            total = queries.count_photos(session, people or None)
-            first = queries.photos(session, people or None, offset=0, limit=PAGE) if total else []
+            total = queries.count_photos(session, people or None, folder)
+            first = queries.photos(session, people or None, offset=0, limit=PAGE, folder=folder) if total else []
             return total, first
 
         self.store.read(count, lambda result: self._counted(generation, *result), name="count photos")
@@ -60,11 +70,26 @@ class PhotosModel(QAbstractListModel):
     def _counted(self, generation: int, total: int, first: list[PhotoInfo]) -> None:
         if generation != self._generation:
             return
-        self.beginResetModel()
-        self._count = total
-        self._pages = {0: first} if first else {}
-        self._asked = set(self._pages)
-        self.endResetModel()
+        if self._keep_view and total >= self._count:
+            grown = total > self._count
+            seen = sorted(self._pages)  # the pages the view has shown: refreshed in place
+            if grown:
+                self.beginInsertRows(QModelIndex(), self._count, total - 1)
+            self._count = total
+            self._pages = {0: first} if first else {}
+            self._asked = set(self._pages)
+            if grown:
+                self.endInsertRows()
+            for page in seen:
+                lo, hi = page * PAGE, min(total, (page + 1) * PAGE) - 1
+                if hi >= lo:
+                    self.dataChanged.emit(self.index(lo), self.index(hi))
+        else:
+            self.beginResetModel()
+            self._count = total
+            self._pages = {0: first} if first else {}
+            self._asked = set(self._pages)
+            self.endResetModel()
         self.has_loaded = True
         self.loaded.emit()
 
@@ -72,12 +97,12 @@ class PhotosModel(QAbstractListModel):
         if page in self._asked:
             return
         self._asked.add(page)
-        generation, people = self._generation, list(self.person_ids)
+        generation, people, folder = self._generation, list(self.person_ids), self.folder
 
         def fetch(session: Any) -> list[PhotoInfo]:
             from core.library import queries
 
-            return queries.photos(session, people or None, offset=page * PAGE, limit=PAGE)
+            return queries.photos(session, people or None, offset=page * PAGE, limit=PAGE, folder=folder)
 
         self.store.read(fetch, lambda rows: self._arrived(generation, page, rows), name="load photos")
 
@@ -102,6 +127,18 @@ class PhotosModel(QAbstractListModel):
         offset = row % PAGE
         return page[offset] if offset < len(page) else None
 
+    def heading(self, row: int) -> str:
+        """The month heading that starts at ``row`` ("Date unknown" for the undated ones, which
+        come first), or "" inside a month or while the rows around it load."""
+        info = self.photo(row)
+        if info is None:
+            return ""
+        month = _month(info)
+        if row == 0:
+            return month
+        before = self.photo(row - 1)
+        return "" if before is None or _month(before) == month else month
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
         return 0 if parent.isValid() else self._count
 
@@ -125,4 +162,10 @@ class PhotosModel(QAbstractListModel):
             return f"{info.path}\n{when} · {faces}"
         if role == Qt.ItemDataRole.DisplayRole:
             return info.taken_at.strftime("%d %b %Y") if info.taken_at else ""
+        if role == roles.HEADING:
+            return self.heading(index.row())
         return None
+
+
+def _month(info: PhotoInfo) -> str:
+    return info.taken_at.strftime("%B %Y") if info.taken_at is not None else "Date unknown"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QWidget
+from PySide6.QtWidgets import QLineEdit, QMenu, QWidget
 
 from app.itemmodels import roles
 from app.itemmodels.cards import CardsModel
@@ -12,7 +12,7 @@ from app.operations import Operations
 from app.theme import Theme
 from app.views.delegates import CardDelegate
 from app.views.grid import CardsView
-from app.views.widgets import EmptyState, PageHeader, stack_page, tool_button
+from app.views.widgets import EmptyState, PageHeader, combo_box, stack_page, tool_button
 
 
 class CardsPage(QWidget):
@@ -38,8 +38,11 @@ class CardsPage(QWidget):
         self.search.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
         self.search.setVisible(people)
-        self.sort = QComboBox()
+        self.sort = combo_box()
         self.sort.addItems(["Most faces", "Name"])
+        self.sort.setSizeAdjustPolicy(self.sort.SizeAdjustPolicy.AdjustToContents)  # never "Most"
+        self.sort.setMinimumContentsLength(len("Most faces"))
+        self.search.setMinimumWidth(150)
         self.sort.setAccessibleName("Sort by")
         self.sort.setToolTip("Sort by")
         self.sort.currentIndexChanged.connect(lambda i: self.proxy.set_sort("name" if i else "count"))
@@ -108,6 +111,8 @@ class CardsPage(QWidget):
         text = f"{total:,} {noun[0] if total == 1 else noun[1]}"
         if shown != total:
             text = f"{shown:,} of {text}"
+        if shown >= 2:  # say that cards can be merged by dragging (testers did not find it)
+            text += " · drag a card onto another to merge them"
         self.header.subtitle.setText(text if self.model.has_loaded else "Loading…")
         searching = bool(self.search.text())
         self.stack.setCurrentWidget(self.view if total or searching or not self.model.has_loaded else self.empty)

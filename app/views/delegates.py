@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QCompleter, QLineEdit, QStyle, QStyledItemDelegate
 
 from app.itemmodels import roles
 from app.theme import Colors
+from app.views.widgets import NameEdit
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -154,10 +155,12 @@ class CardDelegate(QStyledItemDelegate):
         selected, hover, target = state
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         card = self._card(option)
-        fill = QColor(c.accent if selected else (c.card_hover if hover else c.card))
+        fill = QColor(c.accent if selected or target else (c.card_hover if hover else c.card))
         if selected:
             fill.setAlpha(40 if c.dark else 28)
-        painter.setPen(QPen(QColor(c.accent if selected or target else c.border), 2 if target else 1))
+        if target:  # a card dragged over this one merges into it on drop: show it plainly
+            fill.setAlpha(90 if c.dark else 70)
+        painter.setPen(QPen(QColor(c.accent if selected or target else c.border), 3 if target else 1))
         painter.setBrush(fill)
         painter.drawRoundedRect(QRectF(card).adjusted(0.5, 0.5, -0.5, -0.5), 12, 12)
         face = QRect(card.center().x() - self.FACE // 2, card.top() + 16, self.FACE, self.FACE)
@@ -182,7 +185,8 @@ class CardDelegate(QStyledItemDelegate):
         painter.drawText(rect.translated(0, 22), Qt.AlignmentFlag.AlignCenter, subtitle)
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
-        editor = QLineEdit(parent)
+        editor = NameEdit(parent)
+        editor.submitted.connect(lambda: self._submit(editor))
         self.editorOpened.emit(editor)
         editor.setPlaceholderText("Add a name")
         editor.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -190,6 +194,11 @@ class CardDelegate(QStyledItemDelegate):
         if self.completer is not None:
             editor.setCompleter(self.completer)
         return editor
+
+    def _submit(self, editor: QWidget) -> None:
+        """One Return in the name editor, also with the completer's list open: store and close."""
+        self.commitData.emit(editor)
+        self.closeEditor.emit(editor)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: Index) -> None:
         editor.setGeometry(self._name_rect(option).adjusted(-2, -3, 2, 3))
@@ -280,4 +289,18 @@ class PhotoDelegate(QStyledItemDelegate):
         elif option.state & QStyle.StateFlag.State_HasFocus:
             painter.setPen(QPen(QColor(c.accent), 1.5, Qt.PenStyle.DotLine))
             painter.drawRect(frame.adjusted(0, 0, -1, -1))
+        heading = roles.get(index, roles.HEADING)
+        if heading:  # the first photo of a month carries the month: photos by date, with headings
+            font = QFont(option.font)
+            font.setWeight(QFont.Weight.DemiBold)
+            painter.setFont(font)
+            metrics = painter.fontMetrics()
+            chip = QRect(frame.left() + 6, frame.top() + 6, metrics.horizontalAdvance(heading) + 16,
+                         metrics.height() + 6)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 170))
+            painter.drawRoundedRect(QRectF(chip), 6, 6)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, heading)
         painter.restore()

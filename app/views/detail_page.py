@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
 from app.itemmodels import roles
 from app.itemmodels.faces import FacesModel
+from app.itemmodels.photos import PhotosModel
 from app.operations import Operations
 from app.theme import Colors, Theme
-from app.views.delegates import FaceDelegate
+from app.views.delegates import FaceDelegate, PhotoDelegate
 from app.views.grid import GridView
 from app.views.widgets import PageHeader, ask_name, header_page, tool_button
 
@@ -21,10 +22,12 @@ class DetailPage(QWidget):
 
     backRequested = Signal()
     photoRequested = Signal(int, int)  # photo id, face id
+    photoOpened = Signal(int, int)  # photo id, row of :attr:`photos` (the person's photos, by date)
 
-    def __init__(self, model: FacesModel, ops: Operations, theme: Theme, parent: QWidget | None = None) -> None:
+    def __init__(self, model: FacesModel, ops: Operations, theme: Theme, parent: QWidget | None = None,
+                 photos: PhotosModel | None = None) -> None:
         super().__init__(parent)
-        self.model, self.ops, self.theme = model, ops, theme
+        self.model, self.ops, self.theme, self.photos = model, ops, theme, photos
         self.kind, self.owner_id, self.title = "person", 0, ""
         self.header = PageHeader("")
         self.back = tool_button("", theme.icon("back"), "Back (Alt+Left)")
@@ -38,9 +41,12 @@ class DetailPage(QWidget):
                                          "Ignore the selected faces: not a face, or nobody to keep (I)")
         self.cover_button = tool_button("Use as &Cover", theme.icon("star"), "Show this face on the card")
         self.photo_button = tool_button("&Open Photo", theme.icon("open"), "Open the photo (Return)")
+        self.photos_toggle = tool_button("P&hotos", theme.icon("photos"),
+                                         "Their photos by date (not only the faces)", checkable=True)
         for w in (self.rename_button, self.not_button, self.move_button, self.ignore_button,
-                  self.cover_button, self.photo_button):
+                  self.cover_button, self.photo_button, self.photos_toggle):
             self.header.add(w)
+        self.photos_toggle.setVisible(photos is not None)
         self.view = GridView("facesView")
         self.view.setModel(model)
         self.delegate = FaceDelegate(theme.colors, self.view)
@@ -52,6 +58,21 @@ class DetailPage(QWidget):
         self.view.activated.connect(self._open_photo)
         model.thumbs.ready.connect(self.view.schedule_repaint)
         header_page(self, self.header, self.view)
+        self.photo_view: GridView | None = None
+        if photos is not None:
+            self.photo_view = GridView("photosView")
+            self.photo_view.setModel(photos)
+            self.photo_view.setItemDelegate(PhotoDelegate(theme.colors, self.photo_view))
+            self.photo_view.set_cell(QSize(PhotoDelegate.SIZE, PhotoDelegate.SIZE), square=True)
+            self.photo_view.setAccessibleName("Photos")
+            self.photo_view.activated.connect(self._open_listed_photo)
+            photos.thumbs.ready.connect(self.photo_view.schedule_repaint)
+            photos.loaded.connect(self._update_state)
+            self.photo_view.hide()
+            layout = self.layout()
+            if isinstance(layout, QVBoxLayout):
+                layout.addWidget(self.photo_view, 1)
+            self.photos_toggle.toggled.connect(self._show_photos)
 
         self.back.clicked.connect(self.backRequested)
         self.rename_button.clicked.connect(self.rename)
@@ -70,8 +91,7 @@ class DetailPage(QWidget):
                            (QKeySequence(Qt.Key.Key_Backspace), self.not_this_person),
                            (QKeySequence(Qt.Key.Key_M), self.move_to),
                            (QKeySequence(Qt.Key.Key_I), self.ignore),
-                           (QKeySequence(Qt.Key.Key_Escape), self.backRequested.emit),
-                           (QKeySequence("Alt+Left"), self.backRequested.emit)):
+                           (QKeySequence(Qt.Key.Key_Escape), self.backRequested.emit)):  # Alt+Left: View > Back
             action = QAction(self)
             action.setShortcut(keys)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -94,8 +114,28 @@ class DetailPage(QWidget):
         self.rename_button.setToolTip("Rename (F2)" if person else "Name this group (F2)")
         self.not_button.setVisible(person)
         self.cover_button.setVisible(person)
+        self.photos_toggle.setVisible(person and self.photos is not None)
+        if self.photos_toggle.isChecked():
+            self.photos_toggle.setChecked(False)
         self._update_state()
         self.view.setFocus()
+
+    def _show_photos(self, on: bool) -> None:
+        """The person's photos by date, with month headings, instead of their faces."""
+        if self.photo_view is None or self.photos is None:
+            return
+        if on and self.kind == "person":
+            self.photos.set_people([self.owner_id])
+        self.photo_view.setVisible(on)
+        self.view.setVisible(not on)
+        for button in (self.not_button, self.move_button, self.ignore_button, self.cover_button, self.photo_button):
+            button.setEnabled(not on and button.isEnabled())
+        (self.photo_view if on else self.view).setFocus()
+        self._update_state()
+
+    def _open_listed_photo(self, index: QModelIndex) -> None:
+        if index.isValid() and roles.get(index, roles.LOADED):
+            self.photoOpened.emit(roles.get(index, roles.ID), index.row())
 
     def _names_changed(self) -> None:
         if self.kind == "person" and self.owner_id in self.ops.people:
@@ -107,6 +147,10 @@ class DetailPage(QWidget):
             self.model.reload()
 
     def _update_state(self, *_args: object) -> None:
+        if self.photos_toggle.isChecked() and self.photos is not None:
+            n = self.photos.rowCount()
+            self.header.subtitle.setText(f"{n:,} photo{'s' if n != 1 else ''}, by date")
+            return
         n = self.model.rowCount()
         more = "+" if self.model.canFetchMore() else ""
         self.header.subtitle.setText(f"{n:,}{more} face{'s' if n != 1 else ''}")

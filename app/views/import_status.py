@@ -26,8 +26,9 @@ def format_eta(seconds: float | None) -> str:
 
 def describe(status: ImportStatus) -> str:
     """One line for the status bar."""
-    if status.phase == "group":
-        return f"Grouping faces… {status.message}".strip()
+    if status.phase == "group":  # the core's step ("recognising faces", "saving groups"), said once
+        step = status.message.strip()
+        return "Grouping faces…" if step.casefold() in ("", "grouping faces") else f"Grouping faces… {step}"
     if status.total is None or (status.total == 0 and status.done == 0):
         return f"Looking for photos… {status.message}".strip()
     parts = [f"Importing {status.done:,} of {status.total:,} photos", f"{status.faces:,} faces"]

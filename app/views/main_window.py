@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSize, Signal
+from PySide6.QtCore import QByteArray, QSize, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QWidget
 
@@ -14,6 +15,7 @@ from app.itemmodels.cards import CardsModel
 from app.itemmodels.faces import FacesModel
 from app.itemmodels.photos import PhotosModel
 from app.operations import Operations
+from app.recognizer import NamedRecognizer
 from app.views.cards_page import CardsPage
 from app.views.detail_page import DetailPage
 from app.views.folders_page import FoldersPage
@@ -23,8 +25,13 @@ from app.views.pages import Pages
 from app.views.photos_page import PhotosPage
 from app.views.review_page import ReviewPage
 from app.views.sidebar import Sidebar
+from app.views.unknown_page import UnknownFacesPage
 from app.views.viewer_page import ViewerPage
+from app.views.widgets import count, tool_button
 from app.views.window_commands import WindowCommands
+
+IMPORT_REFRESH_S = 1.0  # while an import commits photos, how often the pages show the new ones
+FOLDERS_DELAY_MS = 250  # the folder tree is made once the Folders page stays shown this long
 
 
 class MainWindow(WindowCommands, QMainWindow):
@@ -39,20 +46,25 @@ class MainWindow(WindowCommands, QMainWindow):
         self.setWindowIcon(ctx.theme.accent_icon("app"))
         self.setAcceptDrops(True)
         self.resize(1280, 800)
-        self.setMinimumSize(QSize(900, 560))
+        self.setMinimumSize(QSize(800, 560))  # the layout holds from 800 x 600 to 2560 x 1440
         self.ops = Operations(ctx.store, ctx.undo, self)
+        self.recognizer = NamedRecognizer(ctx.store, self)
         self.people_model = CardsModel("person", ctx.store, ctx.thumbs, self)
         self.groups_model = CardsModel("cluster", ctx.store, ctx.thumbs, self)
         self.photos_model = PhotosModel(ctx.store, ctx.thumbs, self)
+        self.folder_photos_model = PhotosModel(ctx.store, ctx.thumbs, self)  # the Folders page's opened folder
+        self.person_photos_model = PhotosModel(ctx.store, ctx.thumbs, self)  # a person's photos, by date
         self.faces_model = FacesModel(ctx.store, ctx.thumbs, self)
+        self.unknown_model = FacesModel(ctx.store, ctx.thumbs, self)
         self.sidebar = Sidebar(ctx.theme)  # first in the Tab order, then the page's tools and grid
         self.pages = Pages(
             people=CardsPage("person", self.people_model, self.ops, ctx.theme),
             groups=CardsPage("cluster", self.groups_model, self.ops, ctx.theme),
             review=ReviewPage(self.ops, ctx.thumbs, ctx.theme),
+            unknown=UnknownFacesPage(self.unknown_model, self.ops, ctx.theme),
             photos=PhotosPage(self.photos_model, self.ops, ctx.theme),
-            folders=FoldersPage(ctx.theme),
-            detail=DetailPage(self.faces_model, self.ops, ctx.theme),
+            folders=FoldersPage(ctx.theme, self.folder_photos_model),
+            detail=DetailPage(self.faces_model, self.ops, ctx.theme, photos=self.person_photos_model),
             viewer=ViewerPage(self.ops, ctx.theme),
         )
         self.stack = QStackedWidget()
@@ -71,7 +83,12 @@ class MainWindow(WindowCommands, QMainWindow):
         self.statusBar().addWidget(self.import_status, 1)
         self.statusBar().addPermanentWidget(self.counts)
         self.history: list[str] = []
+        self._folders_stale = True
         self.actions_by_name = build_menus(self)
+        same = tool_button("&Look-alikes", ctx.theme.icon("merge"),
+                           "Are these the same person? Groups and people that look alike")
+        same.clicked.connect(self.show_merge_suggestions)
+        self.pages.groups.header.add(same)
         self._connect()
         geometry = ctx.settings.q.value("window/geometry", b"")
         if isinstance(geometry, QByteArray | bytes) and geometry:
@@ -85,14 +102,23 @@ class MainWindow(WindowCommands, QMainWindow):
         ctx.store.openFailed.connect(lambda text: self.counts.setText(f"Cannot open the library: {text}"))
         ctx.store.changed.connect(self.refresh)
         self.ops.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.ops.personNamed.connect(self.recognizer.person_named)
+        self.recognizer.finished.connect(self._recognized)
         for cards in (p.people, p.groups):
             cards.openRequested.connect(self.open_owner)
             cards.addFolderRequested.connect(self.choose_folder)
         p.people.showGroupsRequested.connect(lambda: self.show_page("groups"))
-        p.photos.photoRequested.connect(self._open_from_photos)
+        p.photos.photoRequested.connect(lambda photo, row: self._open_from_photos(photo, row, self.photos_model))
+        p.folders.photoRequested.connect(
+            lambda photo, row: self._open_from_photos(photo, row, self.folder_photos_model))
         p.photos.addFolderRequested.connect(self.choose_folder)
         p.detail.backRequested.connect(self.go_back)
-        p.detail.photoRequested.connect(self._open_from_detail)
+        p.review.photoRequested.connect(self._open_one_photo)
+        p.detail.photoOpened.connect(
+            lambda photo, row: self._open_from_photos(photo, row, self.person_photos_model))
+        p.detail.photoRequested.connect(lambda photo, face: self._open_from_detail(photo, face, self.faces_model))
+        p.unknown.photoRequested.connect(
+            lambda photo, face: self._open_from_detail(photo, face, self.unknown_model))
         p.viewer.backRequested.connect(self.go_back)
         p.viewer.personRequested.connect(self.open_owner)
         folders = p.folders
@@ -102,6 +128,14 @@ class MainWindow(WindowCommands, QMainWindow):
         folders.reportRequested.connect(self.show_report)
         self.import_status.report_button.clicked.connect(self.show_report)
         self.people_model.loaded.connect(self._maybe_ready)
+        ctx.imports.committed.connect(self._import_committed)  # photos appear as they are stored
+        self._import_refresh = QTimer(self)
+        self._import_refresh.setSingleShot(True)
+        self._import_refresh.timeout.connect(self._show_imported)
+        self._last_import_refresh = 0.0
+        ctx.imports.started.connect(lambda _p: p["photos"].set_importing(True))  # type: ignore[attr-defined]
+        ctx.imports.finished.connect(lambda _o: p["photos"].set_importing(False))  # type: ignore[attr-defined]
+        ctx.imports.failed.connect(lambda _t: p["photos"].set_importing(False))  # type: ignore[attr-defined]
 
     # -- library -------------------------------------------------------------------------------
 
@@ -112,11 +146,36 @@ class MainWindow(WindowCommands, QMainWindow):
 
     def _opened(self, path: str) -> None:
         locked = " (read-only: open in another window)" if self.ctx.store.read_only else ""
-        self.setWindowTitle(f"FaceNet Organizer — {Path(path).stem}{locked}")
+        self.setWindowTitle(f"{Path(path).stem}{locked}")  # Qt adds " — FaceNet Organizer" (display name)
         self.pages.folders.set_folders(self.ctx.settings.folders(Path(path)))
         self.refresh(all_pages=True)
         if self.ctx.imports.queue:
             self.ctx.imports.start(self.ctx.imports.queue.pop(0))
+
+    def _import_committed(self, _count: int) -> None:
+        """At most one refresh per IMPORT_REFRESH_S while an import commits (the first at once)."""
+        if self._import_refresh.isActive():
+            return
+        wait = IMPORT_REFRESH_S - (time.monotonic() - self._last_import_refresh)
+        self._import_refresh.start(max(0, round(wait * 1000)))
+
+    def _show_imported(self) -> None:
+        """Photos (and their faces) stored so far: the Photos grid grows where it is, the counts
+        follow; the groups change when grouping ends (``store.changed``)."""
+        if not self.ctx.store.is_open:
+            return
+        self._last_import_refresh = time.monotonic()
+        if self.current_page() == "photos":  # elsewhere the grid reloads when the import ends
+            self.photos_model.reload(keep_view=True)
+        self._refresh_counts()
+
+    def _recognized(self, result: Any) -> None:
+        found, asked = len(result.recognized), len(result.suggested)
+        if found or asked:
+            names = ", ".join(self.ops.people.get(p, "") for p in result.person_ids)
+            parts = [count(found, "more face", "more faces") + " recognised"] if found else []
+            parts += [count(asked, "face", "faces") + " to review"] if asked else []
+            self.statusBar().showMessage(f"{names}: " + "; ".join(parts), 6000)
 
     def _maybe_ready(self) -> None:
         if not getattr(self, "_ready_sent", False):
@@ -134,7 +193,28 @@ class MainWindow(WindowCommands, QMainWindow):
             self.photos_model.reload()
         if all_pages:  # the Review page reloads when shown and when its queue runs out
             self.pages.review.reload()
+        self._folders_stale = True  # the tree is made again when the Folders page is next shown
+        if current == "folders":
+            self._refresh_folders()
         self._refresh_counts()
+
+    def _folders_if_shown(self) -> None:
+        if self.current_page() == "folders" and self._folders_stale:
+            self._refresh_folders()
+
+    def _refresh_folders(self) -> None:
+        page = self.pages.folders
+        self._folders_stale = False
+
+        def fetch(session: Any) -> Any:
+            from core.library.folders import folder_tree, photo_folders
+
+            folders = photo_folders(session)
+            return len(folders), folder_tree(folders)
+
+        self.ctx.store.read(fetch, page.set_photo_folders, name="folders")
+        if page.opened:
+            self.folder_photos_model.reload(keep_view=True)
 
     def _refresh_counts(self) -> None:
         def fetch(session: Any) -> Any:
@@ -146,10 +226,11 @@ class MainWindow(WindowCommands, QMainWindow):
 
     def _counts_arrived(self, s: Any) -> None:
         for key, value in (("people", s.people), ("groups", s.clusters), ("review", s.review_items),
-                           ("photos", s.photos_total)):
+                           ("unknown", s.unassigned), ("photos", s.photos_total)):
             self.sidebar.set_count(key, value)
         self.sidebar.list.viewport().update()
-        self.counts.setText(f"{s.photos_total:,} photos · {s.faces:,} faces · {s.people:,} people")
+        self.counts.setText(" · ".join(count(n, one, many) for n, one, many in (
+            (s.photos_total, "photo", "photos"), (s.faces, "face", "faces"), (s.people, "person", "people"))))
 
     # -- navigation ------------------------------------------------------------------------------
 
@@ -170,6 +251,10 @@ class MainWindow(WindowCommands, QMainWindow):
             self.sidebar.list.blockSignals(False)
         if key == "review" and self.ctx.store.is_open:
             self.pages.review.reload()
+        if key == "folders" and self.ctx.store.is_open and self._folders_stale:  # not for a page flicked past
+            QTimer.singleShot(FOLDERS_DELAY_MS, self._folders_if_shown)
+        if key == "unknown" and self.ctx.store.is_open:
+            self.pages.unknown.show_owner()
         if key == "photos" and not self.photos_model.has_loaded and self.ctx.store.is_open:
             self.photos_model.reload()
         page = self.pages[key]
@@ -186,31 +271,37 @@ class MainWindow(WindowCommands, QMainWindow):
         self.pages.detail.show_owner(kind, owner_id, title)
         self.show_page("detail")
 
-    def _open_from_photos(self, photo_id: int, row: int) -> None:
+    def _open_from_photos(self, photo_id: int, row: int, model: PhotosModel | None = None) -> None:
+        model = self.photos_model if model is None else model
         state = {"row": row}
 
         def neighbour(step: int) -> tuple[int, str] | None:
-            info = self.photos_model.photo(state["row"] + step)
+            info = model.photo(state["row"] + step)
             if info is None:
                 return None
             state["row"] += step
             return info.id, info.path
 
-        info = self.photos_model.photo(row)
+        info = model.photo(row)
         if info is not None:
             self.pages.viewer.show_photo(photo_id, info.path, neighbour)
             self.show_page("viewer")
 
-    def _open_from_detail(self, photo_id: int, face_id: int) -> None:
-        rows = [self.faces_model.face(r) for r in range(self.faces_model.rowCount())]
+    def _open_one_photo(self, photo_id: int, path: str) -> None:
+        self.pages.viewer.show_photo(photo_id, path, lambda _step: None)
+        self.show_page("viewer")
+
+    def _open_from_detail(self, photo_id: int, face_id: int, model: FacesModel | None = None) -> None:
+        model = self.faces_model if model is None else model
+        rows = [model.face(r) for r in range(model.rowCount())]
         state = {"row": next((i for i, f in enumerate(rows) if f.id == face_id), 0)}
 
         def neighbour(step: int) -> tuple[int, str] | None:
             row = state["row"] + step
-            if not 0 <= row < self.faces_model.rowCount():
+            if not 0 <= row < model.rowCount():
                 return None
             state["row"] = row
-            face = self.faces_model.face(row)
+            face = model.face(row)
             return face.photo_id, face.photo_path
 
         face = rows[state["row"]]

@@ -40,6 +40,11 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
                                     "folder-add", "Import every photo in a folder and its subfolders")
     actions["add_photos"] = _action(window, "Add &Photos…", window.choose_photos, "Ctrl+Shift+O", "photos")
     actions["cancel_import"] = _action(window, "&Cancel Import", ctx.imports.cancel, None, "cancel")
+    cancel = actions["cancel_import"]
+    cancel.setEnabled(ctx.imports.running)  # only while an import or a grouping runs
+    ctx.imports.started.connect(lambda _paths: cancel.setEnabled(True))
+    ctx.imports.finished.connect(lambda _outcome: cancel.setEnabled(bool(ctx.imports.queue)))  # next one waits
+    ctx.imports.failed.connect(lambda _text: cancel.setEnabled(bool(ctx.imports.queue)))
     actions["report"] = _action(window, "Import &Report…", window.show_report, None, "report")
     actions["settings"] = _action(window, "&Settings…", window.show_settings, QKeySequence.StandardKey.Preferences,
                                   "settings")
@@ -93,7 +98,10 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     actions["review"] = _action(window, "&Review Suggestions", lambda: window.show_page("review"), None, "review")
     actions["regroup"] = _action(window, "&Group Faces Again", ctx.imports.regroup, None, "groups",
                                  "Recognise named people in new faces and group the rest again")
+    actions["same_person"] = _action(window, "Are These the &Same Person?", window.show_merge_suggestions, None,
+                                     "merge", "Groups and people that look alike: merge them, or say they differ")
     people.addAction(actions["review"])
+    people.addAction(actions["same_person"])
     people.addAction(actions["regroup"])
 
     train = bar.addMenu("&Train")

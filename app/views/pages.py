@@ -17,6 +17,7 @@ from app.views.detail_page import DetailPage
 from app.views.folders_page import FoldersPage
 from app.views.photos_page import PhotosPage
 from app.views.review_page import ReviewPage
+from app.views.unknown_page import UnknownFacesPage
 from app.views.viewer_page import ViewerPage
 
 
@@ -28,6 +29,7 @@ class Pages:
     people: CardsPage
     groups: CardsPage
     review: ReviewPage
+    unknown: UnknownFacesPage
     photos: PhotosPage
     folders: FoldersPage
     detail: DetailPage

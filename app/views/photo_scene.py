@@ -27,9 +27,13 @@ if TYPE_CHECKING:
 class FaceBox(QGraphicsRectItem):
     """One face: a rounded box and a name tag; clicking it asks what to do."""
 
-    def __init__(self, face: FaceInfo, colour: str, label: str) -> None:
-        x, y, w, h = face.box
-        super().__init__(QRectF(x, y, w, h))
+    def __init__(self, face: FaceInfo, colour: str, label: str, bounds: QRectF | None = None) -> None:
+        rect = QRectF(*face.box)
+        if bounds is not None and not bounds.isEmpty():  # a face at the edge: the box stops at the photo's edge
+            clipped = rect.intersected(bounds)
+            rect = clipped if not clipped.isEmpty() else rect
+        x, y, h = rect.x(), rect.y(), rect.height()
+        super().__init__(rect)
         self.face = face
         self.colour = QColor(colour)
         self.setAcceptHoverEvents(True)
@@ -43,7 +47,8 @@ class FaceBox(QGraphicsRectItem):
         font.setWeight(QFont.Weight.DemiBold)
         self.tag.setFont(font)
         self.tag.setBrush(QBrush(QColor("#111114")))
-        self.tag.setPos(x, y + h)
+        below = bounds is None or bounds.isEmpty() or y + h < bounds.bottom() - 0.04 * bounds.height()
+        self.tag.setPos(x, y + h if below else y)  # at the photo's bottom edge the name goes inside the box
         self._hover = False
         self._style()
 
@@ -122,7 +127,7 @@ class PhotoCanvas(QGraphicsView):
                 colour, label = colours["named"], face.person_name
             else:
                 colour, label = colours["unnamed"], "Who is this?"
-            box = FaceBox(face, colour, f" {label} ")
+            box = FaceBox(face, colour, f" {label} ", self.scene().sceneRect())
             self.scene().addItem(box)
             box.tag.setBrush(QBrush(QColor("#ffffff")))
             back = _TagBackground(box.tag.boundingRect(), box.tag)

@@ -23,6 +23,7 @@ class PhotosPage(QWidget):
     def __init__(self, model: PhotosModel, ops: Operations, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model, self.ops, self.theme = model, ops, theme
+        self.importing = False
         self.header = PageHeader("All Photos")
         self.people_button = tool_button("&People", theme.icon("people"),
                                          "Show only the photos in which all chosen people appear")
@@ -50,6 +51,10 @@ class PhotosPage(QWidget):
         theme.changed.connect(lambda: self._recolor(theme.colors))
         self._update_state()
 
+    def set_importing(self, on: bool) -> None:
+        """While an import runs and nothing is stored yet, say so (not "add a folder")."""
+        self.importing = on
+        self._update_state()
     def _recolor(self, colors: Colors) -> None:
         self.delegate.colors = colors
         self.view.update()
@@ -87,6 +92,13 @@ class PhotosPage(QWidget):
             self.header.subtitle.setText(f"{total:,} {noun}, by date taken")
         self.clear_button.setVisible(bool(names))
         self.people_button.setText(f"&People ({len(names)})" if names else "&People")
+        if self.importing:
+            self.empty.title.setText("Importing photos…")
+            self.empty.text.setText("Photos appear here as they are imported.")
+        else:
+            self.empty.title.setText("No photos yet")
+            self.empty.text.setText("Drag folders of photos onto this window, or choose File ▸ Add Folder.")
+        self.empty.button.setVisible(not self.importing)
         self.stack.setCurrentWidget(self.view if total or names or not self.model.has_loaded else self.empty)
 
     def _open(self, index: QModelIndex) -> None:

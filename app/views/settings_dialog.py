@@ -9,7 +9,6 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.settings import AppSettings
 from app.store import LibraryStore
+from app.views.widgets import combo_box, link_form_labels
 from core.clustering.strictness import STRICTNESS, Strictness
 from core.detection import DETECTOR_NAMES, DetectorName
 
@@ -43,12 +43,16 @@ class SettingsDialog(QDialog):
         self.settings, self.store = settings, store
         self.library = QLineEdit(str(settings.library_path))
         self.library.setAccessibleName("Library location")
+        self.library.setToolTip(str(settings.library_path))
+        wanted = self.library.fontMetrics().horizontalAdvance(self.library.text()) + 24
+        self.library.setMinimumWidth(max(320, min(wanted, 720)))  # the whole path, up to a wide dialog
+        self.library.textChanged.connect(self.library.setToolTip)
         browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.library, 1)
         row.addWidget(browse)
-        self.detector = QComboBox()
+        self.detector = combo_box()
         for name in DETECTOR_NAMES:
             self.detector.addItem(DETECTOR_LABELS.get(name, name), name)
         self.detector.setCurrentIndex(max(0, DETECTOR_NAMES.index(settings.detector)))
@@ -73,13 +77,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Face detector:", self.detector)
         form.addRow("&Grouping:", column)
         form.addRow("&Worker threads:", self.threads)
-        for label_row in range(form.rowCount()):
-            label = form.itemAt(label_row, QFormLayout.ItemRole.LabelRole)
-            field = form.itemAt(label_row, QFormLayout.ItemRole.FieldRole)
-            text = label.widget() if label is not None else None
-            target = field.widget() if field is not None else None
-            if isinstance(text, QLabel) and target is not None:
-                text.setBuddy(target)
+        link_form_labels(form)
         self.library_label = form.labelForField(row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

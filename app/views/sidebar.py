@@ -1,4 +1,4 @@
-"""The sidebar: People, Groups, Review, All Photos, Folders, each with a count."""
+"""The sidebar: People, Groups, Review, Unknown Faces, All Photos, Folders, each with a count."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from app.theme import Theme
 
 PAGES = (("people", "People", "people"), ("groups", "Groups", "groups"), ("review", "Review", "review"),
-         ("photos", "All Photos", "photos"), ("folders", "Folders", "folder"))
+         ("unknown", "Unknown Faces", "face-add"), ("photos", "All Photos", "photos"), ("folders", "Folders", "folder"))
 COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 50
 Index = QModelIndex | QPersistentModelIndex
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -27,14 +26,16 @@ from PySide6.QtWidgets import (
 
 from app.store import LibraryStore
 from app.training import TrainingController, TrainStatus
+from app.views.widgets import combo_box, link_form_labels
 
 if TYPE_CHECKING:
     from app.views.main_window import MainWindow
     from core.training.runs import RunOutcome
 
-MODE_LABELS = {"personal": "Personal: learn from the people you named (seconds)",
-               "finetune": "Fine-tune FaceNet on a folder of people (LFW layout, slow on a CPU)",
-               "scratch": "Research: the seed CNN from scratch on LFW (not usable for the library)"}
+MODE_LABELS = {"personal": "Learn from the people you named (takes seconds)",
+               "finetune": "Improve FaceNet with a folder of photos, one subfolder per person (slow without a GPU)",
+               "scratch": "Research: train a small network from nothing on a public set of faces "
+                          "(not for your library)"}
 
 
 class LossCurve(QWidget):
@@ -102,7 +103,7 @@ class TrainDialog(QDialog):
         self.store = store
         self.controller = TrainingController(store, self)
         self.outcome: RunOutcome | None = None
-        self.mode = QComboBox()
+        self.mode = combo_box()
         for key, text in MODE_LABELS.items():
             self.mode.addItem(text, key)
         self.data = QLineEdit()
@@ -117,7 +118,10 @@ class TrainDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Mode:", self.mode)
         form.addRow("&Data folder:", row)
+        self.data_row = row
         form.addRow("&Epochs:", self.epochs)
+        link_form_labels(form)
+        self.form = form
         self.curve = LossCurve()
         self.bar = QProgressBar()
         self.bar.setRange(0, 1)
@@ -164,9 +168,10 @@ class TrainDialog(QDialog):
         self.mode.setCurrentIndex(max(0, self.mode.findData(mode)))
 
     def _mode_changed(self) -> None:
-        personal = self.mode.currentData() == "personal"
+        personal = self.mode.currentData() == "personal"  # learns from the library: no folder to choose
         self.data.setEnabled(not personal)
         self.browse.setEnabled(not personal)
+        self.form.setRowVisible(self.data_row, not personal)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder of people (one subfolder each)")

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon, QKeyEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QCompleter,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QStyledItemDelegate,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -23,18 +27,23 @@ from PySide6.QtWidgets import (
 
 
 class PageHeader(QWidget):
-    """Title, subtitle and a row of tools on the right."""
+    """Title, subtitle and a row of tools: on the title's row when the page is wide enough, on a
+    row of their own below it when not, and as icons only (the text in the tooltip) when even that
+    row is too narrow. So the layout holds from an 800 x 600 window to a 2560 x 1440 one."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pageHeader")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(20, 12, 14, 12)
-        layout.setSpacing(8)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(20, 12, 14, 12)
+        outer.setSpacing(8)
+        self.row = QHBoxLayout()
+        self.row.setSpacing(8)
+        outer.addLayout(self.row)
         self.leading = QHBoxLayout()
         self.leading.setSpacing(4)
-        layout.addLayout(self.leading)
+        self.row.addLayout(self.leading)
         titles = QVBoxLayout()
         titles.setSpacing(0)
         self.title = QLabel(title)
@@ -43,15 +52,86 @@ class PageHeader(QWidget):
         self.subtitle.setObjectName("pageSubtitle")
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
-        layout.addLayout(titles)
-        layout.addStretch(1)
-        self.tools = QHBoxLayout()
+        self.row.addLayout(titles, 1)
+        self.toolbar = QWidget()
+        self.tools = QHBoxLayout(self.toolbar)
+        self.tools.setContentsMargins(0, 0, 0, 0)
         self.tools.setSpacing(6)
-        layout.addLayout(self.tools)
+        self.row.addWidget(self.toolbar)
+        self.second = QHBoxLayout()  # the tools' own row, when the page is narrow
+        self.second.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(self.second)
+        self.mode = "wide"  # "wide" | "two rows" | "icons"
 
     def add(self, widget: QWidget) -> QWidget:
         self.tools.addWidget(widget)
         return widget
+
+    @staticmethod
+    def _widgets(layout: QLayout) -> list[QWidget]:
+        items = (layout.itemAt(i) for i in range(layout.count()))
+        return [w for item in items if item is not None and (w := item.widget()) is not None]
+
+    def _tools_width(self, text: bool) -> int:
+        total, shown = 0, 0
+        for widget in self._widgets(self.tools):
+            if widget.isHidden():
+                continue
+            shown += 1
+            if isinstance(widget, QToolButton) and not widget.icon().isNull():
+                style = widget.toolButtonStyle()
+                widget.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon if text else
+                                          Qt.ToolButtonStyle.ToolButtonIconOnly)
+                total += widget.sizeHint().width()  # measured in the style asked about
+                widget.setToolButtonStyle(style)
+            else:
+                total += max(widget.minimumSizeHint().width(), widget.sizeHint().width())
+        return total + self.tools.spacing() * max(0, shown - 1)
+
+    def _title_width(self) -> int:
+        lead = sum(w.sizeHint().width() + 4 for w in self._widgets(self.leading) if not w.isHidden())
+        return lead + max(self.title.sizeHint().width(), min(self.subtitle.sizeHint().width(), 260))
+
+    def arrange(self) -> None:
+        """Put the tools where they fit (see the class doc)."""
+        layout = self.layout()
+        if layout is None:
+            return
+        margins = layout.contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        if room <= 0:
+            return
+        full = self._tools_width(text=True)
+        if self._title_width() + 24 + full <= room:
+            mode = "wide"
+        elif full <= room:
+            mode = "two rows"
+        else:
+            mode = "icons"
+        if mode == self.mode:
+            return
+        self.mode = mode
+        if mode == "wide":
+            self.second.removeWidget(self.toolbar)
+            self.row.addWidget(self.toolbar)
+        else:
+            self.row.removeWidget(self.toolbar)
+            self.second.insertWidget(0, self.toolbar)
+            if self.second.count() == 1:
+                self.second.addStretch(1)
+        style = Qt.ToolButtonStyle.ToolButtonIconOnly if mode == "icons" else \
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        for widget in self._widgets(self.tools):
+            if isinstance(widget, QToolButton) and not widget.icon().isNull():
+                widget.setToolButtonStyle(style)
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.arrange()
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.arrange()
 
 
 def tool_button(text: str, icon: QIcon | None = None, tip: str = "", *, checkable: bool = False) -> QToolButton:
@@ -95,6 +175,69 @@ class EmptyState(QWidget):
         layout.addStretch(2)
 
 
+def count(n: int, one: str, many: str) -> str:
+    """"1 person", "2 people", "1,234 photos"."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def combo_box(parent: QWidget | None = None) -> QComboBox:
+    """A drop-down whose list draws its rows with the style sheet's item rules: the default
+    (menu-like) rows of a styled QComboBox drew the selected one blank."""
+    combo = QComboBox(parent)
+    combo.setItemDelegate(QStyledItemDelegate(combo))
+    return combo
+
+
+def _first_widget(item: QLayout | QWidget | None) -> QWidget | None:
+    if isinstance(item, QWidget):
+        return item
+    if isinstance(item, QLayout):
+        for i in range(item.count()):
+            child = item.itemAt(i)
+            if child is None:
+                continue
+            found = _first_widget(child.widget() or child.layout())
+            if found is not None:
+                return found
+    return None
+
+
+def link_form_labels(form: QFormLayout) -> None:
+    """Give every label of ``form`` its field (the first widget of a field that is a layout) as
+    buddy: a label without one shows its "&" instead of underlining the mnemonic."""
+    for row in range(form.rowCount()):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if label is None or field is None or not isinstance(label.widget(), QLabel):
+            continue
+        buddy = _first_widget(field.widget() or field.layout())
+        if buddy is not None:
+            label.widget().setBuddy(buddy)  # type: ignore[union-attr]
+
+
+class NameEdit(QLineEdit):
+    """A name field whose Return is one Return, also while the completer's list is open: it takes
+    the highlighted name (or keeps what was typed), closes the list and says :attr:`submitted`.
+    (The open list passes Return to the field directly, past the event filters of item views
+    and dialogs, so without this a second Return was needed.)"""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        completer = self.completer()
+        popup = completer.popup() if completer is not None else None
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and popup is not None and popup.isVisible():
+            index = popup.currentIndex()
+            if index.isValid():
+                self.setText(str(index.data(completer.completionRole())))
+                self.setModified(True)
+            popup.hide()
+            event.accept()
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
 class NamePrompt(QDialog):
     """Asks for a person's name, offering the existing names as you type."""
 
@@ -105,7 +248,7 @@ class NamePrompt(QDialog):
         layout = QVBoxLayout(self)
         caption = QLabel(label)
         caption.setWordWrap(True)
-        self.edit = QLineEdit(text)
+        self.edit = NameEdit(text)
         self.edit.setPlaceholderText("Name")
         self.edit.setAccessibleName("Name")
         caption.setBuddy(self.edit)
@@ -119,6 +262,7 @@ class NamePrompt(QDialog):
         self.edit.textChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.edit.submitted.connect(lambda: self.accept() if self.ok.isEnabled() else None)
         layout.addWidget(caption)
         layout.addWidget(self.edit)
         layout.addWidget(buttons)

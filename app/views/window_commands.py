@@ -142,5 +142,15 @@ class WindowCommands(_WindowBase):
         elif changed.get("strictness"):
             ctx.imports.regroup()
 
+    def show_merge_suggestions(self) -> None:
+        """"Are these the same person?" for look-alike groups and people."""
+        from app.views.merge_dialog import MergeDialog
+
+        dialog = MergeDialog(self.ops, self.ctx.thumbs, self)  # type: ignore[attr-defined]
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        dialog.load()
+        self.merge_dialog = dialog
+
     def show_about(self) -> None:
         about(self)

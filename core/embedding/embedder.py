@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from core.alignment import Standardization, standardize
+from core.alignment import standardize
+from core.embedding.settings import EmbedderSettings, default_threads
 from core.embedding.weights import MODEL_ID, pretrained_facenet
+
+__all__ = ["Embedder", "EmbedderSettings", "default_threads", "pick_device"]
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -23,23 +24,6 @@ def pick_device(name: str = "auto") -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def default_threads() -> int:
-    """Torch's intra-op threads: half the cores (the other half decode and detect photos in parallel;
-    oversubscribed oneDNN threads wait on each other and lose several times their speed), unless
-    FACEORG_THREADS says otherwise."""
-    env = os.environ.get("FACEORG_THREADS")
-    return max(1, int(env)) if env else max(1, (os.cpu_count() or 1) // 2)
-
-
-@dataclass(frozen=True)
-class EmbedderSettings:
-    device: str = "auto"
-    batch_size: int = 32
-    flip: bool = True          # average the embeddings of the face and its mirror image
-    threads: int | None = None
-    standardization: Standardization = "fixed"  # what the pretrained weights were trained with
 
 
 class Embedder:

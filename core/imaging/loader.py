@@ -80,17 +80,21 @@ class LoadedImage:
 
 
 def load_image(path: str | os.PathLike[str], *, max_side: int | None = None,
-               for_detection: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+               for_detection: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS,
+               reduce_only: bool = False) -> LoadedImage:
     """Decode ``path`` to upright RGB, shrunk so its longest side is at most ``max_side``.
 
     JPEGs are decoded at reduced size (draft mode) when ``max_side`` allows. ``for_detection``
-    trades resize quality for speed (bilinear instead of Lanczos). Raises ImageLoadError.
+    trades resize quality for speed (bilinear instead of Lanczos). ``reduce_only``: no resampling
+    at all; a JPEG comes back at the smallest DCT-scaled size (1/2, 1/4, 1/8) whose longest side is
+    still at least ``max_side``, other formats at full size (``scale`` says which). Raises
+    ImageLoadError.
     """
     path = Path(path)
     _check_file(path)
     try:
         with Image.open(path) as img:
-            return _decode(img, path, max_side, for_detection, max_pixels)
+            return _decode(img, path, max_side, for_detection, max_pixels, reduce_only)
     except ImageLoadError:
         raise
     except Image.DecompressionBombError as exc:
@@ -148,7 +152,7 @@ def _check_file(path: Path) -> None:
 
 
 def _decode(img: Image.Image, path: Path, max_side: int | None, for_detection: bool,
-            max_pixels: int) -> LoadedImage:
+            max_pixels: int, reduce_only: bool = False) -> LoadedImage:
     fmt = img.format or "?"
     if fmt not in SUPPORTED_FORMATS:
         raise ImageLoadError(path, f"unsupported format: {fmt}")
@@ -170,6 +174,9 @@ def _decode(img: Image.Image, path: Path, max_side: int | None, for_detection: b
         out = _to_rgb(img)
     except ValueError:
         raise ImageLoadError(path, f"unsupported color mode: {img.mode}") from None
+    if reduce_only:
+        target = out.size
+        scale = out.size[0] / raw_w
     if out.size != target:
         resample = Image.Resampling.BILINEAR if for_detection else Image.Resampling.LANCZOS
         out = out.resize(target, resample, reducing_gap=2.0 if for_detection else 3.0)

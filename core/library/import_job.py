@@ -53,7 +53,7 @@ class ImportJob:
     folders to import (none: group only); ``group``: group the faces afterwards; ``strictness``: of
     that grouping (None: the library's last one); ``workers``: decode+detect threads (None: the
     importer's default);
-    ``embedder``: :class:`core.embedding.embedder.EmbedderSettings` fields; ``holder_pid``: the
+    ``embedder``: :class:`core.embedding.settings.EmbedderSettings` fields; ``holder_pid``: the
     parent process whose writer lock the job writes under (None: take the lock itself);
     ``cluster``: a Ray address to spread the work over (:mod:`core.library.cluster_import`),
     ``cluster_gpus``: GPUs per embedding actor there."""
@@ -133,7 +133,7 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
 
 def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] | None,
             cancel: CancelToken | None) -> ImportReport:
-    from core.embedding.embedder import EmbedderSettings
+    from core.embedding.settings import EmbedderSettings  # no torch import: the ONNX embedder may serve
     from core.library.importer import ImportSettings, import_folders
     from core.pipeline import FacePipeline, PipelineSettings
 
@@ -155,14 +155,14 @@ def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] |
 
 # -- the child's side ------------------------------------------------------------------------------
 class _Sender:
-    """Sends progress to the parent, at most every PROGRESS_INTERVAL_S (always on a new phase or
-    message, and the last step of a phase)."""
+    """Sends progress to the parent, at most every PROGRESS_INTERVAL_S (always on a new phase,
+    message or committed count, and the last step of a phase)."""
 
     def __init__(self, events: Connection) -> None:
         self.events = events
         self.lock = threading.Lock()
         self.last = 0.0
-        self.last_key: tuple[str, str] = ("", "")
+        self.last_key: tuple[str, str, str] = ("", "", "")
 
     def send(self, message: tuple[str, Any]) -> None:
         with self.lock:
@@ -173,7 +173,7 @@ class _Sender:
 
     def progress(self, phase: str, p: Progress) -> None:
         now = time.monotonic()
-        key = (phase, p.message)
+        key = (phase, p.message, str((p.extra or {}).get("committed", "")))  # a commit is always sent
         last_step = p.total is not None and p.done >= p.total
         if key != self.last_key or last_step or now - self.last >= PROGRESS_INTERVAL_S:
             self.last, self.last_key = now, key

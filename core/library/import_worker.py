@@ -6,6 +6,9 @@ return a :class:`WorkItem` for the calling thread to decide on and write.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -18,6 +21,27 @@ from core.library.import_writer import FaceRecord, PhotoRecord
 from core.library.quality import face_quality
 from core.library.scanner import ScanFile
 from core.pipeline import FacePipeline
+
+#: Photos in flight beyond the workers' own: a finished one holds only its faces' 160-px crops, so the
+#: workers keep decoding and detecting while the calling thread embeds a batch (with a window of only
+#: 2 x workers they stalled during each batch and a core stood idle).
+AHEAD = 16
+
+
+@contextmanager
+def opencv_threads(workers: int) -> Iterator[None]:
+    """One OpenCV thread per call while ``workers`` threads already fill the cores (each detection
+    spreading over all cores made the workers wait on each other: ~6% more CPU for the same photos);
+    OpenCV's own setting is restored afterwards."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    if workers >= (os.cpu_count() or 1):
+        cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
 
 
 class ImportAction(StrEnum):

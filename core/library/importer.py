@@ -26,7 +26,7 @@ from core.detection import DEFAULT_DETECTOR
 from core.library import import_writer as writer
 from core.library.import_actions import Tally, apply, decide
 from core.library.import_plan import ImportPlan, KnownPhoto, LibraryIndex, plan_import, vanished
-from core.library.import_worker import ImportAction, WorkItem, prepare
+from core.library.import_worker import AHEAD, ImportAction, WorkItem, opencv_threads, prepare
 from core.library.results import ImportReport
 from core.library.scanner import resolve_root
 from core.pipeline import FacePipeline, PipelineSettings
@@ -35,6 +35,7 @@ from core.storage.engine import Library, begin_write
 from core.storage.states import READ_STATUSES, PhotoStatus
 
 POLL_S = 0.1  # how often a wait for a worker checks the cancel token
+FIRST_COMMIT = 4  # the first transaction of an import holds this many photos, so an app shows them soon
 
 
 def default_workers() -> int:
@@ -141,13 +142,15 @@ class _Importer:
     # -- the work ---------------------------------------------------------------------------
     def _process(self, plan: ImportPlan) -> None:
         workers = max(1, self.settings.workers)
-        window = 2 * workers
+        window = 2 * workers + AHEAD
         skip = frozenset(self.index.by_hash)
         pending: deque[Future[WorkItem]] = deque()
         todo = iter(plan.work)
         batch: list[WorkItem] = []
         batch_faces = 0
         pool = ThreadPoolExecutor(workers, thread_name_prefix="faceorg-import")
+        threads = opencv_threads(workers)
+        threads.__enter__()
         try:
             while True:
                 while len(pending) < window and (job := next(todo, None)) is not None:
@@ -165,12 +168,14 @@ class _Importer:
                 self.consumed += 1
                 self.remaining -= 1
                 self._report_progress()
-                if batch_faces >= self.settings.batch_size or len(batch) >= self.settings.commit_every:
+                first = self.report.files_done == self.base_done and len(batch) >= FIRST_COMMIT  # show some soon
+                if first or batch_faces >= self.settings.batch_size or len(batch) >= self.settings.commit_every:
                     self._flush(batch)
                     batch, batch_faces = [], 0
             self._flush(batch)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            threads.__exit__(None, None, None)
 
     def _wait(self, future: Future[WorkItem]) -> WorkItem:
         while True:
@@ -193,6 +198,7 @@ class _Importer:
                 apply(session, self.index, item, self.pipeline.model_id, tally)
         tally.add_to(self.report)
         self.report.files_done += len(batch)
+        self._report_progress()  # "committed" moved: an app can show these photos now
 
     def _embed(self, items: list[WorkItem]) -> None:
         with_faces = [it for it in items if it.crops is not None and len(it.crops)]
@@ -218,5 +224,5 @@ class _Importer:
         rate = self.consumed / elapsed
         eta = self.remaining / rate if rate > 0 else float("nan")
         report(self.progress, done, r.files_total, "importing", files_done=done, files_total=r.files_total,
-               faces=self.faces_seen, photos_per_s=rate, eta_s=eta)
+               faces=self.faces_seen, photos_per_s=rate, eta_s=eta, committed=r.files_done)
 

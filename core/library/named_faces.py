@@ -16,6 +16,7 @@ from core.progress import ProgressFn, report
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library
 from core.storage.schema import Assignment, Face, Person
+from core.storage.states import AssignmentSource
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class NamedEmbeddings:
     source: str = ""
 
 
-def named_embeddings(library: Library, *, model_id: str = PRETRAINED_ID, sources: tuple[str, ...] = ("user",),
+def named_embeddings(library: Library, *, model_id: str = PRETRAINED_ID,
+                     sources: tuple[str, ...] = (AssignmentSource.USER,),
                      progress: ProgressFn | None = None) -> NamedEmbeddings:
     """The ``model_id`` embeddings of the non-ignored faces assigned to a person by ``sources``."""
     report(progress, 0, None, "reading named faces")

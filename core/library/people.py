@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from core.library.covers import pin_best_cover
 from core.library.undo import ChangeRecorder
 from core.storage.batches import chunks
 from core.storage.engine import begin_write
@@ -98,7 +99,11 @@ def name_cluster(session: Session, cluster_id: int, name: str) -> PersonRef:
     created = person is None
     if person is None:
         person = _create_person(session, rec, name)
+    else:  # they keep the face they show
+        rec.track(Person, [person.id])
+        pin_best_cover(session, person)
     _move_to_person(session, moving, person.id)
+    pin_best_cover(session, person)  # a new person: their best face, kept from now on
     _delete_ids(session, ReviewItem, reviews)
     if not blocked:
         session.execute(update(Cluster).where(Cluster.id == cluster_id).values(active=False))
@@ -143,13 +148,12 @@ def merge_people(session: Session, src_id: int, dst_id: int) -> PersonRef:
     rec.track(FaceConstraint, src_constraints + contradicted)
     rec.track(ReviewItem, reviews)
     rec.track(Person, [src_id, dst_id])
+    pin_best_cover(session, dst)  # the target keeps the face it shows, whatever joins it
     session.execute(update(Assignment).where(Assignment.person_id == src_id)
                     .values(person_id=dst_id, updated_at=utcnow()))
     _delete_ids(session, FaceConstraint, contradicted)
     session.execute(update(FaceConstraint).where(FaceConstraint.person_id == src_id).values(person_id=dst_id))
     _delete_ids(session, ReviewItem, reviews)
-    if dst.cover_face_id is None and src.cover_face_id is not None:
-        dst.cover_face_id = src.cover_face_id
     src_name = src.name
     session.delete(src)
     rec.record("merge_people", f'Merge "{src_name}" into "{dst.name}"')
@@ -211,9 +215,13 @@ def assign_faces(session: Session, face_ids: Iterable[int], person: int | str) -
     rec.track(Assignment, faces)
     rec.track(FaceConstraint, contradicted)
     rec.track(ReviewItem, reviews)
+    if not created:  # they keep the face they show (a "yes" in review never changes it)
+        rec.track(Person, [target.id])
+        pin_best_cover(session, target)
     _delete_ids(session, FaceConstraint, contradicted)
     _delete_ids(session, ReviewItem, reviews)
     _move_to_person(session, faces, target.id)
+    pin_best_cover(session, target)
     rec.record("assign_faces", f'{_faces(len(faces))} to "{target.name}"')
     return PersonRef(target.id, target.name, created=created)
 
@@ -234,7 +242,8 @@ def hide_person(session: Session, person_id: int, hidden: bool = True) -> None:
 
 
 def set_cover_face(session: Session, person_id: int, face_id: int | None) -> None:
-    """Choose the face shown for a person (None: the best one automatically)."""
+    """Choose the face shown for a person ("Use as cover"; None: their best one, see
+    :mod:`core.library.covers`)."""
     begin_write(session)
     person = _person(session, person_id)
     if face_id is not None:

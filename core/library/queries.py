@@ -3,8 +3,8 @@
 Each function takes a Session the caller opened (and owns); nothing here writes.
 Ignored faces are left out of counts, covers and face lists unless asked for; photos
 that are duplicates of another (``duplicate_of`` set) are left out of photo lists.
-A cover face is the user's choice (``Person.cover_face_id``) or else the face with the
-largest quality = size x sharpness.
+A cover face is the person's kept cover (``Person.cover_face_id``) or else the best face by
+:data:`core.library.covers.COVER_QUALITY` (size, sharpness, detector score, frontal pose).
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from typing import Any, Literal
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
+from core.library.covers import COVER_QUALITY
+from core.library.folders import under
 from core.storage.schema import Assignment, Cluster, Face, Person, Photo, ReviewItem
 from core.storage.states import AssignmentSource, PhotoStatus
 
-QUALITY = Face.quality_size * Face.quality_sharpness
+QUALITY = COVER_QUALITY  # best first: core.library.covers
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,15 @@ def faces_of_photo(session: Session, photo_id: int) -> list[FaceInfo]:
     return _face_infos(session, _faces().where(Face.photo_id == photo_id).order_by(Face.x, Face.id), 0, None)
 
 
+def faces_by_id(session: Session, face_ids: Collection[int]) -> list[FaceInfo]:
+    """These faces (ignored ones included), by id."""
+    wanted = sorted({int(f) for f in face_ids})
+    out: list[FaceInfo] = []
+    for start in range(0, len(wanted), 500):
+        out += _face_infos(session, _faces().where(Face.id.in_(wanted[start:start + 500])).order_by(Face.id), 0, None)
+    return out
+
+
 def unassigned_faces(session: Session, *, offset: int = 0, limit: int | None = None) -> list[FaceInfo]:
     """Faces in no person and no cluster (not ignored), best first."""
     stmt = _faces().where(Assignment.face_id.is_(None), Face.ignored.is_(False))
@@ -190,14 +201,17 @@ _PHOTO_COLUMNS = (Photo.id, Photo.path, Photo.width, Photo.height, Photo.taken_a
 
 
 def photos(session: Session, person_ids: Collection[int] | None = None, offset: int = 0,
-           limit: int | None = None) -> list[PhotoInfo]:
+           limit: int | None = None, folder: str | None = None) -> list[PhotoInfo]:
     """Photos (not duplicates) by date taken, then path; undated ones first.
 
-    With ``person_ids``: only photos in which ALL these people appear.
+    With ``person_ids``: only photos in which ALL these people appear; with ``folder``: only
+    photos in that folder or below it.
     """
     ids = select(Photo.id).where(Photo.duplicate_of.is_(None))
     if person_ids:
         ids = ids.where(Photo.id.in_(_photos_with(person_ids)))
+    if folder:
+        ids = ids.where(under(folder))
     order: tuple[Any, ...] = (Photo.taken_at, Photo.path)  # SQLite sorts NULL first already
     if session.get_bind().dialect.name == "postgresql":
         order = (Photo.taken_at.asc().nulls_first(), Photo.path)
@@ -209,11 +223,13 @@ def photos(session: Session, person_ids: Collection[int] | None = None, offset: 
     return [PhotoInfo(*row) for row in session.execute(stmt.order_by(*order))]
 
 
-def count_photos(session: Session, person_ids: Collection[int] | None = None) -> int:
+def count_photos(session: Session, person_ids: Collection[int] | None = None, folder: str | None = None) -> int:
     """How many photos :func:`photos` would list without offset and limit."""
     stmt = select(func.count()).select_from(Photo).where(Photo.duplicate_of.is_(None))
     if person_ids:
         stmt = stmt.where(Photo.id.in_(_photos_with(person_ids)))
+    if folder:
+        stmt = stmt.where(under(folder))
     return session.scalar(stmt) or 0
 
 
@@ -231,12 +247,25 @@ def status(session: Session) -> StatusCounts:
     unassigned = session.scalar(select(func.count()).select_from(Face)
                                 .outerjoin(Assignment, Assignment.face_id == Face.id)
                                 .where(Assignment.face_id.is_(None), Face.ignored.is_(False))) or 0
-    reviews = session.scalar(select(func.count()).select_from(ReviewItem)) or 0
+    reviews = count_pending_reviews(session)
     return StatusCounts(
         photos_total=sum(by_status.values()), done=by_status.get(PhotoStatus.DONE, 0),
         error=by_status.get(PhotoStatus.ERROR, 0), missing=by_status.get(PhotoStatus.MISSING, 0),
         pending=by_status.get(PhotoStatus.PENDING, 0), faces=faces, people=people, clusters=clusters,
         unassigned=unassigned, review_items=reviews, duplicates=duplicates)
+
+
+def pending_reviews(*columns: Any) -> Select[Any]:
+    """Suggestions still waiting for an answer: their face is not ignored and belongs to no
+    person (the review queue and the count beside it use this one filter)."""
+    return (select(*columns).select_from(ReviewItem).join(Face, Face.id == ReviewItem.face_id)
+            .outerjoin(Assignment, Assignment.face_id == ReviewItem.face_id)
+            .where(Face.ignored.is_(False), Assignment.person_id.is_(None)))
+
+
+def count_pending_reviews(session: Session) -> int:
+    """How many suggestions :func:`core.library.review.review_queue` would list without a limit."""
+    return session.scalar(pending_reviews(func.count())) or 0
 
 
 def import_errors(session: Session) -> list[PhotoInfo]:

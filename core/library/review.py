@@ -26,6 +26,7 @@ from core.clustering.presets import GroupingThresholds
 from core.clustering.recognition import AUTO, REVIEW, Recognition
 from core.clustering.strictness import strictness_or_default
 from core.library.people import assign_faces, remove_faces
+from core.library.queries import pending_reviews
 from core.library.undo import peek_undo
 from core.storage.batches import chunks
 from core.storage.schema import (
@@ -118,18 +119,28 @@ def load_thresholds(session: Session) -> GroupingThresholds:
     return stored if stored is not None and stored.version == default.version else default
 
 
-def review_queue(session: Session, limit: int | None = 50) -> list[ReviewSuggestion]:
+def review_queue(session: Session, limit: int | None = 50, person_id: int | None = None) -> list[ReviewSuggestion]:
     """Pending suggestions for faces that belong to no person and are not ignored, most
-    uncertain first (see the module doc); at most ``limit`` (None: all)."""
+    uncertain first (see the module doc); at most ``limit`` (None: all); ``person_id``: only
+    the suggestions of that person."""
     pivot = load_thresholds(session).recognition.pivot()
-    stmt = (select(ReviewItem.face_id, ReviewItem.person_id, Person.name, ReviewItem.distance, Face.photo_id)
-            .join(Person, Person.id == ReviewItem.person_id)
-            .join(Face, Face.id == ReviewItem.face_id)
-            .outerjoin(Assignment, Assignment.face_id == ReviewItem.face_id)
-            .where(Face.ignored.is_(False), Assignment.person_id.is_(None))
+    stmt = (pending_reviews(ReviewItem.face_id, ReviewItem.person_id, Person.name, ReviewItem.distance,
+                            Face.photo_id)
+            .join(Person, Person.id == ReviewItem.person_id))
+    if person_id is not None:
+        stmt = stmt.where(ReviewItem.person_id == person_id)
+    stmt = (stmt
             .order_by(func.abs(ReviewItem.distance - pivot), ReviewItem.face_id, ReviewItem.person_id)
             .limit(limit))
     return [ReviewSuggestion(*row) for row in session.execute(stmt)]
+
+
+def review_counts(session: Session) -> list[tuple[int, str, int]]:
+    """(person id, name, pending suggestions) for every person with some, most first."""
+    stmt = (pending_reviews(ReviewItem.person_id, Person.name, func.count())
+            .join(Person, Person.id == ReviewItem.person_id)
+            .group_by(ReviewItem.person_id, Person.name).order_by(func.count().desc(), Person.name_key))
+    return [(int(p), str(n), int(c)) for p, n, c in session.execute(stmt)]
 
 
 def answer_review(session: Session, face_id: int, person_id: int, accept: bool) -> ReviewAnswer:

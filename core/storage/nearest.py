@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.storage.embeddings import load_matrix
 from core.storage.vector_column import NN_DIM, to_pg_text
 
-DEFAULT_EF_SEARCH = 100  # pgvector's default is 40; recall@10 0.93 at 40, 0.97 at 200 (100k, BENCHMARKS §5)
+DEFAULT_EF_SEARCH = 100  # pgvector's default is 40; recall@10 0.93 at 40, 0.97 at 200 (100k, BENCHMARKS §6)
 
 
 def nearest_faces(session: Session, model_id: str, query: np.ndarray, k: int = 10, *,

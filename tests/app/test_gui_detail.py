@@ -100,3 +100,36 @@ def test_ignore_a_face_and_choose_the_cover(qtbot: Any, make_window: Any, lib_pa
     qtbot.waitUntil(lambda: page.model.rowCount() == 3, timeout=WAIT_MS)
     window.go_back()
     assert window.current_page() == "people"
+
+
+def test_alt_left_goes_back_from_a_group_page(qtbot: Any, make_window: Any, lib_path: Path, factory: Any,
+                                              qtlog: Any) -> None:
+    """Defect 7: Alt+Left did nothing on a person's or group's page ("Ambiguous shortcut overload":
+    the page and the window's Back both had it)."""
+    person, _faces = _person_with_faces(lib_path, factory, "Grace", 2)
+    window = make_window()
+    window.activateWindow()
+    page = _open(qtbot, window, person, "Grace")
+    assert window.current_page() == "detail"
+    page.view.setFocus()
+    qtbot.keyClick(page.view, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: window.current_page() == "people", timeout=WAIT_MS)
+    assert not [r for r in qtlog.records if "Ambiguous" in r.message]
+
+
+def test_no_shortcut_is_claimed_twice(make_window: Any) -> None:
+    """A page's own shortcut that the window also has is ambiguous in Qt: neither fires."""
+    from PySide6.QtGui import QAction
+
+    window = make_window()
+    seen: dict[str, list[str]] = {}
+    for action in window.findChildren(QAction):
+        for keys in action.shortcuts():
+            if not keys.isEmpty():
+                scope = "window" if action.shortcutContext() == Qt.ShortcutContext.WindowShortcut else \
+                    f"page:{id(action.parent())}"
+                seen.setdefault(keys.toString(), []).append(scope)
+    clashes = {k: scopes for k, scopes in seen.items()
+               if scopes.count("window") > 1 or ("window" in scopes and len(scopes) > 1)
+               or len(scopes) != len(set(scopes))}
+    assert clashes == {}

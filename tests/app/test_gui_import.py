@@ -109,7 +109,7 @@ def test_cancel_an_import_then_import_again_resumes(qtbot: Any, make_window: Any
 
     window.show_page("folders")
     folders = window.pages["folders"]
-    assert folders.list.count() == 1
+    assert folders.tree.topLevelItemCount() == 1
     folders.rescan_button.click()  # "Import Again" carries on where it stopped
     qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=IMPORT_WAIT_MS)
     assert not outcomes[1].cancelled

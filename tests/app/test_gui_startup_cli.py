@@ -111,7 +111,7 @@ def test_keyboard_reaches_every_page_and_menu_item(qtbot: Any, make_window: Any)
     from PySide6.QtCore import Qt
 
     window = make_window()
-    for number, page in enumerate(("people", "groups", "review", "photos", "folders"), start=1):
+    for number, page in enumerate(("people", "groups", "review", "unknown", "photos", "folders"), start=1):
         qtbot.keyClick(window, Qt.Key(Qt.Key.Key_0 + number), Qt.KeyboardModifier.ControlModifier)
         assert window.current_page() == page
     for menu in window.menuBar().actions():

@@ -76,3 +76,42 @@ def test_bad_files_give_an_error_not_an_exception(pipeline: FacePipeline, tmp_pa
 
 def test_no_face(pipeline: FacePipeline) -> None:
     assert pipeline.faces(np.full((300, 300, 3), 128, np.uint8)) == []
+
+
+def _collage(portrait: np.ndarray, sides: tuple[int, ...]) -> np.ndarray:
+    """A 12-megapixel photo (4000 x 3000) with the astronaut's face pasted at the given sizes."""
+    import cv2
+
+    canvas = np.full((3000, 4000, 3), 90, np.uint8)
+    face = portrait[40:240, 100:300]  # the face and a little around it
+    for i, side in enumerate(sides):
+        x, y = 200 + i * 1250, 600
+        canvas[y:y + side, x:x + side] = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
+    return canvas
+
+
+@pytest.mark.parametrize("sides", [(900, 700), (900, 150)])
+def test_12mp_photo_detects_on_a_dct_scaled_copy_and_crops_as_the_full_photo_does(
+        pipeline: FacePipeline, portrait: np.ndarray, tmp_path: Path, sides: tuple[int, ...]) -> None:
+    """Big faces only: decoded once at 1/2 scale. A small face: cut from a copy large enough for it.
+    Either way the faces and their embeddings match those cut from the full-size photo."""
+    from core.alignment import face_input
+    from core.imaging.loader import load_image
+
+    path = tmp_path / "group.jpg"
+    Image.fromarray(_collage(portrait, sides)).save(path, quality=92)
+    result, dets, crops = pipeline.prepare(path)
+    assert (result.width, result.height) == (4000, 3000) and len(dets) == len(sides)
+    reduced = load_image(path, max_side=pipeline.settings.detect_side, reduce_only=True)
+    assert reduced.scale == 0.5 and reduced.rgb.shape == (1500, 2000, 3)  # the JPEG's DCT scale
+    source = pipeline._crop_source(path, reduced, dets)
+    smallest_window = min(max(d.box[2:]) for d in dets) * 1.2
+    expected_scale = 0.5 if smallest_window * 0.5 >= pipeline.settings.crop_min_window else 1.0
+    assert source.scale == expected_scale
+    full = load_image(path).rgb
+    reference = np.stack([face_input(full, d, pipeline.settings.align) for d in dets])
+    a, b = pipeline.embedder.embed(crops), pipeline.embedder.embed(reference)
+    assert (a * b).sum(1).min() > 0.98
+    on_full = sorted(pipeline.detector().detect(full), key=lambda d: d.box[0])  # the old path: full frame
+    for d, f in zip(sorted(dets, key=lambda d: d.box[0]), on_full, strict=True):  # in original pixels
+        assert np.abs(np.subtract(d.box, f.box)).max() < 0.05 * f.box[2]

@@ -80,3 +80,38 @@ def test_standardize_prewhiten_matches_facenet_prewhiten() -> None:
         np.testing.assert_allclose(x[i].transpose(1, 2, 0), expected, atol=1e-4)
     flat = standardize(np.full((1, 160, 160, 3), 7, np.uint8), "prewhiten")
     assert np.isfinite(flat).all() and np.abs(flat).max() == pytest.approx(0.0)
+
+
+def _whole_frame_crop(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The crop as it was made before issue 15: shrink the whole frame (INTER_AREA), then warp."""
+    import cv2
+
+    x, y, w, h = box
+    half = max(w, h) / 2 * 1.2  # AlignSettings(): 10% margin, square
+    cx, cy = x + w / 2, y + h / 2
+    s = 2 * half / 160
+    factor = 1.0 / s
+    small = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    matrix = np.array([[1.0, 0, -(cx - half)], [0, 1.0, -(cy - half)]]) / s
+    matrix[:, :2] /= factor
+    return cv2.warpAffine(small, matrix, (160, 160), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def test_large_face_crop_cuts_its_window_and_matches_the_whole_frame_shrink() -> None:
+    """Big faces in a 12-megapixel photo: the crop shrinks only the face's window (its speed is in
+    benchmarks/profile_import.py), and equals the crop made by shrinking the whole frame up to the area
+    filter's grid phase."""
+    import cv2
+    from skimage import data
+
+    photo = cv2.resize(data.astronaut(), (4000, 3000), interpolation=cv2.INTER_CUBIC)  # a real photo, 12 MP
+    boxes = [(1150.0, 170.0, 560.0, 700.0),   # the face, ~600 px
+             (1400.0, 400.0, 260.0, 260.0),   # smaller
+             (-120.0, 2500.0, 400.0, 400.0),  # cut by the left and bottom edges
+             (3700.0, -100.0, 380.0, 300.0)]  # cut by the right and top edges
+    for box in boxes:
+        new = crop_face(photo, box, AlignSettings())
+        old = _whole_frame_crop(photo, box)
+        diff = np.abs(new.astype(int) - old.astype(int))
+        assert new.shape == (160, 160, 3)
+        assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 6, (box, diff.mean())

@@ -92,3 +92,40 @@ def test_ignored_and_assigned_faces_leave_the_queue(library, suggested):
 def test_queue_without_grouping_yet(library):
     with library.session() as s:
         assert review_queue(s, 10) == []
+
+
+def test_status_counts_what_the_queue_lists(library, suggested):
+    """The Review badge (``status().review_items``) and the queue use one filter: an ignored
+    face's suggestion, or one whose face a person already has, is in neither."""
+    from core.library.people import assign_faces
+    from core.library.queries import count_pending_reviews, status
+
+    ann, faces = suggested
+    with library.session() as s:
+        ignore_faces(s, [faces[0]])
+    with library.session() as s:  # a person took the face by another way than the review
+        assign_faces(s, [faces[2]], "Bo")
+        s.add(ReviewItem(face_id=faces[2], person_id=ann.id, distance=0.9))
+    with library.session() as s:
+        queue = review_queue(s, None)
+        assert [q.face_id for q in queue] == [faces[1]]
+        assert status(s).review_items == count_pending_reviews(s) == len(queue) == 1
+
+
+def test_one_persons_suggestions_and_the_counts_by_person(library, suggested, factory):
+    """Confirm in bulk: the suggestions of one person, and how many each person has."""
+    from core.library.people import assign_faces
+    from core.library.review import review_counts
+
+    ann, faces = suggested
+    with library.session() as s:
+        bo = assign_faces(s, factory.faces(s, 1), "Bo").id
+        other = factory.faces(s, 1)[0]
+        s.add(ReviewItem(face_id=other, person_id=bo, distance=0.9))
+    with library.session() as s:
+        assert review_counts(s) == [(ann.id, "Ann", 3), (bo, "Bo", 1)]
+        assert {q.face_id for q in review_queue(s, None, person_id=ann.id)} == set(faces)
+        assert [q.face_id for q in review_queue(s, None, person_id=bo)] == [other]
+        ignore_faces(s, [faces[0]])
+    with library.session() as s:
+        assert review_counts(s)[0] == (ann.id, "Ann", 2)

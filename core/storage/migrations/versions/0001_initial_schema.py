@@ -23,7 +23,7 @@ depends_on: str | None = None
 
 NOW = sa.text("(CURRENT_TIMESTAMP)")
 # m 32 / ef_construction 200: at 100k grouped faces recall@10 0.93-0.97 where pgvector's defaults (16 / 64)
-# gave 0.77-0.78 (BENCHMARKS.md section 5)
+# gave 0.77-0.78 (BENCHMARKS.md section 6)
 HNSW_INDEX = ("CREATE INDEX ix_embeddings_hnsw ON embeddings USING hnsw ((vector::vector(512)) vector_l2_ops) "
               "WITH (m = 32, ef_construction = 200) WHERE dim = 512")
 

@@ -1,0 +1,72 @@
+"""Defect 10: at 900 x 600 the People sort box sat on the search field, "Most faces" read "Most" and a
+person page's buttons shrank to "…". The layout must hold from 800 x 600 to 2560 x 1440: in every
+page header nothing overlaps, nothing is squeezed below what it needs, and the title stays clear."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gui_support import WAIT_MS, seed
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QToolButton, QWidget
+
+PAGES = ("people", "groups", "review", "unknown", "photos", "folders", "detail")
+
+
+def _global(widget: QWidget) -> QRect:
+    return QRect(widget.mapToGlobal(widget.rect().topLeft()), widget.size())
+
+
+def _problems(page_key: str, page: QWidget) -> list[str]:
+    header = page.header
+    shown = [header.tools.itemAt(i).widget() for i in range(header.tools.count())]
+    shown = [w for w in shown if w is not None and w.isVisible()]
+    out = []
+    for w in shown:
+        name = w.accessibleName() or type(w).__name__
+        need = w.minimumSizeHint().width()
+        if isinstance(w, QToolButton | QComboBox):
+            need = w.sizeHint().width()
+        if isinstance(w, QLineEdit):
+            need = w.minimumWidth()
+        if w.width() < need:
+            out.append(f"{page_key}: {name} is {w.width()} px wide, needs {need}")
+        if not _global(header).contains(_global(w)):
+            out.append(f"{page_key}: {name} sticks out of the header")
+    for a in shown:
+        for b in shown:
+            if a is not b and _global(a).intersects(_global(b)):
+                out.append(f"{page_key}: {a.accessibleName()} overlaps {b.accessibleName()}")
+    title = _global(header.title)
+    if header.title.width() < header.title.sizeHint().width():
+        out.append(f"{page_key}: the title is cut")
+    for w in shown:
+        if title.intersects(_global(w)):
+            out.append(f"{page_key}: {w.accessibleName()} covers the title")
+    return out
+
+
+@pytest.mark.parametrize("size", [(800, 600), (1280, 800), (2560, 1440)])
+def test_every_page_header_holds(qtbot: Any, make_window: Any, lib_path: Path, factory: Any,
+                                 size: tuple[int, int]) -> None:
+    def make(session: Any) -> int:
+        from core.library.people import name_cluster
+
+        return name_cluster(session, factory.cluster(session, factory.faces(session, 3)), "Katherine Johnson").id
+
+    person = seed(lib_path, make)
+    window = make_window()
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.width() == size[0], timeout=WAIT_MS)
+    problems: list[str] = []
+    for key in PAGES:
+        if key == "detail":
+            window.open_owner("person", person, "Katherine Johnson")
+        else:
+            window.show_page(key)
+        QApplication.processEvents()
+        qtbot.wait(30)
+        problems += _problems(key, window.pages[key])
+    assert problems == []
