@@ -139,7 +139,8 @@ def review_counts(session: Session) -> list[tuple[int, str, int]]:
     """(person id, name, pending suggestions) for every person with some, most first."""
     stmt = (pending_reviews(ReviewItem.person_id, Person.name, func.count())
             .join(Person, Person.id == ReviewItem.person_id)
-            .group_by(ReviewItem.person_id, Person.name).order_by(func.count().desc(), Person.name_key))
+            .group_by(ReviewItem.person_id, Person.name, Person.name_key)  # PostgreSQL: every ordered column
+            .order_by(func.count().desc(), Person.name_key))
     return [(int(p), str(n), int(c)) for p, n, c in session.execute(stmt)]
 
 
