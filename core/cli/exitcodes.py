@@ -10,6 +10,7 @@ NOT_A_LIBRARY = 3  # another program's file, a damaged or truncated library, or 
 IS_FOLDER = 4  # the library path is a folder
 READ_ONLY = 5  # the library file or its folder cannot be written
 DISK_FULL = 6  # no space left on the library's disk
+UNREACHABLE = 7  # a PostgreSQL library or a Ray cluster that cannot be reached
 CANCELLED = 130  # Ctrl+C; what was saved stays, the same command again carries on
 BROKEN_PIPE = 141  # the output went away (e.g. `| head`): stopped quietly, as Unix tools do
 
@@ -21,6 +22,7 @@ EPILOG = f"""exit codes:
   {IS_FOLDER}    the library path is a folder
   {READ_ONLY}    the library file or its folder is read-only
   {DISK_FULL}    the disk is full (what was saved is kept: free space, run the command again)
+  {UNREACHABLE}    a PostgreSQL library or a Ray cluster (--cluster) that cannot be reached
   {CANCELLED}  cancelled with Ctrl+C (run the same command again to carry on)
   {BROKEN_PIPE}  the output was closed (e.g. piped into head); an import still finishes its work"""
 

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from core.cli.common import sigint_cancels
-from core.cli.exitcodes import library_exit_code
+from core.cli.exitcodes import UNREACHABLE, library_exit_code
 from core.cli.progressbar import ProgressBar, format_duration
 from core.detection import DEFAULT_DETECTOR, DETECTOR_NAMES
 from core.progress import CancelToken, Progress
@@ -41,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the int8 FaceNet (about 2x faster a face; LFW 98.33%% instead of 98.52%%)")
     p.add_argument("--no-metadata", action="store_true",
                    help="do not read face names from the photos' XMP (embedded or sidecar)")
+    p.add_argument("--cluster", metavar="ADDRESS", default=None,
+                   help="spread decoding, detection and embedding over a Ray cluster (ray://host:10001, "
+                        "auto, or local); this process stays the only writer. Needs pip install '.[cluster]'")
+    p.add_argument("--cluster-gpus", type=float, default=0.0, metavar="N", help="GPUs per embedding actor")
     p.set_defaults(func=run_import)
 
     s = subparsers.add_parser("status", help="library counts and the files that could not be imported")
@@ -54,8 +58,15 @@ def run_import(args: argparse.Namespace) -> int:
     from core.storage.engine import LibraryError
     from core.storage.lock import LibraryLockedError
 
+    if args.cluster:
+        try:
+            import ray  # noqa: F401
+        except ImportError as exc:
+            print(f"faceorg: --cluster needs Ray (pip install '.[cluster]'): {exc}", file=sys.stderr)
+            return 2
     job = ImportJob(library=args.library, paths=tuple(args.folders), group=not args.no_group, strictness=None,
                     detector=args.detector, workers=args.workers, read_metadata=not args.no_metadata,
+                    cluster=args.cluster, cluster_gpus=args.cluster_gpus,
                     embedder={"flip": not args.no_flip, "int8": args.int8})
     token = CancelToken()
     bar = _ImportBar(None if args.no_progress else ProgressBar())
@@ -65,6 +76,9 @@ def run_import(args: argparse.Namespace) -> int:
     except (LibraryLockedError, LibraryError) as exc:
         print(f"faceorg: {exc}", file=sys.stderr)
         return library_exit_code(exc)
+    except ConnectionError as exc:  # --cluster: no Ray cluster at that address
+        print(f"faceorg: cannot reach the Ray cluster at {args.cluster}: {exc}", file=sys.stderr)
+        return UNREACHABLE
     except Cancelled:  # Ctrl+C while the models were loading, before the import started
         print("cancelled before the import started", file=sys.stderr)
         return 130

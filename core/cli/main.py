@@ -54,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from core.paths import default_library_path
         from core.storage.errors import library_error
+        from core.storage.postgres import is_database_url, mask_url
+
+        if isinstance(exc, DBAPIError) and (exc.connection_invalidated or "connect" in str(exc)) \
+                and is_database_url(args.library or os.environ.get("FACEORG_LIBRARY")):
+            reason = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()[0]
+            _say(f"faceorg: cannot use the library database: {mask_url(reason)}")
+            return exitcodes.UNREACHABLE
 
         database = isinstance(exc, DBAPIError | sqlite3.Error)
         full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC

@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy import Integer, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from core import faults
@@ -56,6 +55,7 @@ from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Operation
 from core.storage.states import AssignmentSource
+from core.storage.upsert import insert
 
 if TYPE_CHECKING:
     from core.pipeline import FacePipeline
@@ -109,8 +109,8 @@ def _check_strictness(strictness: str) -> None:
 
 def _fingerprint(session: Session) -> tuple:
     """Changes whenever a user operation, undo or redo happened (or faces came or went)."""
-    ops = session.execute(select(func.max(Operation.id), func.sum(Operation.undone))).one()
-    faces = session.execute(select(func.max(Face.id), func.count(Face.id), func.sum(Face.ignored))).one()
+    ops = session.execute(select(func.max(Operation.id), func.sum(cast(Operation.undone, Integer)))).one()
+    faces = session.execute(select(func.max(Face.id), func.count(Face.id), func.sum(cast(Face.ignored, Integer)))).one()
     return tuple(ops) + tuple(faces)
 
 

@@ -55,7 +55,9 @@ class ImportJob:
     importer's default);
     ``embedder``: :class:`core.embedding.settings.EmbedderSettings` fields; ``holder_pid``: the
     parent process whose writer lock the job writes under (None: take the lock itself);
-    ``read_metadata``: read face names from the photos' XMP after the import."""
+    ``read_metadata``: read face names from the photos' XMP after the import;
+    ``cluster``: a Ray address to spread the work over (:mod:`core.library.cluster_import`),
+    ``cluster_gpus``: GPUs per embedding actor there."""
 
     library: str | None
     paths: tuple[str, ...] = ()
@@ -66,6 +68,8 @@ class ImportJob:
     embedder: dict[str, Any] = field(default_factory=dict)
     holder_pid: int | None = None
     read_metadata: bool = True  # face names from the photos' XMP (core.metadata)
+    cluster: str | None = None
+    cluster_gpus: float = 0.0
 
 
 @dataclass
@@ -140,6 +144,13 @@ def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] |
         settings = ImportSettings(workers=job.workers, detector=job.detector, read_metadata=job.read_metadata)
     pipeline = FacePipeline(PipelineSettings(detector=job.detector, embedder=EmbedderSettings(**job.embedder)))
     check(cancel)
+    if job.cluster:
+        from core.library.cluster_import import ClusterSettings, connect, import_folders_cluster
+
+        connect(job.cluster)
+        return import_folders_cluster(library, list(job.paths), pipeline=pipeline, settings=settings,
+                                      cluster=ClusterSettings(gpus_per_actor=job.cluster_gpus),
+                                      progress=progress, cancel=cancel)
     return import_folders(library, list(job.paths), pipeline=pipeline, settings=settings,
                           progress=progress, cancel=cancel)
 

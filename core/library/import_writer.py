@@ -150,7 +150,8 @@ def swap_paths(session: Session, original_id: int, duplicate_id: int) -> None:
     rows = {r.id: r for r in session.execute(select(Photo.id, Photo.path, Photo.size, Photo.mtime)
                                              .where(Photo.id.in_([original_id, duplicate_id])))}
     orig, dup = rows[original_id], rows[duplicate_id]
-    session.execute(update(Photo).where(Photo.id == duplicate_id).values(path=f"\0swap{duplicate_id}"))
+    # a placeholder no stored (absolute) path can equal; no NUL byte, which PostgreSQL text refuses
+    session.execute(update(Photo).where(Photo.id == duplicate_id).values(path=f"<swap {duplicate_id}>"))
     session.execute(update(Photo).where(Photo.id == original_id).values(
         path=dup.path, size=dup.size, mtime=dup.mtime, status=PhotoStatus.DONE, error=None))
     session.execute(update(Photo).where(Photo.id == duplicate_id).values(

@@ -77,21 +77,26 @@ class _Importer:
 
     def run(self, folders: Sequence[str | os.PathLike[str]]) -> ImportReport:
         roots = list(dict.fromkeys(str(resolve_root(f)) for f in folders))
-        with self.library.session() as session:
-            self.index = LibraryIndex.load(session)
         try:
-            plan = plan_import(roots, self.index, progress=self.progress, cancel=self.cancel)
-            self.report.errors += [(e.path, e.reason) for e in plan.errors]
-            self.report.files_total = plan.files_total
-            self._restore(plan, roots)
-            self._process(plan)
-            self._mark_vanished(plan, roots)
-            if self.settings.read_metadata:
-                self._read_metadata(roots)
+            # PostgreSQL: one import at a time per library (a second one waits, then finds the work done)
+            with self.library.import_lease(progress=self.progress, cancel=self.cancel):
+                self._run(roots)
         except Cancelled:
             self.report.cancelled = True
         self.report.elapsed_s = time.monotonic() - self.t0
         return self.report
+
+    def _run(self, roots: list[str]) -> None:
+        with self.library.session() as session:
+            self.index = LibraryIndex.load(session)
+        plan = plan_import(roots, self.index, progress=self.progress, cancel=self.cancel)
+        self.report.errors += [(e.path, e.reason) for e in plan.errors]
+        self.report.files_total = plan.files_total
+        self._restore(plan, roots)
+        self._process(plan)
+        self._mark_vanished(plan, roots)
+        if self.settings.read_metadata:
+            self._read_metadata(roots)
 
     # -- before and after the work --------------------------------------------------------
     def _restore(self, plan: ImportPlan, roots: list[str]) -> None:

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.library.covers import pin_best_cover
@@ -24,6 +23,7 @@ from core.storage.batches import chunks
 from core.storage.engine import begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Person, ReviewItem, utcnow
 from core.storage.states import AssignmentSource
+from core.storage.upsert import insert
 
 MAX_NAME_LENGTH = 200
 

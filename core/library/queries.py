@@ -83,8 +83,17 @@ class StatusCounts:
     duplicates: int = 0
 
 
-def _groups(key: Any) -> Any:
-    """Per group: face count and best face (SQLite takes bare columns from the max() row)."""
+def _groups(session: Session, key: Any) -> Any:
+    """Per group: face count and best face (SQLite takes bare columns from the max() row;
+    PostgreSQL has no bare columns: a window ranks the faces, ties to the lowest id)."""
+    if session.get_bind().dialect.name == "postgresql":
+        ranked = (select(key.label("key"), Face.id.label("best"), QUALITY.label("quality"),
+                         func.count().over(partition_by=key).label("n"),
+                         func.row_number().over(partition_by=key, order_by=(QUALITY.desc(), Face.id)).label("rank"))
+                  .join(Face, Face.id == Assignment.face_id)
+                  .where(key.is_not(None), Face.ignored.is_(False)).subquery())
+        return (select(ranked.c.key, ranked.c.n, ranked.c.best, ranked.c.quality)
+                .where(ranked.c.rank == 1).subquery())
     return (select(key.label("key"), func.count().label("n"), Face.id.label("best"),
                    func.max(QUALITY).label("quality"))
             .join(Face, Face.id == Assignment.face_id)
@@ -95,7 +104,7 @@ def _groups(key: Any) -> Any:
 def list_people(session: Session, include_hidden: bool = False, search: str | None = None,
                 sort: Literal["count", "name"] = "count") -> list[PersonSummary]:
     """Named people with their face counts, most faces first (or by name)."""
-    groups = _groups(Assignment.person_id)
+    groups = _groups(session, Assignment.person_id)
     count = func.coalesce(groups.c.n, 0)
     stmt = (select(Person.id, Person.name, Person.hidden, count,
                    func.coalesce(Person.cover_face_id, groups.c.best))
@@ -116,7 +125,7 @@ def list_people(session: Session, include_hidden: bool = False, search: str | No
 
 def list_clusters(session: Session, min_size: int = 1) -> list[ClusterSummary]:
     """Active clusters with at least ``min_size`` faces, largest first."""
-    groups = _groups(Assignment.cluster_id)
+    groups = _groups(session, Assignment.cluster_id)
     stmt = (select(Cluster.id, groups.c.n, groups.c.best)
             .join(groups, groups.c.key == Cluster.id)
             .where(Cluster.active.is_(True), groups.c.n >= max(min_size, 1))
@@ -203,7 +212,9 @@ def photos(session: Session, person_ids: Collection[int] | None = None, offset: 
         ids = ids.where(Photo.id.in_(_photos_with(person_ids)))
     if folder:
         ids = ids.where(under(folder))
-    order = (Photo.taken_at, Photo.path)
+    order: tuple[Any, ...] = (Photo.taken_at, Photo.path)  # SQLite sorts NULL first already
+    if session.get_bind().dialect.name == "postgresql":
+        order = (Photo.taken_at.asc().nulls_first(), Photo.path)
     if offset or limit is not None:  # page through the covering index, then fetch the rows
         page = ids.order_by(*order).offset(offset).limit(limit).subquery()
         stmt = select(*_PHOTO_COLUMNS).join(page, page.c.id == Photo.id)

@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Table, delete, select, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -34,6 +33,7 @@ from core.storage.schema import (
     Person,
     ReviewItem,
 )
+from core.storage.upsert import insert
 
 Row = dict[str, Any]
 # Parents before children: upserts run in this order, deletes in reverse.

@@ -39,7 +39,7 @@ class DiskFullError(LibraryError):
     """The disk holding the library is full."""
 
 
-def not_a_library(path: Path, detail: str = "") -> NotALibraryError:
+def not_a_library(path: object, detail: str = "") -> NotALibraryError:
     why = f" ({detail})" if detail else ""
     return NotALibraryError(
         f"{path} is not a FaceNet Organizer library{why}: choose another file with --library, "

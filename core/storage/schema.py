@@ -35,7 +35,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -44,11 +43,13 @@ from sqlalchemy import (
     false,
     func,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from core.storage.fspath import FsPath
 from core.storage.states import AssignmentSource, PhotoStatus
+from core.storage.vector_column import NN_DIM, VectorBytes
 
 PHOTO_STATUSES: tuple[str, ...] = tuple(s.value for s in PhotoStatus)
 ASSIGNMENT_SOURCES: tuple[str, ...] = tuple(s.value for s in AssignmentSource)
@@ -135,11 +136,18 @@ class Embedding(Base):
     vectors are read in face order without sorting; face_id is indexed for the cascade."""
 
     __tablename__ = "embeddings"
-    __table_args__ = (PrimaryKeyConstraint("model_id", "face_id"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("model_id", "face_id"),
+        # PostgreSQL only: nearest-neighbour index on the 512-d rows (see core.storage.vector_column).
+        Index("ix_embeddings_hnsw", text(f"(vector::vector({NN_DIM})) vector_l2_ops"), postgresql_using="hnsw",
+              postgresql_with={"m": 32, "ef_construction": 200},
+              postgresql_where=text(f"dim = {NN_DIM}")).ddl_if(dialect="postgresql"),
+    )
 
     face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), index=True)
     model_id: Mapped[str] = mapped_column(String(64))
-    vector: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian float32, see embeddings.pack
+    # little-endian float32 (see embeddings.pack); pgvector ``vector`` on PostgreSQL
+    vector: Mapped[bytes] = mapped_column(VectorBytes)
     dim: Mapped[int] = mapped_column(Integer)
 
 
@@ -160,7 +168,7 @@ class Cluster(Base):
     __tablename__ = "clusters"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    active: Mapped[bool] = mapped_column(default=True, server_default=text("1"), index=True)
+    active: Mapped[bool] = mapped_column(default=True, server_default=true(), index=True)
     created_at: Mapped[datetime] = mapped_column(
         DateTime, default=utcnow, server_default=func.current_timestamp())
 
