@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	# torch first, pinned to the release this project is tested with (override with TORCH_SPEC=...).
 	$(PY) -m pip install $(TORCH_SPEC)
-	$(PY) -m pip install -e '.[dev]'
+	$(PY) -m pip install -e '.[dev,postgres,cluster]'
 	touch $(STAMP)
 
 run: $(STAMP)

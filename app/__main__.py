@@ -11,9 +11,15 @@ import sys
 from pathlib import Path
 
 
+def _library_arg(value: str) -> Path | str:
+    """A file path, or a database URL kept as given (a Path would fold its ``//``)."""
+    return value if "://" in value else Path(value)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="faceorg-gui", description="FaceNet Organizer")
-    parser.add_argument("--library", type=Path, help="library file (default: the one in Settings)")
+    parser.add_argument("--library", type=_library_arg,
+                        help="library file or postgresql:// URL (default: the one in Settings)")
     parser.add_argument("--screenshot", type=Path, metavar="OUT.png",
                         help="render one view at 1280x800 to a PNG and exit")
     parser.add_argument("--view", default="people",

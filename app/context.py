@@ -27,6 +27,7 @@ class AppContext:
         self.runner = TaskRunner(self.root)
         self.store = LibraryStore(self.runner, self.root)
         self.store.pipeline_settings.update(detector=self.settings.detector, threads=self.settings.threads)
+        self.store.watch_changes()  # what other computers (or processes) write shows up on its own
         self.thumbs = ThumbnailService(self.store, self.root)
         self.undo = UndoController(self.store, self.root)
         self.imports = ImportController(self.store, self.root)

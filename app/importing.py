@@ -141,7 +141,7 @@ class ImportController(QObject):
         """The core job for ``paths`` (none: group only), written under this process's lock."""
         library, settings = self.store.library, self.store.pipeline_settings
         assert library is not None
-        return ImportJob(str(library.path), paths, strictness=self.strictness,
+        return ImportJob(library.location, paths, strictness=self.strictness,
                          detector=str(settings.get("detector") or DEFAULT_DETECTOR),
                          workers=int(settings.get("threads") or 0) or None,
                          embedder=dict(settings.get("embedder") or {}), holder_pid=os.getpid())

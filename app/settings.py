@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 
 from core.clustering.strictness import DEFAULT_STRICTNESS, strictness_or_default
 from core.detection import DEFAULT_DETECTOR, DETECTOR_NAMES
+
+if TYPE_CHECKING:
+    from core.storage.postgres import DatabaseLocation
 
 ORGANIZATION = "FaceNetOrganizer"
 APPLICATION = "FaceNet Organizer"
@@ -83,20 +87,21 @@ class AppSettings:
         self.q.setValue("metadata/write_names", "true" if value else "false")
 
     @staticmethod
-    def _folders_key(library: Path) -> str:
-        digest = hashlib.sha1(str(Path(library).expanduser()).encode()).hexdigest()[:16]
+    def _folders_key(library: Path | DatabaseLocation) -> str:
+        where = str(library.expanduser()) if isinstance(library, Path) else str(library)  # a URL: password masked
+        digest = hashlib.sha1(where.encode()).hexdigest()[:16]
         return f"folders/{digest}"
 
-    def folders(self, library: Path) -> list[str]:
+    def folders(self, library: Path | DatabaseLocation) -> list[str]:
         """Folders the user added to ``library`` (the Folders view, "Import Again")."""
         value = self._get(self._folders_key(library), [])
         if isinstance(value, str):
             return [value] if value else []
         return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
-    def add_folders(self, library: Path, paths: list[str]) -> None:
+    def add_folders(self, library: Path | DatabaseLocation, paths: list[str]) -> None:
         known = self.folders(library)
         self.q.setValue(self._folders_key(library), known + [p for p in paths if p not in known])
 
-    def remove_folder(self, library: Path, path: str) -> None:
+    def remove_folder(self, library: Path | DatabaseLocation, path: str) -> None:
         self.q.setValue(self._folders_key(library), [p for p in self.folders(library) if p != path])

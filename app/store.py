@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 
 from app.tasks import Task, TaskRunner
 from core.detection import DEFAULT_DETECTOR
@@ -42,6 +43,10 @@ class LibraryStore(QObject):
         self._pipeline: FacePipeline | None = None
         self._pipeline_key: tuple[Any, ...] | None = None
         self._pipeline_lock = threading.Lock()
+        self._marker: tuple[int, ...] | None = None  # the library's change marker when last seen
+        self._checking = False
+        self._watch = QTimer(self)
+        self._watch.timeout.connect(self.check_for_changes)
 
     @property
     def is_open(self) -> bool:
@@ -58,18 +63,55 @@ class LibraryStore(QObject):
 
         def work() -> Library:
             from core.storage.engine import open_library
+            from core.storage.errors import LibraryReadOnlyError
             from core.storage.lock import LibraryLockedError
+            from core.storage.postgres import is_database_url
 
+            where = path if is_database_url(path) else Path(path)  # a PostgreSQL URL stays a string
             try:
-                return open_library(Path(path))
-            except LibraryLockedError:  # another window or `faceorg import` has it: browse only
-                return open_library(Path(path), read_only=True)
+                return open_library(where)
+            except (LibraryLockedError, LibraryReadOnlyError):  # another process has it, or read-only: browse
+                return open_library(where, read_only=True)
 
         return self.runner.submit(work, name="open library", on_done=self._on_opened,
                                   on_error=lambda exc: self.openFailed.emit(str(exc)))
 
+    def watch_changes(self, interval_ms: int = 10_000) -> None:
+        """Show what other processes and computers write: check the library's change marker
+        every ``interval_ms`` and whenever the app becomes active; emit :attr:`changed` when it
+        moved (a shared PostgreSQL library, or a file another process writes)."""
+        self._watch.start(interval_ms)
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.applicationStateChanged.connect(
+                lambda state: self.check_for_changes() if state == Qt.ApplicationState.ApplicationActive else None)
+
+    def check_for_changes(self) -> None:
+        library = self.library
+        if library is None or self._checking:
+            return
+        from core.storage.changes import change_marker  # core loads in worker threads only
+
+        self._checking = True
+
+        def done(marker: tuple[int, ...]) -> None:
+            self._checking = False
+            if self.library is not library:
+                return
+            seen, self._marker = self._marker, marker
+            if seen is not None and seen != marker:
+                self.changed.emit()
+
+        def failed(_exc: BaseException) -> None:
+            self._checking = False
+
+        self.runner.submit(lambda: change_marker(library), name="check for changes", on_done=done, on_error=failed)
+
     def _on_opened(self, library: Library) -> None:
         self.library = library
+        self._marker = None
+        if self._watch.isActive():
+            self.check_for_changes()  # the baseline
         self.opened.emit(str(library.path))
 
     def close(self) -> None:
@@ -101,6 +143,7 @@ class LibraryStore(QObject):
         def done(result: T) -> None:
             if on_done is not None:
                 on_done(result)
+            self._marker = None  # our own write: the next check takes a new baseline, no reload
             self.changed.emit()
 
         def failed(exc: BaseException) -> None:

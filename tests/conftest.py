@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from pg_support import PgTestServer
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -30,10 +31,51 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         yield
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backends", default=os.environ.get("FACEORG_TEST_BACKENDS", ",".join(BACKENDS)),
+                     help="library backends the library-level tests run on (comma-separated; default both)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests using ``library`` or ``library_location`` run once per backend, except those
+    marked ``sqlite_only`` (what they test is the SQLite file: WAL, the file lock, PRAGMAs)."""
+    if "backend" in metafunc.fixturenames:
+        chosen = [b.strip() for b in metafunc.config.getoption("--backends").split(",") if b.strip()]
+        if metafunc.definition.get_closest_marker("sqlite_only"):
+            chosen = ["sqlite"]
+        metafunc.parametrize("backend", [b for b in BACKENDS if b in chosen], scope="function")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgTestServer]:
+    """A real PostgreSQL 16 + pgvector (the ``pgserver`` wheel) for the whole session, in a
+    fresh temporary folder, on a unix socket; stopped and deleted at the end. Skips (with
+    the reason) the PostgreSQL runs only where it cannot start. See docs/scaling.md "Tests"
+    for what pgserver does when run as root."""
+    server = PgTestServer.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def library(tmp_path: Path) -> Iterator[Library]:
-    """A fresh, empty, writable library in ``tmp_path``."""
-    lib = open_library(tmp_path / "library.sqlite")
+def library_location(request: pytest.FixtureRequest, tmp_path: Path, backend: str) -> str:
+    """Where a fresh library goes, on this test's backend: a file path in ``tmp_path``, or
+    the URL of a new, empty PostgreSQL database (dropped after the test)."""
+    if backend == "sqlite":
+        return str(tmp_path / "library.sqlite")
+    server: PgTestServer = request.getfixturevalue("pg_server")
+    url = server.create_database()
+    request.addfinalizer(lambda: server.drop_database(url))
+    return url
+
+
+@pytest.fixture
+def library(library_location: str) -> Iterator[Library]:
+    """A fresh, empty, writable library, on each backend (``backend``)."""
+    lib = open_library(library_location)
     yield lib
     lib.close()
 

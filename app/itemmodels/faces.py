@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 
 from app.itemmodels import roles
 from app.thumbnails import device_pixels
+from core.safetext import printable
 from core.storage.states import AssignmentSource
 
 if TYPE_CHECKING:
@@ -114,9 +115,9 @@ class FacesModel(QAbstractListModel):
             return self.thumbs.face(face, self.pixmap_size)
         if role == Qt.ItemDataRole.ToolTipRole:
             name = face.person_name or "Unnamed group"
-            return f"{name} ({_HOW.get(face.source or '', 'unassigned')})\n{face.photo_path}"
+            return f"{name} ({_HOW.get(face.source or '', 'unassigned')})\n{printable(face.photo_path)}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"Face {face.id} in {face.photo_path}"
+            return f"Face {face.id} in {printable(face.photo_path)}"
         if role == roles.SUBTITLE and face.source == AssignmentSource.RECOGNIZER and face.confidence is not None:
             return "?"  # recognised automatically: shown with a small marker
         return None

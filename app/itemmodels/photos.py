@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 
 from app.itemmodels import roles
 from app.thumbnails import device_pixels
+from core.safetext import printable
 
 if TYPE_CHECKING:
     from app.store import LibraryStore
@@ -159,7 +160,7 @@ class PhotosModel(QAbstractListModel):
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
             when = info.taken_at.strftime("%d %b %Y, %H:%M") if info.taken_at else "date unknown"
             faces = "1 face" if info.face_count == 1 else f"{info.face_count} faces"
-            return f"{info.path}\n{when} · {faces}"
+            return f"{printable(info.path)}\n{when} · {faces}"
         if role == Qt.ItemDataRole.DisplayRole:
             return info.taken_at.strftime("%d %b %Y") if info.taken_at else ""
         if role == roles.HEADING:

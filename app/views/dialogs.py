@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.store import LibraryStore
+from core.safetext import printable
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -92,7 +93,7 @@ class ImportReportDialog(QDialog):
         self._arrived([])
 
     def _arrived(self, rows: list[tuple[str, str]]) -> None:
-        self.model.set_rows(self._recent + rows)
+        self.model.set_rows([(printable(path), printable(why)) for path, why in self._recent + rows])
         n = self.model.rowCount()
         self.summary.setText("Every file was imported." if n == 0 else
                              f"{n} file{'s' if n != 1 else ''} could not be imported. They are skipped until "

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSize, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from app.context import AppContext
 from app.itemmodels.cards import CardsModel
@@ -95,11 +95,19 @@ class MainWindow(WindowCommands, QMainWindow):
             self.restoreGeometry(geometry)
         self.sidebar.select("people")
 
+    def _open_failed(self, text: str) -> None:
+        """The library cannot be used: the same one line as the command line, in a dialog."""
+        self.counts.setText(f"Cannot open the library: {text}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the library", text, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setObjectName("libraryOpenFailed")
+        box.open()  # window-modal, not blocking
+
     def _connect(self) -> None:
         ctx, p = self.ctx, self.pages
         self.sidebar.list.currentRowChanged.connect(lambda _r: self.show_page(self.sidebar.current()))
         ctx.store.opened.connect(self._opened)
-        ctx.store.openFailed.connect(lambda text: self.counts.setText(f"Cannot open the library: {text}"))
+        ctx.store.openFailed.connect(self._open_failed)
         ctx.store.changed.connect(self.refresh)
         self.ops.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.ops.personNamed.connect(self.recognizer.person_named)

@@ -16,6 +16,7 @@ from app.theme import Theme
 from app.thumbnails import rgb_to_qimage
 from app.views.photo_scene import PhotoCanvas
 from app.views.widgets import PageHeader, ask_name, header_page, tool_button
+from core.safetext import printable
 
 if TYPE_CHECKING:
     from core.library.queries import FaceInfo
@@ -85,7 +86,7 @@ class ViewerPage(QWidget):
             self.neighbour = neighbour
         self._generation += 1
         generation = self._generation
-        self.header.title.setText(Path(path).name)
+        self.header.title.setText(printable(Path(path).name))
         self.header.subtitle.setText("Loading…")
         self.canvas.clear()
         self.draw_button.setChecked(False)

@@ -3,13 +3,12 @@
 a clean cancel (:func:`sigint_cancels`), questions on a terminal and JSON output.
 
 Exit codes of commands made with :func:`add_command`: 0 done, 1 refused or not found, 2 library locked
-or unknown schema.
+or newer, 3-6 a library that cannot be used (see :mod:`core.cli.exitcodes`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -63,16 +62,17 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
 @contextmanager
 def open_library_cli(args: argparse.Namespace, *, write: bool) -> Iterator[Library]:
     """``args.library`` opened for writing (the writer lock) or read-only; refusals as CliError."""
+    from core.cli.exitcodes import library_exit_code
     from core.paths import default_library_path
-    from core.storage.engine import LibraryVersionError, open_library
+    from core.storage.engine import LibraryError, open_library
     from core.storage.lock import LibraryLockedError
 
     try:
         library = open_library(args.library, read_only=not write)
     except FileNotFoundError:
         raise CliError(f"no library at {args.library or default_library_path()}") from None
-    except (LibraryLockedError, LibraryVersionError) as exc:
-        raise CliError(str(exc), 2) from None
+    except (LibraryLockedError, LibraryError) as exc:
+        raise CliError(str(exc), library_exit_code(exc)) from None
     with library:
         yield library
 
@@ -118,5 +118,7 @@ def ask(question: str) -> str:
 
 
 def print_json(data: Any) -> None:
-    """One JSON object on one line."""
-    print(json.dumps(data, ensure_ascii=False))
+    """One JSON object on one line (file names that are not UTF-8 as ``\\udcNN``, see core.safetext)."""
+    from core.safetext import json_dumps
+
+    print(json_dumps(data))

@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from core.embedding.embedder import EmbedderSettings
     from core.pipeline import FacePipeline, PipelineSettings
+    from core.safetext import printable
 
     settings = PipelineSettings(detector=args.detector, embedder=EmbedderSettings(flip=not args.no_flip))
     pipeline = FacePipeline(settings)
@@ -29,9 +30,9 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             sys.stdout.write(json.dumps(result.to_json()) + "\n")
         elif result.error:
-            sys.stdout.write(f"{path}: error: {result.error}\n")
+            sys.stdout.write(f"{printable(path)}: error: {printable(result.error)}\n")
         else:
-            sys.stdout.write(f"{path}: {result.width}x{result.height}, {len(result.faces)} face(s)\n")
+            sys.stdout.write(f"{printable(path)}: {result.width}x{result.height}, {len(result.faces)} face(s)\n")
             for i, face in enumerate(result.faces):
                 x, y, w, h = face.box
                 sys.stdout.write(f"  face {i}: box=({x:.0f}, {y:.0f}, {w:.0f}, {h:.0f}) score={face.score:.3f}\n")

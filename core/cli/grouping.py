@@ -21,6 +21,7 @@ from core.cli.common import (
 )
 from core.cli.people import resolve_person
 from core.clustering.strictness import STRICTNESS
+from core.safetext import printable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -75,9 +76,12 @@ def run_cluster(args: argparse.Namespace) -> int:
 
 def run_reject(args: argparse.Namespace) -> int:
     from core.library.people import remove_faces
-    from core.storage.schema import Assignment
+    from core.storage.schema import Assignment, Face
 
     with open_session(args) as session:
+        unknown = [face for face in args.faces if session.get(Face, face) is None]
+        if unknown:
+            raise CliError(f"no such face: {', '.join(map(str, unknown))} (faceorg show PERSON lists face ids)")
         by_person: dict[int, list[int]] = {}
         if args.person:
             by_person[resolve_person(session, args.person)[0]] = list(args.faces)
@@ -97,7 +101,7 @@ def run_assign(args: argparse.Namespace) -> int:
 
     with open_session(args) as session:
         ref = assign_face(session, args.face, " ".join(args.person))
-    print(f'Face {args.face} is "{ref.name}"{" (new person)" if ref.created else ""}')
+    print(f'Face {args.face} is "{printable(ref.name)}"{" (new person)" if ref.created else ""}')
     return 0
 
 
@@ -152,7 +156,8 @@ def run_review(args: argparse.Namespace) -> int:
         print_json({"suggestions": [_suggestion_json(s, photos) for s in queue]})
         return 0
     for s in queue:
-        print(f"  face {s.face_id}  {photos.get(s.photo_id, '')}  is {s.person_name}?  (distance {s.distance:.3f})")
+        photo = printable(photos.get(s.photo_id, ""))
+        print(f"  face {s.face_id}  {photo}  is {printable(s.person_name)}?  (distance {s.distance:.3f})")
     if not queue:
         print("Nothing to review")
     return 0
@@ -184,7 +189,9 @@ def run_undo(args: argparse.Namespace) -> int:
 
     with open_session(args) as session:
         text = undo_last(session)
-    print(f"Undone: {text}" if text else "Nothing to undo")
+    if not text:  # nothing changed: exit 1, like every refusal (scripts can loop `while faceorg undo`)
+        raise CliError("nothing to undo")
+    print(f"Undone: {printable(text)}")
     return 0
 
 
@@ -193,5 +200,7 @@ def run_redo(args: argparse.Namespace) -> int:
 
     with open_session(args) as session:
         text = redo_last(session)
-    print(f"Redone: {text}" if text else "Nothing to redo")
+    if not text:
+        raise CliError("nothing to redo")
+    print(f"Redone: {printable(text)}")
     return 0

@@ -1,7 +1,8 @@
 """``faceorg people | groups | show | name | rename | merge | hide``: look at and name people from the
 command line (``cluster``, ``review``, face corrections and undo live in :mod:`core.cli.grouping`).
 
-PERSON is a name (any case) or ``p<id>``; CLUSTER is ``c<id>`` or ``<id>``; FACE is a face id.
+PERSON is a name (any case) or ``p<id>``; CLUSTER is ``c<id>`` or ``<id>``; FACE is a face id. A label
+always means what it names: names that look like one ("c19", "p1", "7") are refused.
 Every change is one undoable operation (``faceorg undo`` / ``faceorg redo``). ``--json`` output
 has stable keys. Exit codes: 0 done, 1 refused or not found, 2 library locked or unknown schema.
 """
@@ -13,6 +14,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from core.cli.common import CliError, add_command, ask, is_tty, open_session, print_json
+from core.safetext import printable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,18 +44,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def resolve_person(session: Session, text: str) -> tuple[int, str]:
-    """(id, name) of the person called ``text`` (any case), or ``p<id>``."""
+    """(id, name) of person ``p<id>``, or else of the person called ``text`` (any case). The id
+    form wins: new names cannot look like labels, and an old one that does is reached by id."""
     from core.library.people import find_person
     from core.storage.schema import Person
 
-    found = find_person(session, text)
-    if found is not None:
-        return found.id, found.name
     match = re.fullmatch(r"[pP](\d+)", text.strip())
-    person = session.get(Person, int(match.group(1))) if match else None
-    if person is None:
-        raise CliError(f'no person called "{text}"')
-    return person.id, person.name
+    if match:
+        person = session.get(Person, int(match.group(1)))
+        if person is None:
+            raise CliError(f"no person {text.strip()} (see faceorg people)")
+        return person.id, person.name
+    found = find_person(session, text)
+    if found is None:
+        raise CliError(f'no person called "{printable(text)}"')
+    return found.id, found.name
 
 
 def resolve_cluster(session: Session, text: str) -> int:
@@ -90,7 +95,7 @@ def run_people(args: argparse.Namespace) -> int:
         print_json(out)
         return 0
     for p in people:
-        print(f"{p.face_count:6d}  {p.name}{'  (hidden)' if p.hidden else ''}")
+        print(f"{p.face_count:6d}  {printable(p.name)}{'  (hidden)' if p.hidden else ''}")
     if not people:
         print("No named people yet: see faceorg groups, then faceorg name CLUSTER NAME")
     for g in groups:
@@ -118,13 +123,16 @@ def run_show(args: argparse.Namespace) -> int:
     from core.library.people import find_person
 
     with open_session(args, write=False) as session:
-        found = find_person(session, args.target)
-        if found is None and re.fullmatch(r"[pP]\d+", args.target.strip()):
-            found_id, name = resolve_person(session, args.target)
-        elif found is not None:
+        target = args.target.strip()
+        found_id: int | None = None
+        name: str | None = None
+        if re.fullmatch(r"[pP]\d+", target):  # a label means the group or person it names, never a name
+            found_id, name = resolve_person(session, target)
+        elif not re.fullmatch(r"[cC]?\d+", target):
+            found = find_person(session, target)
+            if found is None:
+                raise CliError(f'no person or group called "{printable(target)}"')
             found_id, name = found.id, found.name
-        else:
-            found_id, name = None, None
         if found_id is not None:
             kind, ident = "person", found_id
             faces = queries.faces_of_person(session, found_id, limit=args.limit)
@@ -137,10 +145,10 @@ def run_show(args: argparse.Namespace) -> int:
             {"id": f.id, "photo_id": f.photo_id, "photo": f.photo_path, "box": [round(v, 1) for v in f.box],
              "source": f.source, "confidence": f.confidence} for f in faces]})
         return 0
-    print(f"{name}: {len(faces)} face(s)")
+    print(f"{printable(name or '')}: {len(faces)} face(s)")
     for f in faces:
         x, y, w, h = f.box
-        print(f"  face {f.id}  {f.photo_path}  box=({x:.0f}, {y:.0f}, {w:.0f}, {h:.0f})  {f.source or ''}")
+        print(f"  face {f.id}  {printable(f.photo_path)}  box=({x:.0f}, {y:.0f}, {w:.0f}, {h:.0f})  {f.source or ''}")
     return 0
 
 
@@ -157,7 +165,8 @@ def run_name(args: argparse.Namespace) -> int:
             if ask(f'"{existing.name}" already exists. Add group c{cluster} to them? [y/N]') not in ("y", "yes"):
                 raise CliError("nothing changed")
         ref = name_cluster(session, cluster, name)
-    print(f'{"Added" if ref.merged else "Named"} group c{cluster} {"to" if ref.merged else "as"} "{ref.name}"')
+    verb, prep = ("Added", "to") if ref.merged else ("Named", "as")
+    print(f'{verb} group c{cluster} {prep} "{printable(ref.name)}"')
     return 0
 
 
@@ -167,7 +176,7 @@ def run_rename(args: argparse.Namespace) -> int:
     with open_session(args) as session:
         person_id, old = resolve_person(session, args.old)
         ref = rename_person(session, person_id, " ".join(args.new))
-    print(f'Renamed "{old}" to "{ref.name}"')
+    print(f'Renamed "{printable(old)}" to "{printable(ref.name)}"')
     return 0
 
 
@@ -177,7 +186,7 @@ def run_merge(args: argparse.Namespace) -> int:
     with open_session(args) as session:
         (src, src_name), (dst, _) = resolve_person(session, args.a), resolve_person(session, args.b)
         ref = merge_people(session, src, dst)
-    print(f'Merged "{src_name}" into "{ref.name}"')
+    print(f'Merged "{printable(src_name)}" into "{printable(ref.name)}"')
     return 0
 
 
@@ -187,7 +196,7 @@ def run_hide(args: argparse.Namespace) -> int:
     with open_session(args) as session:
         person_id, name = resolve_person(session, args.person)
         hide_person(session, person_id, not args.show)
-    print(f'{"Showing" if args.show else "Hid"} "{name}"')
+    print(f'{"Showing" if args.show else "Hid"} "{printable(name)}"')
     return 0
 
 

@@ -52,7 +52,7 @@ class ProgressBar:
 
     def __init__(self, stream: TextIO | None = None, interval: float = 0.1,
                  log_interval: float = 5.0) -> None:
-        self.stream = stream if stream is not None else sys.stderr
+        self.stream: TextIO | None = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.interval = interval if self.tty else log_interval
         self._last = -math.inf
@@ -69,6 +69,15 @@ class ProgressBar:
         self._draw(progress)
 
     def _draw(self, progress: Progress) -> None:
+        if self.stream is None:
+            return
+        try:
+            self._write(progress)
+        except (OSError, ValueError):  # the terminal or pipe went away: the work goes on, unseen
+            self.stream = None
+
+    def _write(self, progress: Progress) -> None:
+        assert self.stream is not None
         if self.tty:
             width = max(20, shutil.get_terminal_size((80, 20)).columns - 1)
             self.stream.write("\r" + render(progress, width).ljust(width))
@@ -79,8 +88,12 @@ class ProgressBar:
 
     def close(self) -> None:
         """Finish the line (drawing the last state if it was skipped)."""
-        if self.tty and self._drawn:
+        if self.tty and self._drawn and self.stream is not None:
             if self._latest is not None:
                 self._draw(self._latest)
-            self.stream.write("\n")
-            self.stream.flush()
+            try:
+                if self.stream is not None:
+                    self.stream.write("\n")
+                    self.stream.flush()
+            except (OSError, ValueError):
+                self.stream = None

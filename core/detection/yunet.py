@@ -24,6 +24,10 @@ from core.detection.base import Detection
 
 __all__ = ["YunetDetector", "model_bytes"]
 
+# OpenCV logs to stderr on its own ("[ WARN:...] setPreferableTarget Targets are not supported by
+# the new graph engine"): a user's terminal shows only our words, so only its errors are logged.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
 MODEL_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
 _LARGE = 224  # faces bigger than this (pixels of the fine pass) are taken from the coarse pass
 _PAD = 0.1  # border added on each side, as a fraction of the longest side

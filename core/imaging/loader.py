@@ -20,10 +20,11 @@ import numpy as np
 import pillow_heif
 from PIL import Image, UnidentifiedImageError
 
+from core.imaging.budget import ByteBudget, decode_bytes
 from core.imaging.errors import ImageLoadError, os_error_reason
 from core.imaging.formats import SUPPORTED_FORMATS, has_image_magic
 
-__all__ = ["DEFAULT_MAX_PIXELS", "SUPPORTED_FORMATS", "ImageLoadError", "LoadedImage",
+__all__ = ["DECODE_BUDGET_BYTES", "DEFAULT_MAX_PIXELS", "SUPPORTED_FORMATS", "ImageLoadError", "LoadedImage",
            "content_hash", "is_image_file", "load_image"]
 
 pillow_heif.register_heif_opener()
@@ -31,6 +32,8 @@ pillow_heif.register_heif_opener()
 #: Images with more pixels than this are refused (decompression-bomb guard).
 DEFAULT_MAX_PIXELS = 200_000_000
 
+#: Memory for decoding, shared by all threads of the process (see :mod:`core.imaging.budget`).
+DECODE_BUDGET_BYTES = 640 << 20
 
 # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that. Our own ``max_pixels``
 # check replaces the warning, and Pillow's hard refusal is lifted to our default limit.
@@ -166,20 +169,29 @@ def _decode(img: Image.Image, path: Path, max_side: int | None, for_detection: b
         target = (max(1, round(raw_w * scale)), max(1, round(raw_h * scale)))
         if fmt in ("JPEG", "MPO"):
             img.draft("RGB", (math.ceil(raw_w * scale), math.ceil(raw_h * scale)))
-    img.load()  # raises on truncated data (LOAD_TRUNCATED_IMAGES stays False)
-    exif = _exif(img)  # after load: PNG's getexif() would load (and hide errors) itself
-    orientation = exif.get(_ORIENTATION_TAG, 1)
-    orientation = orientation if orientation in _TRANSPOSE else 1
-    try:
-        out = _to_rgb(img)
-    except ValueError:
-        raise ImageLoadError(path, f"unsupported color mode: {img.mode}") from None
-    if reduce_only:
-        target = out.size
-        scale = out.size[0] / raw_w
-    if out.size != target:
-        resample = Image.Resampling.BILINEAR if for_detection else Image.Resampling.LANCZOS
-        out = out.resize(target, resample, reducing_gap=2.0 if for_detection else 3.0)
+    need = decode_bytes(img.mode, *img.size)  # after draft: a JPEG decodes at the reduced size
+    if need > DECODE_BUDGET_BYTES:
+        raise ImageLoadError(path, f"too large to decode: {img.size[0]} x {img.size[1]} {img.mode} needs "
+                                   f"{need / 2**20:.0f} MB, more than the {DECODE_BUDGET_BYTES >> 20} MB allowed")
+    with _budget.hold(need):
+        img.load()  # raises on truncated data (LOAD_TRUNCATED_IMAGES stays False)
+        exif = _exif(img)  # after load: PNG's getexif() would load (and hide errors) itself
+        orientation = exif.get(_ORIENTATION_TAG, 1)
+        orientation = orientation if orientation in _TRANSPOSE else 1
+        try:
+            out = _to_8bit(img)
+        except ValueError:
+            raise ImageLoadError(path, f"unsupported color mode: {img.mode}") from None
+        if out is not img:
+            img.close()  # the full-size pixels go now, not when the caller's ``with`` ends
+        if reduce_only:
+            target = out.size
+            scale = out.size[0] / raw_w
+        if out.size != target:
+            resample = Image.Resampling.BILINEAR if for_detection else Image.Resampling.LANCZOS
+            out = out.resize(target, resample, reducing_gap=2.0 if for_detection else 3.0)
+        if out.mode != "RGB":
+            out = out.convert("RGB")
     if orientation != 1:
         out = out.transpose(_TRANSPOSE[orientation])
     orig_w, orig_h = (raw_h, raw_w) if orientation in (5, 6, 7, 8) else (raw_w, raw_h)
@@ -188,25 +200,37 @@ def _decode(img: Image.Image, path: Path, max_side: int | None, for_detection: b
                        "JPEG" if fmt == "MPO" else fmt)
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
-    """Any Pillow mode to 8-bit RGB; transparency is composited onto white."""
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """Any Pillow mode to 8-bit "L" (gray) or "RGB"; transparency is composited onto white.
+    Gray stays gray (1 byte a pixel) until after the resize. 16-bit and float images are scaled
+    a band of rows at a time, so the working memory is one uint8 copy, not float64 ones."""
     mode = img.mode
     if mode.startswith("I;16") or mode in ("I", "F"):
-        a = np.asarray(img, dtype=np.float64)
-        peak = float(a.max()) if a.size else 0.0
-        if mode.startswith("I;16") or peak > 255:
-            a = a / 257.0
-        elif mode == "F" and peak <= 1.0:
-            a = a * 255.0
-        gray = np.clip(np.rint(a), 0, 255).astype(np.uint8)
-        return Image.fromarray(gray).convert("RGB")
+        width, height = img.size
+        extrema = img.getextrema()
+        peak = float(extrema[1]) if isinstance(extrema, tuple) and len(extrema) == 2 else 0.0  # type: ignore[arg-type]
+        divisor, factor = (257.0, 1.0) if mode.startswith("I;16") or peak > 255 else (1.0, 1.0)
+        if mode == "F" and peak <= 1.0:
+            factor = 255.0
+        gray = np.empty((height, width), dtype=np.uint8)
+        step = max(1, _ROWS_BYTES // max(1, width * 8))
+        for top in range(0, height, step):  # np.asarray(img) would copy all of it (tobytes)
+            band = np.asarray(img.crop((0, top, width, min(height, top + step))), dtype=np.float32)
+            gray[top:top + step] = np.clip(np.rint(band * (factor / divisor)), 0, 255)
+        return Image.fromarray(gray)
     if mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    if mode == "RGB":
+    if mode in ("RGB", "L"):
         return img
+    if mode == "1":
+        return img.convert("L")
     return img.convert("RGB")
+
+
+_ROWS_BYTES = 16 << 20  # float32 band size while scaling 16-bit images
+_budget = ByteBudget(DECODE_BUDGET_BYTES)
 
 
 def _exif(img: Image.Image) -> dict[int, object]:

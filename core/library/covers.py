@@ -22,6 +22,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from core.storage.schema import Assignment, Face, Person
+from core.storage.sqlfuncs import greatest, json_number, least
 
 SIZE_CAP = 160.0
 SHARPNESS_CAP = 400.0
@@ -29,14 +30,15 @@ NO_LANDMARKS_FRONTAL = 0.5
 
 
 def _landmark(i: int):  # noqa: ANN202 - an SQL expression
-    return func.json_extract(Face.landmarks, f"$[{i}]")
+    return json_number(Face.landmarks, i)
 
 
 _EYE_MID = (_landmark(0) + _landmark(2)) / 2.0
-_YAW = func.abs(_landmark(4) - _EYE_MID) / func.max(func.abs(_landmark(2) - _landmark(0)), 1.0)
-FRONTAL = func.coalesce(func.max(0.0, 1.0 - 2.0 * _YAW), NO_LANDMARKS_FRONTAL)
-COVER_QUALITY = (func.min(Face.quality_size, SIZE_CAP) / SIZE_CAP
-                 * (0.25 + 0.75 * func.min(Face.quality_sharpness, SHARPNESS_CAP) / SHARPNESS_CAP)
+_YAW = func.abs(_landmark(4) - _EYE_MID) / greatest(func.abs(_landmark(2) - _landmark(0)), 1.0)
+FRONTAL = func.coalesce(greatest(0.0, 1.0 - 2.0 * _YAW), NO_LANDMARKS_FRONTAL)
+# least/greatest: SQLite's two-argument min/max, PostgreSQL's least/greatest (core.storage.sqlfuncs)
+COVER_QUALITY = (least(Face.quality_size, SIZE_CAP) / SIZE_CAP
+                 * (0.25 + 0.75 * least(Face.quality_sharpness, SHARPNESS_CAP) / SHARPNESS_CAP)
                  * case((Face.score > 0, Face.score), else_=0.0) * FRONTAL)
 
 

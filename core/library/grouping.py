@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy import Integer, cast, func, select, update
 from sqlalchemy.orm import Session
 
+from core import faults
 from core.clustering.agglomerative import cluster_faces
 from core.clustering.presets import GroupingThresholds
 from core.clustering.recognition import AUTO, REVIEW, Recognition, recognize_growing, take
@@ -55,6 +55,7 @@ from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Operation
 from core.storage.states import AssignmentSource
+from core.storage.upsert import insert
 
 if TYPE_CHECKING:
     from core.pipeline import FacePipeline
@@ -108,8 +109,8 @@ def _check_strictness(strictness: str) -> None:
 
 def _fingerprint(session: Session) -> tuple:
     """Changes whenever a user operation, undo or redo happened (or faces came or went)."""
-    ops = session.execute(select(func.max(Operation.id), func.sum(Operation.undone))).one()
-    faces = session.execute(select(func.max(Face.id), func.count(Face.id), func.sum(Face.ignored))).one()
+    ops = session.execute(select(func.max(Operation.id), func.sum(cast(Operation.undone, Integer)))).one()
+    faces = session.execute(select(func.max(Face.id), func.count(Face.id), func.sum(cast(Face.ignored, Integer)))).one()
     return tuple(ops) + tuple(faces)
 
 
@@ -293,7 +294,9 @@ def regroup(library: Library, strictness: str = DEFAULT_STRICTNESS, *, model_id:
 
 def _save(session: Session, plan: _Plan, thresholds: GroupingThresholds, model: str, strictness: str) -> _Written:
     save_thresholds(session, thresholds, model, strictness)
-    return _write(session, plan)
+    written = _write(session, plan)
+    faults.point("grouping.write")
+    return written
 
 
 def preview_group_count(library: Library, strictness: str) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from core import faults
 from core.library import import_writer as writer
 from core.library.import_plan import KnownPhoto, LibraryIndex
 from core.library.import_worker import ImportAction, WorkItem, detect
@@ -35,6 +36,7 @@ class Tally:
     faces_new: int = 0
     new_face_ids: list[int] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    stale_faces: list[tuple[int, str]] = field(default_factory=list)
 
     def add_to(self, report: ImportReport) -> None:
         report.photos_new += self.photos_new
@@ -46,6 +48,7 @@ class Tally:
         report.faces_new += self.faces_new
         report.new_face_ids += self.new_face_ids
         report.errors += self.errors
+        report.stale_faces += self.stale_faces
 
 
 def decide(index: LibraryIndex, pipeline: FacePipeline, item: WorkItem) -> None:
@@ -105,6 +108,7 @@ def _write_error(session: Session, index: LibraryIndex, item: WorkItem, model_id
 def _write_new(session: Session, index: LibraryIndex, item: WorkItem, model_id: str, tally: Tally) -> None:
     assert item.target is not None
     item.target.id, face_ids = writer.insert_photo(session, item.record, model_id)
+    faults.point("import.faces")
     tally.photos_new += 1
     tally.faces_new += len(face_ids)
     tally.new_face_ids += face_ids
@@ -148,7 +152,9 @@ def _write_reduplicate(session: Session, index: LibraryIndex, item: WorkItem, mo
 def _write_replace(session: Session, index: LibraryIndex, item: WorkItem, model_id: str, tally: Tally) -> None:
     rec, known = item.record, item.known
     assert known is not None and known.id is not None
-    face_ids, inserted = writer.replace_content(session, known.id, rec, model_id)
+    face_ids, inserted, stale = writer.replace_content(session, known.id, rec, model_id)
+    writer.record_stale_faces(session, [(face_id, rec.path) for face_id in stale])
+    tally.stale_faces += [(face_id, rec.path) for face_id in stale]
     known.duplicate_of, known.status, known.size, known.mtime = None, PhotoStatus.DONE, rec.size, rec.mtime
     index.rehash(known, rec.content_hash)
     tally.photos_updated += 1

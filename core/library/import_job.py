@@ -55,7 +55,9 @@ class ImportJob:
     importer's default);
     ``embedder``: :class:`core.embedding.settings.EmbedderSettings` fields; ``holder_pid``: the
     parent process whose writer lock the job writes under (None: take the lock itself);
-    ``read_metadata``: read face names from the photos' XMP after the import."""
+    ``read_metadata``: read face names from the photos' XMP after the import;
+    ``cluster``: a Ray address to spread the work over (:mod:`core.library.cluster_import`),
+    ``cluster_gpus``: GPUs per embedding actor there."""
 
     library: str | None
     paths: tuple[str, ...] = ()
@@ -66,6 +68,8 @@ class ImportJob:
     embedder: dict[str, Any] = field(default_factory=dict)
     holder_pid: int | None = None
     read_metadata: bool = True  # face names from the photos' XMP (core.metadata)
+    cluster: str | None = None
+    cluster_gpus: float = 0.0
 
 
 @dataclass
@@ -125,8 +129,8 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
                 raise
             result.grouping_cancelled = True
         except Exception as exc:
-            if not job.paths:
-                raise
+            if not job.paths or _is_library_problem(exc, library.path):
+                raise  # a full disk, a read-only or damaged library: said as such by the caller
             traceback.print_exc()  # the import's photos are stored; say why they were not grouped
             result.grouping_error = str(exc) or type(exc).__name__
     return result
@@ -144,6 +148,13 @@ def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] |
     if pipeline is None:
         pipeline = FacePipeline(PipelineSettings(detector=job.detector, embedder=EmbedderSettings(**job.embedder)))
     check(cancel)
+    if job.cluster:
+        from core.library.cluster_import import ClusterSettings, connect, import_folders_cluster
+
+        connect(job.cluster)
+        return import_folders_cluster(library, list(job.paths), pipeline=pipeline, settings=settings,
+                                      cluster=ClusterSettings(gpus_per_actor=job.cluster_gpus),
+                                      progress=progress, cancel=cancel)
     return import_folders(library, list(job.paths), pipeline=pipeline, settings=settings,
                           progress=progress, cancel=cancel)
 
@@ -195,9 +206,30 @@ def child_main(job: ImportJob, events: Connection, commands: Connection) -> None
     except Cancelled:
         sender.send(("cancelled", None))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
-        sender.send(("error", (type(exc).__name__, str(exc), traceback.format_exc())))
+        sender.send(("error", (type(exc).__name__, _explain(exc, job.library), traceback.format_exc())))
     finally:
         events.close()
+
+
+def _is_library_problem(exc: BaseException, path: Any) -> bool:
+    from pathlib import Path
+
+    from core.storage.errors import library_error
+
+    return library_error(exc, Path(path)) is not None
+
+
+def _explain(exc: BaseException, library: str | None) -> str:
+    """One line for the user: a library problem (full disk, read-only, damaged) in the words the
+    command line uses, anything else as it is."""
+    from pathlib import Path
+
+    from core.paths import default_library_path
+    from core.storage.errors import library_error
+
+    path = Path(library) if library else default_library_path()
+    error = library_error(exc, path) if isinstance(exc, Exception) else None
+    return str(error) if error is not None else str(exc)
 
 
 # -- the parent's side -----------------------------------------------------------------------------

@@ -22,9 +22,12 @@ from sqlalchemy.orm import Session
 from core.library.quality import FaceQuality
 from core.storage.batches import chunks
 from core.storage.embeddings import load_matrix, save_embeddings
-from core.storage.schema import Assignment, Face, FaceConstraint, Person, Photo
+from core.storage.schema import Assignment, Face, FaceConstraint, LibraryMeta, Person, Photo, utcnow
 from core.storage.states import AssignmentSource, PhotoStatus
 
+#: ``LibraryMeta`` key: {path: reason} of what the scans of the imported folders could not read
+#: (broken links, unreadable folders, special files), shown by ``faceorg status``.
+SCAN_PROBLEMS_KEY = "scan_problems"
 MATCH_SIMILARITY = 0.7  # cosine of the same face before and after an edit (other people: < 0.5)
 
 
@@ -126,31 +129,52 @@ def set_status(session: Session, photo_ids: Iterable[int], status: str) -> None:
         session.execute(update(Photo).where(Photo.id.in_(chunk)).values(status=status))
 
 
+def record_scan_problems(session: Session, roots: Sequence[str], problems: Sequence[tuple[str, str]]) -> None:
+    """Replace the scan problems recorded below ``roots`` by ``problems`` (those fixed since go)."""
+    from core.library.import_plan import under
+
+    meta = session.get(LibraryMeta, SCAN_PROBLEMS_KEY)
+    old: dict[str, str] = dict(meta.value) if meta is not None and isinstance(meta.value, dict) else {}
+    new = {path: reason for path, reason in old.items() if not under(path, roots)}
+    new.update(problems)
+    if meta is None:
+        if new:
+            session.add(LibraryMeta(key=SCAN_PROBLEMS_KEY, value=new))
+    elif new != old:
+        meta.value = new
+
+
 def swap_paths(session: Session, original_id: int, duplicate_id: int) -> None:
     """The original (missing) takes its duplicate's path, size and mtime and status "done";
     the duplicate row takes the vanished path and status "missing"."""
     rows = {r.id: r for r in session.execute(select(Photo.id, Photo.path, Photo.size, Photo.mtime)
                                              .where(Photo.id.in_([original_id, duplicate_id])))}
     orig, dup = rows[original_id], rows[duplicate_id]
-    session.execute(update(Photo).where(Photo.id == duplicate_id).values(path=f"\0swap{duplicate_id}"))
+    # a placeholder no stored (absolute) path can equal; no NUL byte, which PostgreSQL text refuses
+    session.execute(update(Photo).where(Photo.id == duplicate_id).values(path=f"<swap {duplicate_id}>"))
     session.execute(update(Photo).where(Photo.id == original_id).values(
         path=dup.path, size=dup.size, mtime=dup.mtime, status=PhotoStatus.DONE, error=None))
     session.execute(update(Photo).where(Photo.id == duplicate_id).values(
         path=orig.path, size=orig.size, mtime=orig.mtime, status=PhotoStatus.MISSING))
 
 
-def replace_content(session: Session, photo_id: int, rec: PhotoRecord, model_id: str) -> tuple[list[int], int]:
+def replace_content(session: Session, photo_id: int, rec: PhotoRecord,
+                    model_id: str) -> tuple[list[int], int, list[int]]:
     """New content at a known path: update the row and merge faces.
 
     An old face whose ``model_id`` embedding is close to a new detection's is updated in place
     (assignment, ignored flag and constraints kept); old faces the user touched are kept even
     without a match; other old faces are deleted; the remaining detections are inserted.
-    Returns (ids of the faces inserted or re-embedded, number inserted).
+    Returns (ids of the faces inserted or re-embedded, number inserted, ids of the faces the
+    user touched that matched nothing: kept with their names, to be checked, see
+    :func:`record_stale_faces`).
     """
     old = list(session.scalars(select(Face.id).where(Face.photo_id == photo_id)))
     matches = _match(*load_matrix(session, model_id, old), rec.faces)
     matched_new = {j for _, j in matches}
-    keep = {i for i, _ in matches} | _user_touched(session, old)
+    touched = _user_touched(session, old)
+    keep = {i for i, _ in matches} | touched
+    stale = sorted(touched - {i for i, _ in matches})
     gone = [i for i in old if i not in keep]
     for chunk in chunks(gone):
         session.execute(delete(Face).where(Face.id.in_(chunk)))
@@ -165,7 +189,29 @@ def replace_content(session: Session, photo_id: int, rec: PhotoRecord, model_id:
     session.execute(update(Photo).where(Photo.id == photo_id).values(
         **_photo_values(rec), width=rec.width, height=rec.height, taken_at=rec.taken_at,
         status=PhotoStatus.DONE, error=None, duplicate_of=None, face_count=count or 0))
-    return [i for i, _ in matches] + inserted, len(inserted)
+    return [i for i, _ in matches] + inserted, len(inserted), stale
+
+
+#: ``LibraryMeta`` key: {face id: photo path} of faces the user named (or otherwise touched) that
+#: were not found again when their photo's content changed. They keep their names (a crop or a
+#: retouch must never lose one, and the importer cannot tell those from a different picture), are
+#: listed after the import and by ``faceorg status`` until the user rejects them or assigns them
+#: again (which confirms the name). Values: {"path": photo path, "since": ISO time of the import}.
+STALE_FACES_KEY = "stale_faces"
+
+
+def record_stale_faces(session: Session, stale: Sequence[tuple[int, str]]) -> None:
+    """Add (face id, photo path) pairs to the faces to check."""
+    if not stale:
+        return
+    meta = session.get(LibraryMeta, STALE_FACES_KEY)
+    value = dict(meta.value) if meta is not None and isinstance(meta.value, dict) else {}
+    since = utcnow().isoformat()
+    value.update({str(face_id): {"path": path, "since": since} for face_id, path in stale})
+    if meta is None:
+        session.add(LibraryMeta(key=STALE_FACES_KEY, value=value))
+    else:
+        meta.value = value
 
 
 def _match(ids: np.ndarray, old: np.ndarray, new: Sequence[FaceRecord]) -> list[tuple[int, int]]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core import faults
 from core.detection import DEFAULT_DETECTOR
 from core.library import import_writer as writer
 from core.library.import_actions import Tally, apply, decide
@@ -76,29 +77,37 @@ class _Importer:
 
     def run(self, folders: Sequence[str | os.PathLike[str]]) -> ImportReport:
         roots = list(dict.fromkeys(str(resolve_root(f)) for f in folders))
-        with self.library.session() as session:
-            self.index = LibraryIndex.load(session)
         try:
-            plan = plan_import(roots, self.index, progress=self.progress, cancel=self.cancel)
-            self.report.errors += [(e.path, e.reason) for e in plan.errors]
-            self.report.files_total = plan.files_total
-            self._restore(plan)
-            self._process(plan)
-            self._mark_vanished(plan, roots)
-            if self.settings.read_metadata:
-                self._read_metadata(roots)
+            # PostgreSQL: one import at a time per library (a second one waits, then finds the work done)
+            with self.library.import_lease(progress=self.progress, cancel=self.cancel):
+                self._run(roots)
         except Cancelled:
             self.report.cancelled = True
         self.report.elapsed_s = time.monotonic() - self.t0
         return self.report
 
+    def _run(self, roots: list[str]) -> None:
+        with self.library.session() as session:
+            self.index = LibraryIndex.load(session)
+        plan = plan_import(roots, self.index, progress=self.progress, cancel=self.cancel)
+        self.report.errors += [(e.path, e.reason) for e in plan.errors]
+        self.report.files_total = plan.files_total
+        self._restore(plan, roots)
+        self._process(plan)
+        self._mark_vanished(plan, roots)
+        if self.settings.read_metadata:
+            self._read_metadata(roots)
+
     # -- before and after the work --------------------------------------------------------
-    def _restore(self, plan: ImportPlan) -> None:
-        """Unchanged files back at their path; unchanged files count as done at once."""
-        if plan.restore:
-            with self.library.session() as session:
-                begin_write(session)
+    def _restore(self, plan: ImportPlan, roots: list[str]) -> None:
+        """Unchanged files back at their path; unchanged files count as done at once; what the
+        scan could not read is recorded for ``faceorg status``."""
+        with self.library.session() as session:
+            begin_write(session)
+            writer.record_scan_problems(session, roots, [(e.path, e.reason) for e in plan.errors])
+            if plan.restore:
                 writer.set_status(session, [row.id for row in plan.restore if row.id is not None], PhotoStatus.DONE)
+            faults.point("import.restore")
             for row in plan.restore:
                 row.status = PhotoStatus.DONE
         self.report.photos_restored += len(plan.restore)
@@ -132,10 +141,13 @@ class _Importer:
                 self.index.move(copy, *old)
                 row.status = PhotoStatus.DONE
                 missing.append(copy)
+                self.report.photos_moved += 1  # the photo lives on at its copy's path
             writer.set_status(session, [r.id for r in missing if r.id is not None], PhotoStatus.MISSING)
+            faults.point("import.vanished")
         for row in missing:
             row.status = PhotoStatus.MISSING
-        self.report.photos_missing += len(missing)
+        # as `faceorg status` counts: photos, not the copies (a vanished copy loses nothing)
+        self.report.photos_missing += sum(1 for row in missing if row.duplicate_of is None)
 
     def _read_metadata(self, roots: list[str]) -> None:
         """Face names from the photos' XMP (see core.metadata.library_sync)."""
@@ -202,6 +214,8 @@ class _Importer:
             begin_write(session)
             for item in batch:
                 apply(session, self.index, item, self.pipeline.model_id, tally)
+            faults.point("import.batch")
+        faults.point("import.committed")
         tally.add_to(self.report)
         self.report.files_done += len(batch)
         self._report_progress()  # "committed" moved: an app can show these photos now
@@ -224,8 +238,9 @@ class _Importer:
                 at += 1
 
     def _report_progress(self) -> None:
+        """Files count as done once committed (the bar never reads N/N before the last commit)."""
         r = self.report
-        done = self.base_done + self.consumed
+        done = r.files_done
         elapsed = max(1e-6, time.monotonic() - self.processing_t0)
         rate = self.consumed / elapsed
         eta = self.remaining / rate if rate > 0 else float("nan")

@@ -9,19 +9,21 @@ named people.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.library.covers import pin_best_cover
 from core.library.undo import ChangeRecorder
+from core.safetext import has_control
 from core.storage.batches import chunks
 from core.storage.engine import begin_write
 from core.storage.schema import Assignment, Cluster, Face, FaceConstraint, Person, ReviewItem, utcnow
 from core.storage.states import AssignmentSource
+from core.storage.upsert import insert
 
 MAX_NAME_LENGTH = 200
 
@@ -50,8 +52,24 @@ class NotFoundError(LookupError):
     """No such person, cluster or face."""
 
 
+#: What a label or id looks like ("c19", "p1", "24"): names of this form are refused, so that a
+#: label always means the group or person it names (``name c19 c24`` would shadow group c24).
+LABEL_LIKE = re.compile(r"[cCpP]?\d+")
+
+
 def normalize_name(name: str) -> str:
-    """The name as stored: surrounding and repeated whitespace removed."""
+    """The name as stored: surrounding and repeated whitespace removed. Refuses empty and
+    too long names, names with control characters (ANSI escapes) and names that look like a
+    group or person label."""
+    cleaned = _clean(name)
+    if has_control(cleaned):
+        raise ValueError("A name cannot contain control characters or terminal escapes")
+    if LABEL_LIKE.fullmatch(cleaned):
+        raise ValueError(f'"{cleaned}" looks like a group or person label (c12, p3, 7): choose another name')
+    return cleaned
+
+
+def _clean(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
         raise ValueError("A name cannot be empty")
@@ -61,8 +79,9 @@ def normalize_name(name: str) -> str:
 
 
 def name_key(name: str) -> str:
-    """The case-insensitive identity of a name (Unicode case folding)."""
-    return normalize_name(name).casefold()
+    """The case-insensitive identity of a name (Unicode case folding); also for looking up
+    names stored before :func:`normalize_name` refused some."""
+    return _clean(name).casefold()
 
 
 def find_person(session: Session, name: str) -> PersonRef | None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.library.covers import COVER_QUALITY
 from core.library.folders import under
-from core.storage.schema import Assignment, Cluster, Face, Person, Photo, ReviewItem
+from core.storage.schema import Assignment, Cluster, Face, LibraryMeta, Person, Photo, ReviewItem
 from core.storage.states import AssignmentSource, PhotoStatus
 
 QUALITY = COVER_QUALITY  # best first: core.library.covers
@@ -83,8 +83,17 @@ class StatusCounts:
     duplicates: int = 0
 
 
-def _groups(key: Any) -> Any:
-    """Per group: face count and best face (SQLite takes bare columns from the max() row)."""
+def _groups(session: Session, key: Any) -> Any:
+    """Per group: face count and best face (SQLite takes bare columns from the max() row;
+    PostgreSQL has no bare columns: a window ranks the faces, ties to the lowest id)."""
+    if session.get_bind().dialect.name == "postgresql":
+        ranked = (select(key.label("key"), Face.id.label("best"), QUALITY.label("quality"),
+                         func.count().over(partition_by=key).label("n"),
+                         func.row_number().over(partition_by=key, order_by=(QUALITY.desc(), Face.id)).label("rank"))
+                  .join(Face, Face.id == Assignment.face_id)
+                  .where(key.is_not(None), Face.ignored.is_(False)).subquery())
+        return (select(ranked.c.key, ranked.c.n, ranked.c.best, ranked.c.quality)
+                .where(ranked.c.rank == 1).subquery())
     return (select(key.label("key"), func.count().label("n"), Face.id.label("best"),
                    func.max(QUALITY).label("quality"))
             .join(Face, Face.id == Assignment.face_id)
@@ -95,7 +104,7 @@ def _groups(key: Any) -> Any:
 def list_people(session: Session, include_hidden: bool = False, search: str | None = None,
                 sort: Literal["count", "name"] = "count") -> list[PersonSummary]:
     """Named people with their face counts, most faces first (or by name)."""
-    groups = _groups(Assignment.person_id)
+    groups = _groups(session, Assignment.person_id)
     count = func.coalesce(groups.c.n, 0)
     stmt = (select(Person.id, Person.name, Person.hidden, count,
                    func.coalesce(Person.cover_face_id, groups.c.best))
@@ -116,7 +125,7 @@ def list_people(session: Session, include_hidden: bool = False, search: str | No
 
 def list_clusters(session: Session, min_size: int = 1) -> list[ClusterSummary]:
     """Active clusters with at least ``min_size`` faces, largest first."""
-    groups = _groups(Assignment.cluster_id)
+    groups = _groups(session, Assignment.cluster_id)
     stmt = (select(Cluster.id, groups.c.n, groups.c.best)
             .join(groups, groups.c.key == Cluster.id)
             .where(Cluster.active.is_(True), groups.c.n >= max(min_size, 1))
@@ -203,7 +212,9 @@ def photos(session: Session, person_ids: Collection[int] | None = None, offset: 
         ids = ids.where(Photo.id.in_(_photos_with(person_ids)))
     if folder:
         ids = ids.where(under(folder))
-    order = (Photo.taken_at, Photo.path)
+    order: tuple[Any, ...] = (Photo.taken_at, Photo.path)  # SQLite sorts NULL first already
+    if session.get_bind().dialect.name == "postgresql":
+        order = (Photo.taken_at.asc().nulls_first(), Photo.path)
     if offset or limit is not None:  # page through the covering index, then fetch the rows
         page = ids.order_by(*order).offset(offset).limit(limit).subquery()
         stmt = select(*_PHOTO_COLUMNS).join(page, page.c.id == Photo.id)
@@ -265,3 +276,38 @@ def import_errors(session: Session) -> list[PhotoInfo]:
     stmt = (select(*_PHOTO_COLUMNS)
             .where(Photo.duplicate_of.is_(None), Photo.status == PhotoStatus.ERROR).order_by(Photo.path))
     return [PhotoInfo(*row) for row in session.execute(stmt)]
+
+
+def scan_problems(session: Session) -> list[tuple[str, str]]:
+    """(path, reason) of what the last scans of the imported folders could not read: broken
+    links, unreadable folders, special files (see ``import_writer.SCAN_PROBLEMS_KEY``), by path."""
+    meta = session.get(LibraryMeta, "scan_problems")
+    value = meta.value if meta is not None and isinstance(meta.value, dict) else {}
+    return sorted((str(path), str(reason)) for path, reason in value.items())
+
+
+@dataclass(frozen=True)
+class StaleFace:
+    """A face the user named that was not found again when its photo changed (see
+    ``import_writer.STALE_FACES_KEY``): it keeps its name until the user checks it."""
+
+    face_id: int
+    photo_path: str
+    person_id: int | None
+    person_name: str | None
+
+
+def stale_faces(session: Session) -> list[StaleFace]:
+    """Named faces to check: still there, still the user's, and not assigned again since (rejected,
+    deleted or confirmed ones drop out)."""
+    meta = session.get(LibraryMeta, "stale_faces")
+    value = meta.value if meta is not None and isinstance(meta.value, dict) else {}
+    since = {int(k): datetime.fromisoformat(v["since"]) for k, v in value.items() if isinstance(v, dict)}
+    if not since:
+        return []
+    stmt = (select(Face.id, Photo.path, Assignment.person_id, Person.name, Assignment.updated_at)
+            .join(Photo, Photo.id == Face.photo_id)
+            .join(Assignment, Assignment.face_id == Face.id)
+            .outerjoin(Person, Person.id == Assignment.person_id)
+            .where(Face.id.in_(sorted(since)), Assignment.source == AssignmentSource.USER).order_by(Face.id))
+    return [StaleFace(*row[:4]) for row in session.execute(stmt) if row[4] <= since[row[0]]]

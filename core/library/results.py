@@ -17,7 +17,9 @@ from core.clustering.strictness import DEFAULT_STRICTNESS
 @dataclass
 class ImportReport:
     """What one import did. ``new_face_ids``: faces inserted or re-embedded, to recognise and
-    cluster next. ``errors``: (path, reason) for bad files and unreadable folders."""
+    cluster next. ``errors``: (path, reason) for bad files and unreadable folders.
+    ``stale_faces``: (face id, path) of named faces not found again in a photo whose content
+    changed: kept with their names, for the user to check (``faceorg status`` lists them too)."""
 
     files_total: int = 0
     files_done: int = 0
@@ -33,6 +35,7 @@ class ImportReport:
     elapsed_s: float = 0.0
     cancelled: bool = False
     new_face_ids: list[int] = field(default_factory=list)
+    stale_faces: list[tuple[int, str]] = field(default_factory=list)
     # Names from photo metadata (core.metadata): faces named, faces made from a region with no
     # detected face, review suggestions, and (path, reason) for skipped regions, unreadable XMP
     # and disagreements with names given in the app.
@@ -60,6 +63,7 @@ class ImportReport:
         """A stable, JSON-ready dict."""
         out = asdict(self)
         out["errors"] = [{"path": p, "reason": r} for p, r in self.errors]
+        out["stale_faces"] = [{"face_id": f, "path": p} for f, p in self.stale_faces]
         for key in ("metadata_skipped", "metadata_problems", "metadata_conflicts"):
             out[key] = [{"path": p, "reason": r} for p, r in getattr(self, key)]
         out["elapsed_s"] = round(self.elapsed_s, 3)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import and_, delete, func, select
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.clustering.presets import GroupingThresholds
@@ -41,6 +40,7 @@ from core.storage.schema import (
     utcnow,
 )
 from core.storage.states import AssignmentSource
+from core.storage.upsert import insert
 
 META_KEY = "grouping"
 _EPS = 1e-9
@@ -140,7 +140,8 @@ def review_counts(session: Session) -> list[tuple[int, str, int]]:
     """(person id, name, pending suggestions) for every person with some, most first."""
     stmt = (pending_reviews(ReviewItem.person_id, Person.name, func.count())
             .join(Person, Person.id == ReviewItem.person_id)
-            .group_by(ReviewItem.person_id, Person.name).order_by(func.count().desc(), Person.name_key))
+            .group_by(ReviewItem.person_id, Person.name, Person.name_key)  # PostgreSQL: every ordered column
+            .order_by(func.count().desc(), Person.name_key))
     return [(int(p), str(n), int(c)) for p, n, c in session.execute(stmt)]
 
 

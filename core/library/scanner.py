@@ -9,8 +9,9 @@ promises one. Rules:
   desktop.ini, @eaDir, $RECYCLE.BIN, ...) are skipped;
 * symbolic links are followed, to files and to folders; each folder is entered once
   (by device and inode), so link loops end;
-* a folder that cannot be listed and a link that leads nowhere are reported as
-  :class:`ScanError` items and the scan goes on.
+* a folder that cannot be listed, a link that leads nowhere and a special file (FIFO, device,
+  socket, or a link to one such as ``/dev/zero``) with a photo's name are reported as
+  :class:`ScanError` items, never opened, and the scan goes on.
 
 Paths are absolute, made of the root as resolved plus the names found below it (links
 inside the tree are not resolved). Each folder is listed in name order.
@@ -116,4 +117,16 @@ def _walk(top: str, top_stat: os.stat_result, visited: set[tuple[int, int]],
                 subfolders.append((entry.path, est))
             elif stat.S_ISREG(est.st_mode):
                 yield ScanFile(entry.path, est.st_size, est.st_mtime, has_image_extension(entry.name))
+            elif has_image_extension(entry.name):
+                yield ScanError(entry.path, f"not a regular file ({_kind(est.st_mode)})")
         stack.extend(reversed(subfolders))  # first name is walked first
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "special file"

@@ -17,10 +17,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Table, delete, select, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from core import faults
 from core.storage.batches import chunks
 from core.storage.engine import begin_write
 from core.storage.schema import (
@@ -33,6 +33,7 @@ from core.storage.schema import (
     Person,
     ReviewItem,
 )
+from core.storage.upsert import insert
 
 Row = dict[str, Any]
 # Parents before children: upserts run in this order, deletes in reverse.
@@ -115,6 +116,7 @@ class ChangeRecorder:
         op = Operation(kind=kind, payload={"description": description, "changes": changes})
         self.session.add(op)
         self.session.flush()
+        faults.point("undo.record")
         return op
 
 
@@ -135,9 +137,18 @@ def _step(session: Session, *, undo: bool) -> str | None:
     op = session.scalars(select(Operation).where(Operation.undone.is_(not undo)).order_by(order).limit(1)).first()
     if op is None:
         return None
-    _apply(session, op.payload["changes"], "before" if undo else "after")
+    if undo:
+        # Recognised faces of a person the undo removes go with them; redo brings them back.
+        dropped = _automatic_of_removed_people(session, op.payload["changes"])
+        _apply(session, op.payload["changes"], "before")
+        op.payload = {**op.payload, "dropped": dropped}
+    else:
+        _apply(session, op.payload["changes"], "after")
+        _restore_dropped(session, op.payload.get("dropped") or [])
+        op.payload = {k: v for k, v in op.payload.items() if k != "dropped"}
     op.undone = undo
     session.flush()
+    faults.point("undo.apply")
     session.expire_all()
     return str(op.payload["description"])
 
@@ -154,6 +165,31 @@ def peek_redo(session: Session) -> str | None:
     payload = session.scalars(select(Operation.payload).where(Operation.undone.is_(True))
                               .order_by(Operation.id).limit(1)).first()
     return None if payload is None else str(payload["description"])
+
+
+def _automatic_of_removed_people(session: Session, changes: list[dict[str, Any]]) -> list[Row]:
+    """The automatic assignments (made by grouping since the operation) to the people the
+    operation created, which undoing it removes."""
+    created = [c["key"] for c in changes if c["table"] == "persons" and c["before"] is None]
+    table = Assignment.__table__
+    rows: list[Row] = []
+    for chunk in chunks(created):
+        rows += [_to_json(dict(r)) for r in session.execute(select(table).where(
+            table.c.person_id.in_(chunk), table.c.source != "user")).mappings()]
+    return rows
+
+
+def _restore_dropped(session: Session, rows: list[Row]) -> None:
+    """Put back the assignments :func:`_automatic_of_removed_people` saved, for faces that are
+    still there and have not been assigned since."""
+    table = Assignment.__table__
+    rows = _restorable(session, table, [_from_json(table, r) for r in rows]) if rows else []
+    taken: set[int] = set()
+    for chunk in chunks([r["face_id"] for r in rows]):
+        taken.update(session.scalars(select(table.c.face_id).where(table.c.face_id.in_(chunk))))
+    fresh = [r for r in rows if r["face_id"] not in taken]
+    if fresh:
+        session.execute(insert(table), fresh)
 
 
 def _expire(session: Session, changes: list[dict[str, Any]]) -> None:

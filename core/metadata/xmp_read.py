@@ -54,7 +54,7 @@ class PhotoTags:
 
 def xmp_from_bytes(data: bytes) -> dict[str, object]:
     """The XMP of a photo file or an XMP packet/sidecar, as pyexiv2's flat dict."""
-    import pyexiv2  # type: ignore[import-untyped]
+    import pyexiv2
 
     with EXIV2_LOCK:
         try:

@@ -183,7 +183,7 @@ def _as_list(value: object) -> list[str]:
 
 def apply_changes(data: bytes, changes: dict[str, object]) -> bytes:
     """``data`` (a photo file or an XMP packet) with ``changes`` applied, as bytes."""
-    import pyexiv2  # type: ignore[import-untyped]
+    import pyexiv2
 
     deletions = changes.get("__delete__") or {}
     edits = {k: v for k, v in changes.items() if k != "__delete__"}

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.storage.batches import chunks
 from core.storage.schema import Embedding, Face
+from core.storage.upsert import insert
 
 DTYPE = np.dtype("<f4")
 

@@ -35,20 +35,21 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
-    Text,
     UniqueConstraint,
     false,
     func,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from core.storage.fspath import FsPath
 from core.storage.states import AssignmentSource, PhotoStatus
+from core.storage.vector_column import NN_DIM, VectorBytes
 
 PHOTO_STATUSES: tuple[str, ...] = tuple(s.value for s in PhotoStatus)
 ASSIGNMENT_SOURCES: tuple[str, ...] = tuple(s.value for s in AssignmentSource)
@@ -88,7 +89,7 @@ class Photo(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(Text, unique=True)
+    path: Mapped[str] = mapped_column(FsPath, unique=True)  # any bytes: see core.storage.fspath
     size: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float] = mapped_column(Float)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -100,7 +101,7 @@ class Photo(Base):
         DateTime, default=utcnow, server_default=func.current_timestamp())
     status: Mapped[str] = mapped_column(String(16), default=PhotoStatus.PENDING.value,
                                         server_default=PhotoStatus.PENDING.value)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(FsPath)  # a reason may quote a file name (any bytes)
     face_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     # The database cascades deletes; the ORM leaves it to it (no UPDATE ... SET photo_id=NULL).
@@ -135,11 +136,18 @@ class Embedding(Base):
     vectors are read in face order without sorting; face_id is indexed for the cascade."""
 
     __tablename__ = "embeddings"
-    __table_args__ = (PrimaryKeyConstraint("model_id", "face_id"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("model_id", "face_id"),
+        # PostgreSQL only: nearest-neighbour index on the 512-d rows (see core.storage.vector_column).
+        Index("ix_embeddings_hnsw", text(f"(vector::vector({NN_DIM})) vector_l2_ops"), postgresql_using="hnsw",
+              postgresql_with={"m": 32, "ef_construction": 200},
+              postgresql_where=text(f"dim = {NN_DIM}")).ddl_if(dialect="postgresql"),
+    )
 
     face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), index=True)
     model_id: Mapped[str] = mapped_column(String(64))
-    vector: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian float32, see embeddings.pack
+    # little-endian float32 (see embeddings.pack); pgvector ``vector`` on PostgreSQL
+    vector: Mapped[bytes] = mapped_column(VectorBytes)
     dim: Mapped[int] = mapped_column(Integer)
 
 
@@ -160,7 +168,7 @@ class Cluster(Base):
     __tablename__ = "clusters"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    active: Mapped[bool] = mapped_column(default=True, server_default=text("1"), index=True)
+    active: Mapped[bool] = mapped_column(default=True, server_default=true(), index=True)
     created_at: Mapped[datetime] = mapped_column(
         DateTime, default=utcnow, server_default=func.current_timestamp())
 
@@ -250,8 +258,8 @@ class MetadataSource(Base):
     __tablename__ = "metadata_sources"
 
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
-    signature: Mapped[str] = mapped_column(Text)
-    source: Mapped[str | None] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(FsPath)  # holds sidecar paths: any bytes (core.storage.fspath)
+    source: Mapped[str | None] = mapped_column(FsPath)
     skipped: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     read_at: Mapped[datetime] = mapped_column(
         DateTime, default=utcnow, server_default=func.current_timestamp())

@@ -26,7 +26,7 @@ from core.storage.engine import open_library
 REPO = Path(__file__).resolve().parents[3]
 IMPORT_KEYS = {"library", "files_total", "files_done", "photos_new", "photos_unchanged", "photos_moved",
                "photos_duplicate", "photos_missing", "photos_restored", "photos_updated", "faces_new",
-               "errors", "elapsed_s", "cancelled", "new_face_ids", "grouping_cancelled",
+               "errors", "elapsed_s", "cancelled", "new_face_ids", "grouping_cancelled", "stale_faces",
                # names from photo metadata (issue 12)
                "metadata_photos_read", "metadata_faces_named", "metadata_region_faces", "metadata_suggestions",
                "metadata_skipped", "metadata_problems", "metadata_conflicts"}

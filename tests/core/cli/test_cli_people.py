@@ -203,8 +203,9 @@ def test_no_library_and_nothing_to_undo(tmp_path, capsys):
     assert run(missing, "people") == 1
     assert "no library" in capsys.readouterr().err
     empty = str(tmp_path / "empty.sqlite")
-    assert run(empty, "undo") == 0 and run(empty, "redo") == 0
-    assert capsys.readouterr().out.splitlines() == ["Nothing to undo", "Nothing to redo"]
+    # nothing to undo or redo: nothing changed, exit 1 like every refusal (documented in --help)
+    assert run(empty, "undo") == 1 and run(empty, "redo") == 1
+    assert capsys.readouterr().err.splitlines() == ["faceorg: nothing to undo", "faceorg: nothing to redo"]
     assert run(empty, "cluster", "--json") == 0
     assert _json(capsys)["clusters_total"] == 0
 
@@ -218,3 +219,64 @@ def test_locked_library_exits_2(lib, capsys):
 
 def test_helpers_are_numpy_free_of_surprises():
     assert np.isclose(np.linalg.norm(centres(1)[0]), 1.0)
+
+
+def _named_legacy(path: str, cluster: int, name: str) -> int:
+    """A person named ``name`` the way an older version could store it (no refusal then)."""
+    from sqlalchemy import update
+
+    from core.storage.schema import Cluster
+
+    with open_library(path) as library, library.session() as s:
+        person = Person(name=name, name_key=name.casefold())
+        s.add(person)
+        s.flush()
+        s.execute(update(Assignment).where(Assignment.cluster_id == cluster).values(
+            cluster_id=None, person_id=person.id, source="user"))
+        s.execute(update(Cluster).where(Cluster.id == cluster).values(active=False))
+        return person.id
+
+
+def test_names_cannot_shadow_labels(lib, capsys):
+    """Issue 13: `name c19 c24` made `show c24` show the person; `name c26 p1` made `merge p1 p2`
+    merge the person *named* p1. Label-like names are refused; labels always mean what they name."""
+    path, faces = lib
+    assert run(path, "cluster") == 0
+    groups = sorted(_cluster_of(path, f[0]) for f in faces.values())
+    capsys.readouterr()
+    for bad in (f"c{groups[1]}", "p1", "42", "C7"):
+        assert run(path, "name", f"c{groups[0]}", bad) == 1
+        assert "looks like a group or person label" in capsys.readouterr().err
+    # a name stored by an older version that looks like a label: the label still wins
+    legacy = _named_legacy(path, groups[0], f"c{groups[1]}")
+    assert run(path, "show", f"c{groups[1]}", "--json") == 0
+    out = _json(capsys)
+    assert (out["kind"], out["id"]) == ("cluster", groups[1])
+    assert run(path, "name", f"c{groups[2]}", "Bob") == 0
+    bob = run(path, "people", "--json") == 0 and next(p["id"] for p in _json(capsys)["people"] if p["name"] == "Bob")
+    assert run(path, "rename", f"c{groups[1]}", f"p{bob}") == 1  # no person p<bob> as a *name* either
+    assert run(path, "merge", f"p{legacy}", f"p{bob}") == 0  # ids, not names
+    with open_library(path) as library, library.session() as s:
+        assert s.get(Person, legacy) is None and s.get(Person, bob).name == "Bob"
+
+
+def test_control_characters_refused_in_names_and_escaped_on_output(lib, capsys):
+    """Issue 13: ANSI escapes in names reached the terminal raw."""
+    path, faces = lib
+    assert run(path, "cluster") == 0
+    group = _cluster_of(path, faces["a"][0])
+    capsys.readouterr()
+    assert run(path, "name", f"c{group}", "Eve\x1b[31mRED") == 1
+    assert "control characters" in capsys.readouterr().err
+    legacy = _named_legacy(path, group, "Mal\x1b[2Jlory")
+    assert run(path, "people") == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "Mal\\x1b[2Jlory" in out
+    assert run(path, "show", f"p{legacy}") == 0
+    assert "\x1b" not in capsys.readouterr().out
+
+
+def test_reject_unknown_face_says_no_such_face(lib, capsys):
+    path, _ = lib
+    assert run(path, "reject", "999999") == 1
+    assert capsys.readouterr().err.strip() == "faceorg: no such face: 999999 (faceorg show PERSON lists face ids)"

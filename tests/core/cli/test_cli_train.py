@@ -80,7 +80,7 @@ def test_not_adopted_keeps_the_library_model(tmp_path, factory, capsys):
         ids = factory.faces(s, len(y))
         save_embeddings(s, PRETRAINED_ID, zip(ids, np.asarray(x), strict=True))
         for person in range(6):
-            assign_faces(s, [f for f, lab in zip(ids, y, strict=True) if lab == person], f"P{person}")
+            assign_faces(s, [f for f, lab in zip(ids, y, strict=True) if lab == person], f"Person {person}")
     assert main(["--library", str(path), "train", "--mode", "personal", "--epochs", "2", "--no-progress"]) == 0
     assert "Not adopted" in capsys.readouterr().out
     assert main(["--library", str(path), "models", "--json"]) == 0

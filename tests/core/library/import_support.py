@@ -8,17 +8,21 @@ import shutil
 import sqlite3
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
+from sqlalchemy import create_engine
 
 from core.embedding.embedder import EmbedderSettings
 from core.library.importer import ImportSettings
 from core.paths import lfw_default
 from core.pipeline import FacePipeline, PipelineSettings
+from core.storage.postgres import DatabaseLocation, sqlalchemy_url
 
 #: Small batches and commits so that a handful of photos spans several transactions.
 SETTINGS = ImportSettings(workers=2, batch_size=8, commit_every=4)
@@ -91,13 +95,25 @@ def write_bad_files(folder: Path, good_jpeg: Path) -> dict[str, str]:
             "noise.jpeg": "not an image"}
 
 
-def check_consistent(library_path: Path) -> dict[str, int]:
+def _reader(library_path: Path | DatabaseLocation) -> tuple[Callable[[str], Any], Callable[[], None]]:
+    """A separate read-only connection to the library (SQLite file or PostgreSQL): ``one(sql)``
+    (first column of the first row) and ``rows(sql)``, plus a close function."""
+    if isinstance(library_path, DatabaseLocation):
+        engine = create_engine(sqlalchemy_url(library_path))
+        con = engine.connect()
+        return (lambda sql: con.exec_driver_sql(sql).fetchall()), lambda: (con.close(), engine.dispose())
+    lite = sqlite3.connect(f"file:{library_path}?mode=ro", uri=True)
+    return (lambda sql: lite.execute(sql).fetchall()), lite.close
+
+
+def check_consistent(library_path: Path | DatabaseLocation) -> dict[str, int]:
     """Assert what must hold after any import, even a killed one; return row counts."""
-    con = sqlite3.connect(f"file:{library_path}?mode=ro", uri=True)
+    rows, close = _reader(library_path)
     try:
-        one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
-        assert one("PRAGMA integrity_check") == "ok"
-        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+        one = lambda sql: rows(sql)[0][0]  # noqa: E731
+        if not isinstance(library_path, DatabaseLocation):  # PostgreSQL checks these itself, always
+            assert one("PRAGMA integrity_check") == "ok"
+            assert rows("PRAGMA foreign_key_check") == []
         assert one("SELECT count(*) FROM faces f WHERE NOT EXISTS "
                    "(SELECT 1 FROM embeddings e WHERE e.face_id = f.id)") == 0, "face without embedding"
         assert one("SELECT count(*) FROM photos p WHERE face_count != "
@@ -109,14 +125,14 @@ def check_consistent(library_path: Path) -> dict[str, int]:
                 "done": one("SELECT count(*) FROM photos WHERE status = 'done' AND duplicate_of IS NULL"),
                 "faces": one("SELECT count(*) FROM faces")}
     finally:
-        con.close()
+        close()
 
 
-def faces_per_photo(library_path: Path) -> dict[str, int]:
+def faces_per_photo(library_path: Path | DatabaseLocation) -> dict[str, int]:
     """Photo path -> number of faces, done originals only."""
-    con = sqlite3.connect(f"file:{library_path}?mode=ro", uri=True)
+    rows, close = _reader(library_path)
     try:
-        return dict(con.execute("SELECT path, face_count FROM photos "
-                                "WHERE status = 'done' AND duplicate_of IS NULL"))
+        return {path: n for path, n in rows(
+            "SELECT path, face_count FROM photos WHERE status = 'done' AND duplicate_of IS NULL")}
     finally:
-        con.close()
+        close()

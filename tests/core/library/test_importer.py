@@ -26,7 +26,8 @@ from sqlalchemy import select
 
 from core.library import queries
 from core.library.importer import ImportReport, import_folders
-from core.library.people import assign_face
+from core.library.people import assign_face, remove_faces
+from core.library.undo import undo_last
 from core.progress import CancelToken, Progress
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library
@@ -156,7 +157,11 @@ def test_moved_copied_deleted_restored_keep_faces_and_names(library: Library, tm
     stash.rename(c)  # the missing file comes back
     b.unlink()  # the original goes; its copy stays
     rep = _import(library, folder)
-    assert (rep.photos_restored, rep.photos_missing, rep.photos_new) == (1, 1, 0)
+    # issue 13: the report said "missing 1" where status said 0. The photo is not missing (it lives
+    # on at its copy's path: counted as moved); the vanished file was the copy's path.
+    assert (rep.photos_restored, rep.photos_missing, rep.photos_moved, rep.photos_new) == (1, 0, 1, 0)
+    with library.session() as s:
+        assert queries.status(s).missing == rep.photos_missing
     assert _photo(library, c).status == "done"  # type: ignore[union-attr]
     kept = _photo(library, folder / "album" / "copy_of_b.jpg")
     assert kept is not None and kept.id == ids[b] and kept.status == "done"  # faces follow the file
@@ -218,6 +223,21 @@ def test_other_photo_over_a_named_one_keeps_the_name_apart(library: Library, tmp
     with library.session() as s:
         assert s.get(Assignment, face_id).person_id is not None  # type: ignore[union-attr]
         assert all(s.get(Assignment, f) is None for f in faces if f != face_id)
+        # issue 13: 2 face rows for 1 face in the image, silently. The kept name is reported by the
+        # import and listed by status until the user checks it (a reject takes it off the list).
+        assert [(f.face_id, f.person_name) for f in queries.stale_faces(s)] == [(face_id, "Somebody")]
+    assert rep.stale_faces == [(face_id, str(named))]
+    with library.session() as s:  # assigning it again confirms the name: off the list
+        assign_face(s, face_id, "Somebody")
+    with library.session() as s:
+        assert queries.stale_faces(s) == []
+    with library.session() as s:  # undone: to check again
+        undo_last(s)
+    with library.session() as s:
+        assert [f.face_id for f in queries.stale_faces(s)] == [face_id]
+        remove_faces(s, s.get(Assignment, face_id).person_id, [face_id])  # type: ignore[union-attr]
+    with library.session() as s:  # rejected: off the list
+        assert queries.stale_faces(s) == []
     check_consistent(library.path)
 
 

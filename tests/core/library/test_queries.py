@@ -144,6 +144,7 @@ def _plans(library, call) -> list[str]:
     ("photos of people", lambda s: q.photos(s, [1, 2], limit=50)),
     ("import_errors", q.import_errors),
 ])
+@pytest.mark.sqlite_only  # reads SQLite's EXPLAIN QUERY PLAN
 def test_filtered_queries_use_indexes(library, world, factory, name, call):
     with library.session() as s:  # enough rows for the planner's statistics to matter
         for _ in range(20):

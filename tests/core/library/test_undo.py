@@ -189,3 +189,31 @@ def test_undo_refuses_to_duplicate_a_name_and_changes_nothing(library, world):
     assert snapshot(library) == before
     with library.session() as s:
         assert s.scalar(select(func.count()).select_from(Operation).where(Operation.undone)) == 0
+
+
+def _faces_of(library, person_id: int) -> int:
+    with library.session() as s:
+        return s.scalar(select(func.count()).select_from(Assignment).where(Assignment.person_id == person_id))
+
+
+def test_two_undos_and_two_redos_keep_a_recognised_face(library, factory):
+    """Issue 13: a person named from a group of 4, then a 5th face recognised as them by grouping,
+    then a rename. Undo twice (the naming undone removes the person and, with them, the recognised
+    face) and redo twice: the person has 5 faces again, not 4 until the next `faceorg cluster`."""
+    with library.session() as s:
+        cluster = factory.cluster(s, factory.faces(s, 4))
+        fifth = factory.faces(s, 1)[0]
+    with library.session() as s:
+        ann = people.name_cluster(s, cluster, "Ann").id
+    with library.session() as s:  # what grouping does after an import: a recognised face
+        s.execute(insert(Assignment).values(face_id=fifth, person_id=ann, source="recognizer", confidence=0.8))
+    with library.session() as s:
+        people.rename_person(s, ann, "Anna")
+    assert _faces_of(library, ann) == 5
+    for step in (undo_last, undo_last, redo_last, redo_last):
+        with library.session() as s:
+            assert step(s) is not None
+    assert _faces_of(library, ann) == 5
+    with library.session() as s:
+        assert s.get(Assignment, fifth).source == "recognizer"
+        assert s.get(Person, ann).name == "Anna"

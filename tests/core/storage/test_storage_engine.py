@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.storage.embeddings import save_embeddings
 from core.storage.engine import (
@@ -35,10 +35,16 @@ def test_new_library_is_created_by_migrations_and_stamped_at_head(library):
     with library.engine.connect() as conn:
         assert conn.scalar(text("SELECT version_num FROM alembic_version")) == head_revision()
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        if library.backend == "postgresql":
+            indexdef = conn.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_embeddings_hnsw'"))
+            assert "USING hnsw" in indexdef and "vector_l2_ops" in indexdef and "(dim = 512)" in indexdef
+            assert "m='32'" in indexdef and "ef_construction='200'" in indexdef
+            return
         assert conn.scalar(text("PRAGMA page_size")) == PAGE_SIZE
     assert library.path.is_file()
 
 
+@pytest.mark.sqlite_only
 def test_every_connection_has_wal_foreign_keys_and_busy_timeout(library):
     for _ in range(2):  # two pooled connections, each configured on connect
         with library.engine.connect() as conn:
@@ -129,6 +135,7 @@ def test_a_person_with_faces_cannot_be_deleted(library, factory):
         s.execute(Person.__table__.delete())
 
 
+@pytest.mark.sqlite_only
 def test_begin_write_takes_the_write_lock_at_once(library):
     with library.session() as s:
         begin_write(s)
@@ -145,13 +152,13 @@ def test_read_only_open_reads_but_never_writes(library, factory):
     with library.session() as s:
         factory.faces(s, 2)
     library.close()
-    with open_library(library.path, read_only=True) as ro:
+    with open_library(library.location, read_only=True) as ro:
         assert ro.lock is None
         with ro.session() as s:
             assert s.scalar(select(func.count()).select_from(Face)) == 2
-        with pytest.raises(OperationalError), ro.session() as s:
+        with pytest.raises(DBAPIError), ro.session() as s:  # SQLite: OperationalError; PostgreSQL: InternalError
             s.execute(text("DELETE FROM faces"))
-    with open_library(library.path) as lib, lib.session() as s:
+    with open_library(library.location) as lib, lib.session() as s:
         assert s.scalar(select(func.count()).select_from(Face)) == 2
 
 

@@ -16,6 +16,7 @@ from core.storage.engine import open_library
 from core.storage.lock import DelegationRefusedError, LibraryLockedError
 from core.storage.schema import Cluster
 
+pytestmark = pytest.mark.sqlite_only  # the file lock; PostgreSQL leases: test_storage_postgres.py
 REPO = Path(__file__).resolve().parents[3]
 
 # A child process: open the library, add one cluster, report, and hold it until told to stop.

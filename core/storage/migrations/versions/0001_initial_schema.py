@@ -1,6 +1,11 @@
 """Initial schema: photos, faces, embeddings, persons, clusters, assignments, constraints,
 review items, the operation log and library settings.
 
+On PostgreSQL (added later; no PostgreSQL library predates it, SQLite DDL is unchanged):
+booleans default to ``false``/``true``, ``embeddings.vector`` is a pgvector ``vector`` (the
+extension is created if missing; a non-superuser role needs it created by an administrator
+first) with a partial HNSW index (L2, the distance the recognizer thresholds) on the 512-d rows.
+
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-28
@@ -17,18 +22,30 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 NOW = sa.text("(CURRENT_TIMESTAMP)")
-FALSE = sa.text("0")
+# m 32 / ef_construction 200: at 100k grouped faces recall@10 0.93-0.97 where pgvector's defaults (16 / 64)
+# gave 0.77-0.78 (BENCHMARKS.md section 6)
+HNSW_INDEX = ("CREATE INDEX ix_embeddings_hnsw ON embeddings USING hnsw ((vector::vector(512)) vector_l2_ops) "
+              "WITH (m = 32, ef_construction = 200) WHERE dim = 512")
 
 
 def _created_at(name: str = "created_at") -> sa.Column:
     return sa.Column(name, sa.DateTime(), server_default=NOW, nullable=False)
 
 
+def _vector_type() -> sa.types.TypeEngine:
+    from core.storage.vector_column import PgVector
+    return PgVector() if op.get_context().dialect.name == "postgresql" else sa.LargeBinary()
+
+
 def upgrade() -> None:
+    postgresql = op.get_context().dialect.name == "postgresql"
+    FALSE, TRUE = (sa.false(), sa.true()) if postgresql else (sa.text("0"), sa.text("1"))
+    if postgresql:
+        op.execute("CREATE EXTENSION IF NOT EXISTS vector")
     op.create_table(
         "clusters",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("active", sa.Boolean(), server_default=sa.text("1"), nullable=False),
+        sa.Column("active", sa.Boolean(), server_default=TRUE, nullable=False),
         _created_at(),
         sa.PrimaryKeyConstraint("id", name="pk_clusters"),
     )
@@ -101,13 +118,15 @@ def upgrade() -> None:
         "embeddings",
         sa.Column("face_id", sa.Integer(), nullable=False),
         sa.Column("model_id", sa.String(length=64), nullable=False),
-        sa.Column("vector", sa.LargeBinary(), nullable=False),
+        sa.Column("vector", _vector_type(), nullable=False),
         sa.Column("dim", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["face_id"], ["faces.id"], name="fk_embeddings_face_id_faces",
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("model_id", "face_id", name="pk_embeddings"),
     )
     op.create_index("ix_embeddings_face_id", "embeddings", ["face_id"])
+    if postgresql:
+        op.execute(HNSW_INDEX)
 
     op.create_table(
         "persons",

@@ -7,6 +7,8 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
+from typing import Literal
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,9 +18,14 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
+def _recreate() -> Literal["always", "auto"]:
+    return "always" if op.get_context().dialect.name == "sqlite" else "auto"
+
+
 def upgrade() -> None:
     # A foreign key on SQLite needs a table copy: batch mode (run with foreign keys off).
-    with op.batch_alter_table("persons", recreate="always") as batch_op:
+    # PostgreSQL alters the table in place.
+    with op.batch_alter_table("persons", recreate=_recreate()) as batch_op:
         batch_op.add_column(sa.Column("cover_face_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key("fk_persons_cover_face_id_faces", "faces", ["cover_face_id"], ["id"],
                                     ondelete="SET NULL")
@@ -26,7 +33,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("persons", recreate="always") as batch_op:
+    with op.batch_alter_table("persons", recreate=_recreate()) as batch_op:
         batch_op.drop_index("ix_persons_cover_face_id")
         batch_op.drop_constraint("fk_persons_cover_face_id_faces", type_="foreignkey")
         batch_op.drop_column("cover_face_id")

@@ -1,0 +1,111 @@
+"""Import throughput: the local importer against the Ray Data import (``--cluster``) on a local
+Ray with 1 and 2 CPUs (the scaling ratio), on the same LFW photos.
+
+    .venv/bin/python -m benchmarks.bench_pg_cluster_import [--photos 48] [--json OUT]
+
+Each run is a fresh child process (Ray starts once per process) importing the same folder into
+a fresh SQLite library, grouping off; one torch thread per embedder. Reported: wall time of the
+import call (Ray's start excluded and shown apart; the actors' model loading included), photos/s,
+faces/s. Ray runs: ``ActorPoolStrategy(size=1)`` embedding actor at 0.5 CPU; decode+detect tasks
+at 0.5 CPU (1-CPU Ray) or 1 CPU (2-CPU Ray).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.bench_clustering import RESULTS, machine
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def child(mode: str, cpus: int, folder: str, library: str) -> dict:
+    from core.embedding.embedder import EmbedderSettings
+    from core.library.importer import ImportSettings, import_folders
+    from core.pipeline import FacePipeline, PipelineSettings
+    from core.storage.engine import open_library
+
+    pipeline = FacePipeline(PipelineSettings(embedder=EmbedderSettings(flip=False, batch_size=16, threads=1)))
+    settings = ImportSettings(workers=cpus, batch_size=16, commit_every=16)
+    out: dict = {"mode": mode, "cpus": cpus}
+    if mode == "local":
+        pipeline.embedder  # noqa: B018  (the model loads before the clock, as the actors' start is apart)
+        t0 = time.perf_counter()
+        with open_library(library) as lib:
+            rep = import_folders(lib, [folder], pipeline=pipeline, settings=settings)
+    else:
+        from core.library.cluster_import import ClusterSettings, connect, import_folders_cluster
+
+        t0 = time.perf_counter()
+        connect("local", num_cpus=cpus, object_store_memory=300 * 2**20, include_dashboard=False,
+                log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
+        out["ray_start_s"] = time.perf_counter() - t0
+        cluster = ClusterSettings(actors=1, detect_batch=4, embed_batch=16, detect_cpus=0.5 if cpus == 1 else 1.0)
+        t0 = time.perf_counter()
+        with open_library(library) as lib:
+            rep = import_folders_cluster(lib, [folder], pipeline=pipeline, settings=settings, cluster=cluster)
+    seconds = time.perf_counter() - t0
+    assert not rep.cancelled and rep.errors == [], rep.errors
+    return {**out, "seconds": seconds, "photos": rep.photos_new, "faces": rep.faces_new,
+            "photos_per_s": rep.photos_new / seconds, "faces_per_s": rep.faces_new / seconds}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--photos", type=int, default=48)
+    ap.add_argument("--json", dest="json_out", default=str(RESULTS / "pg-cluster-import.json"))
+    ap.add_argument("--child", nargs=4, metavar=("MODE", "CPUS", "FOLDER", "LIBRARY"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        mode, cpus, folder, library = args.child
+        print(json.dumps(child(mode, int(cpus), folder, library)))
+        return 0
+    from core.paths import lfw_default
+
+    root = lfw_default()
+    if root is None:
+        raise SystemExit("LFW not found (set FACEORG_LFW)")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-cluster-import-"))
+    rows = []
+    try:
+        folder = tmp / "photos"
+        folder.mkdir()
+        people = sorted((root / "images").iterdir())
+        for person in people[: args.photos]:
+            first = sorted(person.glob("*.jpg"))[0]
+            shutil.copy2(first, folder / first.name)
+        for i, (mode, cpus) in enumerate([("local", 1), ("local", 2), ("ray", 1), ("ray", 2)]):
+            command = [sys.executable, "-m", "benchmarks.bench_pg_cluster_import", "--child", mode, str(cpus),
+                       str(folder), str(tmp / f"lib{i}.sqlite")]
+            out = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+            if out.returncode != 0:
+                raise SystemExit(out.stderr[-3000:])
+            row = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    by = {(r["mode"], r["cpus"]): r for r in rows}
+    summary = {"ray_scaling_2_over_1": by["ray", 2]["photos_per_s"] / by["ray", 1]["photos_per_s"],
+               "local_scaling_2_over_1": by["local", 2]["photos_per_s"] / by["local", 1]["photos_per_s"],
+               "ray_over_local_2cpus": by["ray", 2]["photos_per_s"] / by["local", 2]["photos_per_s"]}
+    print(json.dumps(summary))
+    result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "rows": rows,
+              **summary}
+    if args.json_out:
+        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_out).write_text(json.dumps(result, indent=2))
+        print(f"wrote {args.json_out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
