@@ -38,6 +38,7 @@ from core.library.import_job import (
     ImportJobError,
     JobProgressFn,
     JobResult,
+    _explain,
     _Sender,
     _stop,
     run_job,
@@ -181,7 +182,7 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
         except Cancelled:
             sender.send(("cancelled", None))
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
-            sender.send(("error", (type(exc).__name__, str(exc), traceback.format_exc())))
+            sender.send(("error", (type(exc).__name__, _explain(exc, job.library), traceback.format_exc())))
         finally:
             inbox.finished()
     events.close()
