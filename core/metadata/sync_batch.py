@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from core.library.people import name_key
@@ -28,6 +27,7 @@ from core.storage.schema import (
     utcnow,
 )
 from core.storage.states import AssignmentSource
+from core.storage.upsert import insert
 
 REVIEW_DISTANCE = 1.0  # suggestions from metadata have no embedding distance: the middle of the scale
 
