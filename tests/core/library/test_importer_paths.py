@@ -5,13 +5,13 @@ the progress never reads N/N before the last batch is committed."""
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 from import_support import SETTINGS, astronaut_jpeg, check_consistent, shared_pipeline
 from PIL import Image
 from skimage import data
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from core.library import queries
 from core.library.importer import import_folders
@@ -59,11 +59,8 @@ def test_non_utf8_names_are_imported_reimported_and_moved(library: Library, tmp_
         assert rows[cat].status == "done"
         assert [e.path for e in queries.import_errors(s)] == [text]
     assert os.fsencode(face) == os.fsencode(str(folder)) + b"/bad_\xff\xfe.jpg"  # exact bytes back
-    con = sqlite3.connect(library.path)
-    try:  # the stored form is valid UTF-8 text, readable by any SQLite client
-        stored = {p for (p,) in con.execute("SELECT path FROM photos")}
-    finally:
-        con.close()
+    with library.session() as s:  # the stored form is valid UTF-8 text, readable by any client (raw SQL)
+        stored = {p for (p,) in s.execute(sql("SELECT path FROM photos"))}
     assert to_db(face) in stored and all(isinstance(p, str) for p in stored)
 
     again = _import(library, folder)
@@ -88,11 +85,8 @@ def test_progress_never_reads_done_before_the_commit(library: Library, tmp_path:
     def progress(p: Progress) -> None:
         if p.message != "importing":
             return
-        con = sqlite3.connect(f"file:{library.path}?mode=ro", uri=True)
-        try:
-            committed = con.execute("SELECT count(*) FROM photos").fetchone()[0]
-        finally:
-            con.close()
+        with library.session() as s:  # its own connection: sees committed rows only
+            committed = s.execute(sql("SELECT count(*) FROM photos")).scalar_one()
         seen.append((int(p.extra["files_done"]), committed))
 
     rep = _import(library, folder, progress=progress)
