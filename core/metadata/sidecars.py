@@ -59,8 +59,56 @@ class StoredFrame:
     orientation: int
 
 
+#: JPEG start-of-frame markers (the ones that carry the size): C0-CF but DHT, JPG and DAC.
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_HEAD_BYTES = 1 << 16
+
+
+def _plain_jpeg_frame(head: bytes) -> StoredFrame | None:
+    """A JPEG with no APP1 segment before its scan (no EXIF, no XMP, so no orientation: 1), its size
+    from the frame header; None for anything else (Pillow decides). The common case of photos from
+    the web, scanners and editors that strip metadata, read without Pillow's full header parse."""
+    if head[:3] != b"\xff\xd8\xff":
+        return None
+    i, size = 2, None
+    while i + 4 <= len(head):
+        if head[i] != 0xFF:
+            return None
+        marker = head[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # no length
+            i += 2
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan / end of image: every header seen
+            return size
+        length = int.from_bytes(head[i + 2:i + 4], "big")
+        if length < 2 or marker == 0xE1:  # APP1: EXIF or XMP, either may hold an orientation
+            return None
+        if marker in _SOF:
+            if i + 9 > len(head):
+                return None
+            height, width = int.from_bytes(head[i + 5:i + 7], "big"), int.from_bytes(head[i + 7:i + 9], "big")
+            if width == 0 or height == 0 or size is not None:
+                return None
+            size = StoredFrame(width, height, 1)
+        i += 2 + length
+    return None
+
+
 def stored_frame(photo: str | os.PathLike[str]) -> StoredFrame:
-    """Read lazily with Pillow (header only), the same way :mod:`core.imaging.loader` does."""
+    """Read lazily with Pillow (header only), the same way :mod:`core.imaging.loader` does; a JPEG
+    without EXIF or XMP is read from its first bytes (:func:`_plain_jpeg_frame`)."""
+    try:
+        with open(photo, "rb") as f:
+            plain = _plain_jpeg_frame(f.read(_HEAD_BYTES))
+    except FileNotFoundError:
+        raise MetadataError("file not found") from None
+    except Exception:
+        plain = None  # Pillow below says why (the same words as before)
+    if plain is not None:
+        return plain
     try:
         with Image.open(photo) as img:
             width, height = img.size

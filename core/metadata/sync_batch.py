@@ -8,6 +8,7 @@ provenance, review suggestions, what was read) to send as one statement per tabl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,6 +62,7 @@ class Batch:
         self.meta: dict[int, dict] = {}
         self.reviews: dict[tuple[int, int], dict] = {}
         self.sources: list[dict] = []
+        self.new_people: dict[str, str] = {}  # name key -> name: created at flush, one statement
         for chunk in chunks(photo_ids):
             q = (select(Face.photo_id, Face.id, Face.x, Face.y, Face.w, Face.h, Face.ignored, Assignment.person_id,
                         Assignment.source, Person.name_key, Person.name, FaceMetadata.name)
@@ -92,10 +94,9 @@ class Batch:
         key = name_key(name)
         if key not in self.people:
             self.load_people({name})
-        if key not in self.people:
-            person_id = self.session.scalar(insert(Person.__table__).values(
-                name=name, name_key=key, hidden=False, created_at=utcnow()).returning(Person.__table__.c.id))
-            self.people[key] = (int(person_id), name)
+        if key not in self.people:  # a placeholder id (negative) until flush() creates them all at once
+            self.new_people[key] = name
+            self.people[key] = (-len(self.new_people), name)
         return self.people[key]
 
     def record(self, face_id: int, name: str, origin: str, created: bool = False) -> None:
@@ -111,6 +112,7 @@ class Batch:
 
     def flush(self) -> None:
         s, now = self.session, utcnow()
+        self._create_people(now)
         if self.assign:
             for chunk in chunks(list(self.assign)):
                 s.execute(ReviewItem.__table__.delete().where(ReviewItem.face_id.in_(chunk)))
@@ -130,3 +132,18 @@ class Batch:
             stmt = insert(MetadataSource.__table__)
             s.execute(stmt.on_conflict_do_update(index_elements=["photo_id"], set_={
                 k: stmt.excluded[k] for k in ("signature", "source", "skipped", "read_at")}), self.sources)
+
+    def _create_people(self, now: datetime) -> None:
+        """The people :meth:`person` promised, in one statement; placeholder ids replaced."""
+        if not self.new_people:
+            return
+        table = Person.__table__
+        rows = [{"name": n, "name_key": k, "hidden": False, "created_at": now} for k, n in self.new_people.items()]
+        made = {k: int(i) for i, k in self.session.execute(
+            insert(table).returning(table.c.id, table.c.name_key, sort_by_parameter_order=True), rows)}
+        real = {self.people[k][0]: made[k] for k in self.new_people}
+        for k in self.new_people:
+            self.people[k] = (made[k], self.people[k][1])
+        self.new_people = {}
+        self.assign = {f: real.get(p, p) for f, p in self.assign.items()}
+        self.reviews = {(f, real.get(p, p)): {**r, "person_id": real.get(p, p)} for (f, p), r in self.reviews.items()}

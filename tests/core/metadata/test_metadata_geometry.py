@@ -151,3 +151,49 @@ def test_cli_import_no_metadata_then_with(tmp_path, capsys):
     assert (second["metadata_photos_read"], second["metadata_faces_named"]) == (1, 1)
     assert main(["--library", lib, "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["metadata_faces_named"] == 1
+
+
+def test_stored_frame_matches_pillow(tmp_path):
+    """The quick JPEG header read agrees with Pillow: plain / progressive / grey / CMYK JPEGs read
+    quickly, and a JPEG with EXIF or XMP (either can turn it) or another format goes to Pillow."""
+    from metadata_support import exiftool
+
+    from core.metadata.sidecars import _HEAD_BYTES, _plain_jpeg_frame, stored_frame
+
+    rgb = Image.fromarray(data.astronaut()[:300, :420])
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    cases = {
+        "plain.jpg": lambda p: rgb.save(p, quality=90),
+        "progressive.jpg": lambda p: rgb.save(p, progressive=True, optimize=True),
+        "grey.jpg": lambda p: rgb.convert("L").save(p),
+        "cmyk.jpg": lambda p: rgb.convert("CMYK").save(p),
+        "exif6.jpg": lambda p: rgb.save(p, exif=exif),
+        "png.png": lambda p: rgb.save(p),
+    }
+    quick = {"plain.jpg", "progressive.jpg", "grey.jpg", "cmyk.jpg"}
+    for name, make in cases.items():
+        path = tmp_path / name
+        make(path)
+        with Image.open(path) as img:
+            want = (img.size, int(img.getexif().get(0x0112, 1)))
+        frame = stored_frame(path)
+        assert ((frame.width, frame.height), frame.orientation) == want, name
+        assert (_plain_jpeg_frame(path.read_bytes()[:_HEAD_BYTES]) is not None) == (name in quick), name
+    assert stored_frame(tmp_path / "exif6.jpg").orientation == 6
+    # an orientation only in XMP (Pillow reads tiff:Orientation there too): not the quick path
+    xmp = tmp_path / "xmp8.jpg"
+    rgb.save(xmp)
+    exiftool("-overwrite_original", "-XMP-tiff:Orientation#=8", xmp)
+    with Image.open(xmp) as img:
+        want_o = int(img.getexif().get(0x0112, 1))
+    assert _plain_jpeg_frame(xmp.read_bytes()[:_HEAD_BYTES]) is None
+    assert stored_frame(xmp).orientation == want_o
+    # a cut-off file: Pillow's header read decides, as before
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes((tmp_path / "plain.jpg").read_bytes()[:20])
+    from core.metadata.xmp_read import MetadataError
+    with pytest.raises(MetadataError):
+        stored_frame(cut)
+    with pytest.raises(MetadataError, match="file not found"):
+        stored_frame(tmp_path / "gone.jpg")
