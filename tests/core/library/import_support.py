@@ -4,6 +4,7 @@ time, and a consistency check of a library file read through a separate connecti
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import sqlite3
 import struct
@@ -19,6 +20,7 @@ from skimage import data
 from sqlalchemy import create_engine
 
 from core.embedding.embedder import EmbedderSettings
+from core.library.import_job import ImportJob
 from core.library.importer import ImportSettings
 from core.paths import lfw_default
 from core.pipeline import FacePipeline, PipelineSettings
@@ -136,3 +138,20 @@ def faces_per_photo(library_path: Path | DatabaseLocation) -> dict[str, int]:
             "SELECT path, face_count FROM photos WHERE status = 'done' AND duplicate_of IS NULL")}
     finally:
         close()
+
+
+CHILD_EMBEDDER = {"flip": False, "batch_size": 8, "threads": 1}  # the shared test machine: one torch thread
+
+
+def child_job(library_path: Path, *folders: Path, **kwargs: Any) -> ImportJob:
+    """An import job for a child process writing under this test process's lock."""
+    return ImportJob(str(library_path), tuple(str(f) for f in folders), embedder=CHILD_EMBEDDER, workers=2,
+                     holder_pid=os.getpid(), **kwargs)
+
+
+def pid_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False

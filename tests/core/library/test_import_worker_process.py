@@ -11,35 +11,21 @@ import time
 from pathlib import Path
 
 import pytest
-from import_support import check_consistent, copy_photos, lfw_photos
+from import_support import CHILD_EMBEDDER, check_consistent, child_job, copy_photos, lfw_photos, pid_gone
 
 from core.library import queries
-from core.library.import_job import ImportJob, ImportJobError
+from core.library.import_job import ImportJobError
 from core.library.import_worker_process import ImportWorker, WarmSpec
 from core.progress import Cancelled, CancelToken, Progress
 from core.storage.engine import open_library
 
 pytestmark = pytest.mark.lfw
-EMBEDDER = {"flip": False, "batch_size": 8, "threads": 1}  # the shared test machine: one torch thread
-
-
-def _job(library_path: Path, *folders: Path, **kwargs) -> ImportJob:
-    return ImportJob(str(library_path), tuple(str(f) for f in folders), embedder=EMBEDDER, workers=2,
-                     holder_pid=os.getpid(), **kwargs)
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def _wait_gone(pid: int, timeout_s: float = 10.0) -> bool:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
-        if _gone(pid):
+        if pid_gone(pid):
             return True
         time.sleep(0.05)
     return False
@@ -47,7 +33,7 @@ def _wait_gone(pid: int, timeout_s: float = 10.0) -> bool:
 
 @pytest.fixture
 def worker():
-    worker = ImportWorker(WarmSpec(embedder=EMBEDDER))
+    worker = ImportWorker(WarmSpec(embedder=CHILD_EMBEDDER))
     yield worker
     worker.close()
 
@@ -60,10 +46,10 @@ def test_two_imports_run_in_one_child_that_loads_the_models_once(tmp_path: Path,
     pids: list[int] = []
     with open_library(tmp_path / "library.sqlite") as library:
         warm_pid = worker.start()  # as the app does when it opens a library
-        one = worker.run(_job(library.path, first), started=pids.append)
+        one = worker.run(child_job(library.path, first), started=pids.append)
         stats_one = worker.stats
         seen: list[str] = []
-        two = worker.run(_job(library.path, second), started=pids.append, progress=lambda ph, p: seen.append(ph))
+        two = worker.run(child_job(library.path, second), started=pids.append, progress=lambda ph, p: seen.append(ph))
         stats_two = worker.stats
         with library.session() as session:
             assert queries.status(session).done == 6
@@ -92,11 +78,11 @@ def test_a_cancelled_job_leaves_the_child_ready_for_the_next(tmp_path: Path, wor
 
     with open_library(tmp_path / "library.sqlite") as library:
         pid = worker.start()
-        result = worker.run(_job(library.path, folder), progress=progress, cancel=token)
+        result = worker.run(child_job(library.path, folder), progress=progress, cancel=token)
         assert result.cancelled and result.report is not None and result.report.files_done < 64
         with library.session() as session:
             first = queries.status(session).done
-        again = worker.run(_job(library.path, folder))
+        again = worker.run(child_job(library.path, folder))
         assert again.report is not None and not again.cancelled and again.report.photos_new == 64 - first
     assert worker.stats is not None and worker.stats.pid == pid and worker.stats.jobs == 2
     assert worker.stats.models_loaded == 1
@@ -115,9 +101,9 @@ def test_a_child_that_does_not_stop_in_time_is_killed_and_replaced(tmp_path: Pat
 
     with open_library(tmp_path / "library.sqlite") as library:
         with pytest.raises(Cancelled):
-            worker.run(_job(library.path, folder), cancel=token, grace_s=0.0, started=started)
+            worker.run(child_job(library.path, folder), cancel=token, grace_s=0.0, started=started)
         assert _wait_gone(pids[0]) and worker.pid is None
-        result = worker.run(_job(library.path, folder), started=pids.append)
+        result = worker.run(child_job(library.path, folder), started=pids.append)
         assert result.report is not None and not result.cancelled
         with library.session() as session:
             assert queries.status(session).done == 3
@@ -134,14 +120,14 @@ def test_a_killed_warm_child_is_replaced(tmp_path: Path, worker: ImportWorker) -
         os.kill(first, signal.SIGKILL)
         assert _wait_gone(first) or worker.pid is None
         pids: list[int] = []
-        result = worker.run(_job(library.path, folder), started=pids.append)
+        result = worker.run(child_job(library.path, folder), started=pids.append)
         assert result.report is not None and result.report.photos_new == 2
         assert pids[0] != first and worker.stats is not None and worker.stats.pid == pids[0]
         # killed in the middle of a job: an error, and the next job runs in a fresh child
         with pytest.raises(ImportJobError) as info:
-            worker.run(_job(library.path, folder), started=lambda pid: os.kill(pid, signal.SIGKILL))
+            worker.run(child_job(library.path, folder), started=lambda pid: os.kill(pid, signal.SIGKILL))
         assert "stopped unexpectedly" in str(info.value)
-        again = worker.run(_job(library.path, folder), started=pids.append)
+        again = worker.run(child_job(library.path, folder), started=pids.append)
         assert again.report is not None and pids[1] != pids[0]
     check_consistent(tmp_path / "library.sqlite")
 
@@ -151,7 +137,7 @@ def test_the_warm_child_writes_only_for_a_parent_that_holds_the_lock(tmp_path: P
     copy_photos(lfw_photos(1), folder)
     open_library(tmp_path / "library.sqlite").close()
     with pytest.raises(ImportJobError) as info:
-        worker.run(_job(tmp_path / "library.sqlite", folder))
+        worker.run(child_job(tmp_path / "library.sqlite", folder))
     assert info.value.kind == "DelegationRefusedError" and "not locked" in str(info.value)
     assert worker.pid is not None  # a refused job does not cost the warm child
 
@@ -169,8 +155,8 @@ def test_a_job_cancelled_while_the_child_still_loads_is_answered_without_killing
 
     with open_library(tmp_path / "library.sqlite") as library:
         with pytest.raises(Cancelled):
-            worker.run(_job(library.path, folder), cancel=token, started=started)
+            worker.run(child_job(library.path, folder), cancel=token, started=started)
         assert worker.pid == pids[0]  # answered by the child, not killed
-        result = worker.run(_job(library.path, folder), started=pids.append)
+        result = worker.run(child_job(library.path, folder), started=pids.append)
         assert result.report is not None and result.report.photos_new == 2
     assert pids[1] == pids[0] and worker.stats is not None and worker.stats.jobs == 1
