@@ -1,6 +1,6 @@
 """LFW View-2 accuracy and LFW-as-library grouping with the embeddings the import path produces.
 
-    .venv/bin/python benchmarks/bench_lfw_import_path.py [--lfw DIR] [--backend onnx] [--no-int8]
+    .venv/bin/python -m benchmarks.bench_lfw_import_path [--lfw DIR] [--backend onnx] [--no-int8]
         [--cache FILE.npz] [--json OUT]
 
 One embedding pass over the images both protocols need (View-2 pairs and every image of the people with
@@ -25,10 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_clustering import FaceSet, calibrate, lfw_people_paths, machine, run  # noqa: E402
-
+from benchmarks.bench_clustering import FaceSet, calibrate, lfw_people_paths, machine, run
 from core.paths import lfw_default  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """Measure the activation ranges of the int8 FaceNet and write core/embedding/facenet_int8_calibration.json.
 
-    .venv/bin/python benchmarks/calibrate_int8.py [--lfw DIR] [--n 96] [--check 128]
+    .venv/bin/python -m benchmarks.calibrate_int8 [--lfw DIR] [--n 96] [--check 128]
 
 Calibration faces: ``--n`` LFW images of people outside the View-2 pairs (seeded choice), detected and
 cropped by the import pipeline. Then the int8 model built from the file is compared with the float
@@ -20,17 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.paths import lfw_default  # noqa: E402
+from core.paths import lfw_default
 
 
 def lfw_crops(root: Path, rels: list[str]) -> np.ndarray:
-    from core.evaluation.lfw_run import _prepare
+    from core.evaluation.lfw_run import lfw_crop
     from core.pipeline import FacePipeline
 
     pipeline = FacePipeline()
-    return np.stack([_prepare(pipeline, root, rel)[0] for rel in rels])
+    return np.stack([lfw_crop(pipeline, root, rel)[0] for rel in rels])
 
 
 def main(argv: list[str] | None = None) -> int:
