@@ -26,6 +26,13 @@ def data_dir() -> Path:
     return path
 
 
+def config_dir() -> Path:
+    """Settings of this computer (where each library root is mounted here). ``FACEORG_CONFIG``
+    overrides. Not created until something is written there."""
+    env = os.environ.get("FACEORG_CONFIG")
+    return Path(env) if env else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
 def default_library_path() -> Path:
     """``FACEORG_LIBRARY`` or ``<user data dir>/library.sqlite``."""
     env = os.environ.get("FACEORG_LIBRARY")

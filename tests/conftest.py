@@ -1,5 +1,5 @@
 """Shared fixtures. Tests never touch the user's real data: FACEORG_DATA and
-FACEORG_LIBRARY point into a temporary folder; FACEORG_CACHE (converted model weights,
+FACEORG_LIBRARY and FACEORG_CONFIG (this computer's root mappings) point into temporary folders; FACEORG_CACHE (converted model weights,
 slow to make) defaults to a persistent, git-ignored ``.pytest_cache/faceorg-cache``."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FACEORG_DATA", str(data))
         mp.setenv("FACEORG_LIBRARY", str(data / "library.sqlite"))
+        mp.setenv("FACEORG_CONFIG", str(tmp_path_factory.mktemp("faceorg-config")))
         if not os.environ.get("FACEORG_CACHE"):
             mp.setenv("FACEORG_CACHE", str(REPO / ".pytest_cache" / "faceorg-cache"))
         yield

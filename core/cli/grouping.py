@@ -122,10 +122,11 @@ def _suggestion_json(s: ReviewSuggestion, photos: dict[int | None, str]) -> dict
 def _photo_paths(session: Session, photo_ids: Iterable[int | None]) -> dict[int | None, str]:
     from sqlalchemy import select
 
+    from core.library.roots import local_path
     from core.storage.schema import Photo
 
     wanted = [i for i in photo_ids if i is not None]
-    return {int(i): str(p) for i, p in session.execute(select(Photo.id, Photo.path).where(Photo.id.in_(wanted)))}
+    return {int(i): str(p) for i, p in session.execute(select(Photo.id, local_path(session)).where(Photo.id.in_(wanted)))}
 
 
 def run_review(args: argparse.Namespace) -> int:

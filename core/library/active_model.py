@@ -28,6 +28,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.library.roots import local_path
 from core.modelstore.registry import PRETRAINED_ID, ModelInfo, find_model
 from core.progress import CancelToken, ProgressFn, check, report
 from core.storage.embeddings import load_matrix, save_embeddings
@@ -161,7 +162,7 @@ def load_target_embedder(library: Library, settings: PipelineSettings | None = N
 
 def _missing(session: Session, model_id: str) -> list[Any]:
     has = select(Embedding.face_id).where(Embedding.model_id == model_id, Embedding.face_id == Face.id).exists()
-    return list(session.execute(select(Face.id, Face.photo_id, Photo.path, Face.x, Face.y, Face.w, Face.h,
+    return list(session.execute(select(Face.id, Face.photo_id, local_path(session).label("path"), Face.x, Face.y, Face.w, Face.h,
                                        Face.landmarks, Face.score).join(Photo, Photo.id == Face.photo_id)
                                 .where(~has).order_by(Face.photo_id, Face.id)).all())
 

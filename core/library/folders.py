@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.library.roots import RootMap, local_path
 from core.storage.schema import Photo
 
 SEPARATORS = "/\\"
@@ -36,15 +37,16 @@ class FolderNode:
     children: list[FolderNode] = field(default_factory=list)
 
 
-def _dirname_sql() -> Any:
-    """SQLite: the path up to and including its last separator."""
-    stripped = func.replace(func.replace(Photo.path, "/", ""), "\\", "")
-    return func.rtrim(Photo.path, stripped)
+def _dirname_sql(path: Any) -> Any:
+    """SQL: the path up to and including its last separator."""
+    stripped = func.replace(func.replace(path, "/", ""), "\\", "")
+    return func.rtrim(path, stripped)
 
 
 def photo_folders(session: Session) -> list[FolderCount]:
-    """Folders with photos directly in them (not counting duplicates), by path."""
-    folder = _dirname_sql().label("folder")
+    """Folders with photos directly in them (not counting duplicates), by path on this computer
+    (a root not mapped here shows as ``<NAME>``, see :mod:`core.library.roots`)."""
+    folder = _dirname_sql(local_path(session)).label("folder")
     rows = session.execute(select(folder, func.count()).where(Photo.duplicate_of.is_(None))
                            .group_by(folder).order_by(folder)).all()
     out = []
@@ -54,12 +56,25 @@ def photo_folders(session: Session) -> list[FolderCount]:
     return out
 
 
-def under(folder: str) -> Any:
-    """SQL condition: ``Photo.path`` is in ``folder`` or any folder below it."""
-    base = folder.rstrip(SEPARATORS)
-    sep = "\\" if "\\" in folder and "/" not in folder else "/"
+def _range(base: str, sep: str) -> Any:
     low, high = base + sep, base + chr(ord(sep) + 1)
     return and_(Photo.path >= low, Photo.path < high)
+
+
+def under(folder: str, roots: RootMap) -> Any:
+    """SQL condition: the photo (its path on this computer) is in ``folder`` or any folder below it.
+    Ranges on the unique (root, path) index, so a folder of a big library is found without a scan."""
+    base = folder.rstrip(SEPARATORS)
+    sep = "\\" if "\\" in folder and "/" not in folder else "/"
+    conditions = [and_(Photo.root_id.is_(None), _range(base, sep))]  # rows stored with absolute paths
+    for root in roots.roots:
+        prefix = root.prefix
+        if base == prefix or (prefix + root.sep).startswith(base + sep):
+            conditions.append(Photo.root_id == root.id)  # the whole root is in the folder
+        elif base.startswith(prefix + root.sep) or base.startswith(prefix + "/"):
+            rel = base[len(prefix) + 1:].replace(root.sep, "/")
+            conditions.append(and_(Photo.root_id == root.id, _range(rel, "/")))
+    return or_(*conditions)
 
 
 def _cut(path: str) -> int:

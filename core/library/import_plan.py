@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.imaging.loader import is_image_file
+from core.library.roots import local_path
 from core.library.scanner import ScanError, ScanFile, scan
 from core.progress import CancelToken, ProgressFn, report
 from core.storage.schema import Photo
@@ -54,7 +55,7 @@ class LibraryIndex:
 
     @classmethod
     def load(cls, session: Session) -> LibraryIndex:
-        stmt = select(Photo.id, Photo.path, Photo.size, Photo.mtime, Photo.status, Photo.content_hash,
+        stmt = select(Photo.id, local_path(session).label("path"), Photo.size, Photo.mtime, Photo.status, Photo.content_hash,
                       Photo.duplicate_of).order_by(Photo.id)
         return cls(KnownPhoto(*row) for row in session.execute(stmt))
 

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.library.quality import FaceQuality
+from core.library.roots import stored_values
 from core.storage.batches import chunks
 from core.storage.embeddings import load_matrix, save_embeddings
 from core.storage.schema import Assignment, Face, FaceConstraint, LibraryMeta, Person, Photo, utcnow
@@ -57,8 +58,9 @@ class PhotoRecord:
     faces: list[FaceRecord] = field(default_factory=list)
 
 
-def _photo_values(rec: PhotoRecord) -> dict:
-    return {"path": rec.path, "size": rec.size, "mtime": rec.mtime, "content_hash": rec.content_hash}
+def _photo_values(session: Session, rec: PhotoRecord) -> dict:
+    """The row's file columns; the path as stored: relative to its library root (core.library.roots)."""
+    return {**stored_values(session, rec.path), "size": rec.size, "mtime": rec.mtime, "content_hash": rec.content_hash}
 
 
 def _face_values(photo_id: int, face: FaceRecord) -> dict:
@@ -89,7 +91,7 @@ def _insert_faces(session: Session, photo_id: int, faces: Sequence[FaceRecord], 
 
 def insert_photo(session: Session, rec: PhotoRecord, model_id: str) -> tuple[int, list[int]]:
     """A new photo with status "done" and its faces; returns (photo id, face ids)."""
-    values = {**_photo_values(rec), "width": rec.width, "height": rec.height, "taken_at": rec.taken_at,
+    values = {**_photo_values(session, rec), "width": rec.width, "height": rec.height, "taken_at": rec.taken_at,
               "status": PhotoStatus.DONE, "error": None, "face_count": len(rec.faces)}
     photo_id = session.scalar(insert(Photo).values(values).returning(Photo.id))
     assert photo_id is not None
@@ -98,7 +100,7 @@ def insert_photo(session: Session, rec: PhotoRecord, model_id: str) -> tuple[int
 
 def insert_duplicate(session: Session, rec: PhotoRecord, original_id: int) -> int:
     """A row for a copy of photo ``original_id``: status "done", no faces of its own."""
-    values = {**_photo_values(rec), "duplicate_of": original_id, "status": PhotoStatus.DONE, "face_count": 0}
+    values = {**_photo_values(session, rec), "duplicate_of": original_id, "status": PhotoStatus.DONE, "face_count": 0}
     photo_id = session.scalar(insert(Photo).values(values).returning(Photo.id))
     assert photo_id is not None
     return photo_id
@@ -106,7 +108,7 @@ def insert_duplicate(session: Session, rec: PhotoRecord, original_id: int) -> in
 
 def record_error(session: Session, photo_id: int | None, rec: PhotoRecord) -> int:
     """Status "error" with the reason; an existing row keeps its faces (never deleted)."""
-    values = {**_photo_values(rec), "status": PhotoStatus.ERROR, "error": rec.error}
+    values = {**_photo_values(session, rec), "status": PhotoStatus.ERROR, "error": rec.error}
     if photo_id is None:
         photo_id = session.scalar(insert(Photo).values(values).returning(Photo.id))
         assert photo_id is not None
@@ -117,7 +119,7 @@ def record_error(session: Session, photo_id: int | None, rec: PhotoRecord) -> in
 
 def set_file(session: Session, photo_id: int, rec: PhotoRecord, *, duplicate_of: int | None = None) -> None:
     """The same content at a new path or with new size/mtime (a move, a touch, a restore)."""
-    values = {**_photo_values(rec), "status": PhotoStatus.DONE, "error": None}
+    values = {**_photo_values(session, rec), "status": PhotoStatus.DONE, "error": None}
     if duplicate_of is not None:
         values["duplicate_of"] = duplicate_of
     session.execute(update(Photo).where(Photo.id == photo_id).values(values))
@@ -147,15 +149,15 @@ def record_scan_problems(session: Session, roots: Sequence[str], problems: Seque
 def swap_paths(session: Session, original_id: int, duplicate_id: int) -> None:
     """The original (missing) takes its duplicate's path, size and mtime and status "done";
     the duplicate row takes the vanished path and status "missing"."""
-    rows = {r.id: r for r in session.execute(select(Photo.id, Photo.path, Photo.size, Photo.mtime)
+    rows = {r.id: r for r in session.execute(select(Photo.id, Photo.root_id, Photo.path, Photo.size, Photo.mtime)
                                              .where(Photo.id.in_([original_id, duplicate_id])))}
     orig, dup = rows[original_id], rows[duplicate_id]
-    # a placeholder no stored (absolute) path can equal; no NUL byte, which PostgreSQL text refuses
-    session.execute(update(Photo).where(Photo.id == duplicate_id).values(path=f"<swap {duplicate_id}>"))
+    # a placeholder no stored path can equal (without a root, paths are absolute); no NUL byte (PostgreSQL refuses)
+    session.execute(update(Photo).where(Photo.id == duplicate_id).values(root_id=None, path=f"<swap {duplicate_id}>"))
     session.execute(update(Photo).where(Photo.id == original_id).values(
-        path=dup.path, size=dup.size, mtime=dup.mtime, status=PhotoStatus.DONE, error=None))
+        root_id=dup.root_id, path=dup.path, size=dup.size, mtime=dup.mtime, status=PhotoStatus.DONE, error=None))
     session.execute(update(Photo).where(Photo.id == duplicate_id).values(
-        path=orig.path, size=orig.size, mtime=orig.mtime, status=PhotoStatus.MISSING))
+        root_id=orig.root_id, path=orig.path, size=orig.size, mtime=orig.mtime, status=PhotoStatus.MISSING))
 
 
 def replace_content(session: Session, photo_id: int, rec: PhotoRecord,
@@ -187,7 +189,7 @@ def replace_content(session: Session, photo_id: int, rec: PhotoRecord,
     inserted = _insert_faces(session, photo_id, fresh, model_id)
     count = session.scalar(select(func.count()).select_from(Face).where(Face.photo_id == photo_id))
     session.execute(update(Photo).where(Photo.id == photo_id).values(
-        **_photo_values(rec), width=rec.width, height=rec.height, taken_at=rec.taken_at,
+        **_photo_values(session, rec), width=rec.width, height=rec.height, taken_at=rec.taken_at,
         status=PhotoStatus.DONE, error=None, duplicate_of=None, face_count=count or 0))
     return [i for i, _ in matches] + inserted, len(inserted), stale
 

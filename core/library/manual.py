@@ -22,6 +22,7 @@ from core.imaging.loader import load_image
 from core.library.people import NotFoundError
 from core.library.quality import FaceQuality, face_quality
 from core.library.review import gallery_faces, load_thresholds, not_person_map, pick_model, store_recognition
+from core.library.roots import roots_of
 from core.storage.embeddings import load_matrix, save_embeddings
 from core.storage.engine import Library, begin_write
 from core.storage.schema import Assignment, Face, Photo
@@ -99,7 +100,7 @@ def add_manual_face(library: Library, photo_id: int, box: tuple[float, float, fl
         photo = session.get(Photo, photo_id)
         if photo is None:
             raise NotFoundError(f"No photo {photo_id}")
-        path = photo.path
+        path = roots_of(session).local(photo.root_id, photo.path)
     (x, y, w, h), embedding, quality = embed_box(path, box, pipeline)
     with library.session() as session:
         begin_write(session)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.library.covers import COVER_QUALITY
 from core.library.folders import under
+from core.library.roots import local_path, roots_of
 from core.storage.schema import Assignment, Cluster, Face, LibraryMeta, Person, Photo, ReviewItem
 from core.storage.states import AssignmentSource, PhotoStatus
 
@@ -133,8 +134,8 @@ def list_clusters(session: Session, min_size: int = 1) -> list[ClusterSummary]:
     return [ClusterSummary(*row) for row in session.execute(stmt)]
 
 
-def _faces() -> Select:  # the columns of FaceInfo
-    return (select(Face.id, Face.photo_id, Photo.path, Face.x, Face.y, Face.w, Face.h, Face.score,
+def _faces(session: Session) -> Select:  # the columns of FaceInfo
+    return (select(Face.id, Face.photo_id, local_path(session).label("path"), Face.x, Face.y, Face.w, Face.h, Face.score,
                    Assignment.person_id, Person.name, Assignment.cluster_id, Assignment.source,
                    Assignment.confidence, Face.ignored)
             .join(Photo, Photo.id == Face.photo_id)
@@ -151,7 +152,7 @@ def faces_of_person(session: Session, person_id: int, *, offset: int = 0, limit:
                     sort: Literal["quality", "date", "confidence"] = "quality",
                     include_ignored: bool = False) -> list[FaceInfo]:
     """A person's faces: best first, by photo date, or least confident first (to review)."""
-    stmt = _faces().where(Assignment.person_id == person_id)
+    stmt = _faces(session).where(Assignment.person_id == person_id)
     if not include_ignored:
         stmt = stmt.where(Face.ignored.is_(False))
     order = {"quality": (QUALITY.desc(),), "date": (Photo.taken_at, Photo.path),
@@ -162,7 +163,7 @@ def faces_of_person(session: Session, person_id: int, *, offset: int = 0, limit:
 def faces_of_cluster(session: Session, cluster_id: int, *, offset: int = 0, limit: int | None = None,
                      include_ignored: bool = False) -> list[FaceInfo]:
     """A cluster's faces, best first."""
-    stmt = _faces().where(Assignment.cluster_id == cluster_id)
+    stmt = _faces(session).where(Assignment.cluster_id == cluster_id)
     if not include_ignored:
         stmt = stmt.where(Face.ignored.is_(False))
     return _face_infos(session, stmt.order_by(QUALITY.desc(), Face.id), offset, limit)
@@ -170,7 +171,7 @@ def faces_of_cluster(session: Session, cluster_id: int, *, offset: int = 0, limi
 
 def faces_of_photo(session: Session, photo_id: int) -> list[FaceInfo]:
     """All faces found in one photo, ignored ones included, left to right."""
-    return _face_infos(session, _faces().where(Face.photo_id == photo_id).order_by(Face.x, Face.id), 0, None)
+    return _face_infos(session, _faces(session).where(Face.photo_id == photo_id).order_by(Face.x, Face.id), 0, None)
 
 
 def faces_by_id(session: Session, face_ids: Collection[int]) -> list[FaceInfo]:
@@ -178,13 +179,13 @@ def faces_by_id(session: Session, face_ids: Collection[int]) -> list[FaceInfo]:
     wanted = sorted({int(f) for f in face_ids})
     out: list[FaceInfo] = []
     for start in range(0, len(wanted), 500):
-        out += _face_infos(session, _faces().where(Face.id.in_(wanted[start:start + 500])).order_by(Face.id), 0, None)
+        out += _face_infos(session, _faces(session).where(Face.id.in_(wanted[start:start + 500])).order_by(Face.id), 0, None)
     return out
 
 
 def unassigned_faces(session: Session, *, offset: int = 0, limit: int | None = None) -> list[FaceInfo]:
     """Faces in no person and no cluster (not ignored), best first."""
-    stmt = _faces().where(Assignment.face_id.is_(None), Face.ignored.is_(False))
+    stmt = _faces(session).where(Assignment.face_id.is_(None), Face.ignored.is_(False))
     return _face_infos(session, stmt.order_by(QUALITY.desc(), Face.id), offset, limit)
 
 
@@ -196,8 +197,9 @@ def _photos_with(person_ids: Collection[int]) -> Select[Any]:
             .having(func.count(distinct(Assignment.person_id)) == len(wanted)))
 
 
-_PHOTO_COLUMNS = (Photo.id, Photo.path, Photo.width, Photo.height, Photo.taken_at, Photo.status,
-                  Photo.error, Photo.face_count)
+def _photo_columns(session: Session) -> tuple[Any, ...]:  # the columns of PhotoInfo
+    return (Photo.id, local_path(session).label("path"), Photo.width, Photo.height, Photo.taken_at, Photo.status,
+            Photo.error, Photo.face_count)
 
 
 def photos(session: Session, person_ids: Collection[int] | None = None, offset: int = 0,
@@ -211,15 +213,15 @@ def photos(session: Session, person_ids: Collection[int] | None = None, offset: 
     if person_ids:
         ids = ids.where(Photo.id.in_(_photos_with(person_ids)))
     if folder:
-        ids = ids.where(under(folder))
+        ids = ids.where(under(folder, roots_of(session)))
     order: tuple[Any, ...] = (Photo.taken_at, Photo.path)  # SQLite sorts NULL first already
     if session.get_bind().dialect.name == "postgresql":
         order = (Photo.taken_at.asc().nulls_first(), Photo.path)
     if offset or limit is not None:  # page through the covering index, then fetch the rows
         page = ids.order_by(*order).offset(offset).limit(limit).subquery()
-        stmt = select(*_PHOTO_COLUMNS).join(page, page.c.id == Photo.id)
+        stmt = select(*_photo_columns(session)).join(page, page.c.id == Photo.id)
     else:
-        stmt = ids.with_only_columns(*_PHOTO_COLUMNS)
+        stmt = ids.with_only_columns(*_photo_columns(session))
     return [PhotoInfo(*row) for row in session.execute(stmt.order_by(*order))]
 
 
@@ -229,7 +231,7 @@ def count_photos(session: Session, person_ids: Collection[int] | None = None, fo
     if person_ids:
         stmt = stmt.where(Photo.id.in_(_photos_with(person_ids)))
     if folder:
-        stmt = stmt.where(under(folder))
+        stmt = stmt.where(under(folder, roots_of(session)))
     return session.scalar(stmt) or 0
 
 
@@ -273,7 +275,7 @@ def count_pending_reviews(session: Session) -> int:
 
 def import_errors(session: Session) -> list[PhotoInfo]:
     """Photos that failed to import, with their error message, by path."""
-    stmt = (select(*_PHOTO_COLUMNS)
+    stmt = (select(*_photo_columns(session))
             .where(Photo.duplicate_of.is_(None), Photo.status == PhotoStatus.ERROR).order_by(Photo.path))
     return [PhotoInfo(*row) for row in session.execute(stmt)]
 
@@ -305,7 +307,7 @@ def stale_faces(session: Session) -> list[StaleFace]:
     since = {int(k): datetime.fromisoformat(v["since"]) for k, v in value.items() if isinstance(v, dict)}
     if not since:
         return []
-    stmt = (select(Face.id, Photo.path, Assignment.person_id, Person.name, Assignment.updated_at)
+    stmt = (select(Face.id, local_path(session), Assignment.person_id, Person.name, Assignment.updated_at)
             .join(Photo, Photo.id == Face.photo_id)
             .join(Assignment, Assignment.face_id == Face.id)
             .outerjoin(Person, Person.id == Assignment.person_id)

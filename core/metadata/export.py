@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.imaging.loader import content_hash
+from core.library.roots import local_path
 from core.metadata.regions import swaps_axes, to_normalized, to_stored
 from core.metadata.sidecars import sidecar_for, stored_frame
 from core.metadata.xmp_read import MetadataError, read_embedded, xmp_from_bytes
@@ -104,14 +105,14 @@ def _reason(exc: BaseException) -> str:
 
 def _photos(session: Session, roots: list[str] | None) -> list[_PhotoFaces]:
     """Photos with a named face, or with a face that metadata once named (to clean up its name)."""
-    q = (select(Photo.id, Photo.path, Photo.width, Photo.height, Face.id, Face.x, Face.y, Face.w, Face.h,
+    q = (select(Photo.id, local_path(session), Photo.width, Photo.height, Face.id, Face.x, Face.y, Face.w, Face.h,
                 Face.ignored, Person.name, FaceMetadata.name)
          .join(Face, Face.photo_id == Photo.id)
          .outerjoin(Assignment, Assignment.face_id == Face.id)
          .outerjoin(Person, Person.id == Assignment.person_id)
          .outerjoin(FaceMetadata, FaceMetadata.face_id == Face.id)
          .where(Photo.status == PhotoStatus.DONE, Photo.duplicate_of.is_(None))
-         .order_by(Photo.path, Face.id))
+         .order_by(Photo.root_id, Photo.path, Face.id))
     photos: dict[int, _PhotoFaces] = {}
     for pid, path, width, height, _fid, x, y, w, h, ignored, person, meta in session.execute(q):
         if roots is not None and not any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots):

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from core.imaging.errors import ImageLoadError
 from core.library.people import name_key, normalize_name
+from core.library.roots import local_path
 from core.metadata.matching import match
 from core.metadata.regions import Box, to_display, to_pixels
 from core.metadata.sidecars import StoredFrame, read_photo_tags, signature, stored_frame
@@ -101,7 +102,7 @@ def _under(path: str, roots: Sequence[str]) -> bool:
 
 
 def _changed_photos(session: Session, roots: Sequence[str]) -> list[tuple[int, str, str]]:
-    rows = session.execute(select(Photo.id, Photo.path, Photo.content_hash, MetadataSource.signature)
+    rows = session.execute(select(Photo.id, local_path(session), Photo.content_hash, MetadataSource.signature)
                            .outerjoin(MetadataSource, MetadataSource.photo_id == Photo.id)
                            .where(Photo.status == PhotoStatus.DONE, Photo.duplicate_of.is_(None)))
     todo = []

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.library.roots import local_path
 from core.storage.schema import FaceMetadata, MetadataSource, Photo
 
 
@@ -24,8 +25,8 @@ def metadata_status(session: Session) -> MetadataCounts:
     named = session.scalar(select(func.count()).select_from(FaceMetadata)) or 0
     created = session.scalar(select(func.count()).select_from(FaceMetadata).where(FaceMetadata.created)) or 0
     skipped = [(path, s.get("name", ""), s.get("reason", ""))
-               for path, rows in session.execute(select(Photo.path, MetadataSource.skipped)
+               for path, rows in session.execute(select(local_path(session), MetadataSource.skipped)
                                                  .join(Photo, Photo.id == MetadataSource.photo_id)
-                                                 .order_by(Photo.path))
+                                                 .order_by(Photo.root_id, Photo.path))
                for s in (rows or [])]
     return MetadataCounts(named, created, len(skipped), skipped)

@@ -4,6 +4,11 @@ Conventions
 -----------
 * Timestamps are naive UTC (``utcnow()``), except ``Photo.taken_at``: the camera's
   local time as written in EXIF, also naive.
+* Paths: a photo's file is ``(root_id, path)``: ``path`` relative to the library root
+  ``root_id`` (``LibraryRoot``, revision 0004), with "/" separators, so that computers that
+  mount the photos at different places share one library (each maps the root's name to its
+  own folder: :mod:`core.library.roots`). ``root_id`` NULL: ``path`` is absolute (rows
+  written without a root).
 * Duplicates: every file path gets its own ``Photo`` row, so a re-scan can tell a
   known path from a new one. When a file has the same ``content_hash`` as a photo
   already imported, the new row gets ``duplicate_of`` = that photo's id, status
@@ -79,17 +84,33 @@ class Base(DeclarativeBase):
         __table__: ClassVar[Table]  # every model here maps one Table (SQLAlchemy types it as FromClause)
 
 
+class LibraryRoot(Base):
+    """A named folder that photo paths are relative to (revision 0004). ``path``: where it was
+    when it was made (or last mapped), a hint only: each computer maps ``name`` to its own
+    folder (:mod:`core.library.roots`), and without a mapping uses ``path`` if it exists there."""
+
+    __tablename__ = "library_roots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    path: Mapped[str | None] = mapped_column(FsPath)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, default=utcnow, server_default=func.current_timestamp())
+
+
 class Photo(Base):
     __tablename__ = "photos"
     __table_args__ = (
         CheckConstraint(_in("status", PHOTO_STATUSES), name="status"),
+        UniqueConstraint("root_id", "path"),
         # Listing by date and counting by status, duplicates left out: covering indexes.
         Index("ix_photos_listing", "duplicate_of", "taken_at", "path"),
         Index("ix_photos_status", "duplicate_of", "status", "path"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(FsPath, unique=True)  # any bytes: see core.storage.fspath
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("library_roots.id"))
+    path: Mapped[str] = mapped_column(FsPath)  # relative to the root; any bytes: see core.storage.fspath
     size: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float] = mapped_column(Float)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)

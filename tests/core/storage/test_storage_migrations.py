@@ -73,9 +73,12 @@ def test_open_upgrades_a_revision_1_library_and_keeps_all_data(library_location,
                 assert conn.scalar(text("PRAGMA foreign_keys")) == 1
             counts = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in (
                 "photos", "faces", "embeddings", "persons", "clusters", "assignments",
-                "face_constraints", "library_meta")}
+                "face_constraints", "library_meta", "library_roots")}
             assert counts == {"photos": 2, "faces": 2, "embeddings": 1, "persons": 1, "clusters": 1,
-                              "assignments": 2, "face_constraints": 1, "library_meta": 1}
+                              "assignments": 2, "face_constraints": 1, "library_meta": 2, "library_roots": 1}
+            # revision 0004: the photos' folder became a root ("p"), the paths relative to it
+            assert conn.execute(text("SELECT name, path FROM library_roots")).all() == [("p", "/p")]
+            assert conn.execute(text("SELECT path FROM photos ORDER BY id")).scalars().all() == ["a.jpg", "b.jpg"]
         with lib.session() as s:
             person = s.get(Person, 7)
             assert (person.name, person.name_key, person.hidden, person.cover_face_id) == \
