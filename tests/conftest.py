@@ -1,6 +1,6 @@
-"""Shared fixtures. Tests never touch the user's real data: FACEORG_DATA and
-FACEORG_LIBRARY and FACEORG_CONFIG (this computer's root mappings) point into temporary folders; FACEORG_CACHE (converted model weights,
-slow to make) defaults to a persistent, git-ignored ``.pytest_cache/faceorg-cache``."""
+"""Shared fixtures. Tests never touch the user's real data: FACEORG_DATA, FACEORG_LIBRARY and
+FACEORG_CONFIG (this computer's root mappings) point into temporary folders; FACEORG_CACHE
+(converted model weights, slow to make) defaults to a persistent, git-ignored ``.pytest_cache/faceorg-cache``."""
 
 from __future__ import annotations
 

@@ -126,7 +126,8 @@ def _photo_paths(session: Session, photo_ids: Iterable[int | None]) -> dict[int 
     from core.storage.schema import Photo
 
     wanted = [i for i in photo_ids if i is not None]
-    return {int(i): str(p) for i, p in session.execute(select(Photo.id, local_path(session)).where(Photo.id.in_(wanted)))}
+    stmt = select(Photo.id, local_path(session)).where(Photo.id.in_(wanted))
+    return {int(i): str(p) for i, p in session.execute(stmt)}
 
 
 def run_review(args: argparse.Namespace) -> int:

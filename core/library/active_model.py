@@ -162,9 +162,10 @@ def load_target_embedder(library: Library, settings: PipelineSettings | None = N
 
 def _missing(session: Session, model_id: str) -> list[Any]:
     has = select(Embedding.face_id).where(Embedding.model_id == model_id, Embedding.face_id == Face.id).exists()
-    return list(session.execute(select(Face.id, Face.photo_id, local_path(session).label("path"), Face.x, Face.y, Face.w, Face.h,
-                                       Face.landmarks, Face.score).join(Photo, Photo.id == Face.photo_id)
-                                .where(~has).order_by(Face.photo_id, Face.id)).all())
+    stmt = (select(Face.id, Face.photo_id, local_path(session).label("path"), Face.x, Face.y, Face.w, Face.h,
+                   Face.landmarks, Face.score).join(Photo, Photo.id == Face.photo_id)
+            .where(~has).order_by(Face.photo_id, Face.id))
+    return list(session.execute(stmt).all())
 
 
 def _write(library: Library, model_id: str, ids: list[int], vectors: np.ndarray) -> None:

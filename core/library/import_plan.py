@@ -55,8 +55,8 @@ class LibraryIndex:
 
     @classmethod
     def load(cls, session: Session) -> LibraryIndex:
-        stmt = select(Photo.id, local_path(session).label("path"), Photo.size, Photo.mtime, Photo.status, Photo.content_hash,
-                      Photo.duplicate_of).order_by(Photo.id)
+        stmt = select(Photo.id, local_path(session).label("path"), Photo.size, Photo.mtime, Photo.status,
+                      Photo.content_hash, Photo.duplicate_of).order_by(Photo.id)
         return cls(KnownPhoto(*row) for row in session.execute(stmt))
 
     def _add_hash(self, row: KnownPhoto) -> None:

@@ -135,8 +135,8 @@ def list_clusters(session: Session, min_size: int = 1) -> list[ClusterSummary]:
 
 
 def _faces(session: Session) -> Select:  # the columns of FaceInfo
-    return (select(Face.id, Face.photo_id, local_path(session).label("path"), Face.x, Face.y, Face.w, Face.h, Face.score,
-                   Assignment.person_id, Person.name, Assignment.cluster_id, Assignment.source,
+    return (select(Face.id, Face.photo_id, local_path(session).label("path"), Face.x, Face.y, Face.w, Face.h,
+                   Face.score, Assignment.person_id, Person.name, Assignment.cluster_id, Assignment.source,
                    Assignment.confidence, Face.ignored)
             .join(Photo, Photo.id == Face.photo_id)
             .outerjoin(Assignment, Assignment.face_id == Face.id)
@@ -179,7 +179,8 @@ def faces_by_id(session: Session, face_ids: Collection[int]) -> list[FaceInfo]:
     wanted = sorted({int(f) for f in face_ids})
     out: list[FaceInfo] = []
     for start in range(0, len(wanted), 500):
-        out += _face_infos(session, _faces(session).where(Face.id.in_(wanted[start:start + 500])).order_by(Face.id), 0, None)
+        stmt = _faces(session).where(Face.id.in_(wanted[start:start + 500])).order_by(Face.id)
+        out += _face_infos(session, stmt, 0, None)
     return out
 
 

@@ -16,6 +16,7 @@ from core.cli.main import main
 from core.embedding.embedder import EmbedderSettings
 from core.library import queries
 from core.library.importer import ImportSettings, import_folders
+from core.library.roots import roots_of
 from core.pipeline import FacePipeline, PipelineSettings
 from core.safetext import printable
 from core.storage.engine import open_library
@@ -31,7 +32,7 @@ def test_hostile_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         report = import_folders(library, [folder], pipeline=pipeline,
                                 settings=ImportSettings(workers=2, batch_size=8, commit_every=4))
         with library.session() as s:
-            rows = {p.path: p for p in s.scalars(select(Photo))}
+            rows = {roots_of(s).local(p.root_id, p.path): p for p in s.scalars(select(Photo))}
             problems = dict(queries.scan_problems(s))
     reported = dict(report.errors)
     assert not report.cancelled

@@ -131,11 +131,13 @@ def check_consistent(library_path: Path | DatabaseLocation) -> dict[str, int]:
 
 
 def faces_per_photo(library_path: Path | DatabaseLocation) -> dict[str, int]:
-    """Photo path -> number of faces, done originals only."""
+    """Photo path (absolute: its root's recorded folder, as on the computer that imported it) ->
+    number of faces, done originals only."""
     rows, close = _reader(library_path)
     try:
         return {path: n for path, n in rows(
-            "SELECT path, face_count FROM photos WHERE status = 'done' AND duplicate_of IS NULL")}
+            "SELECT coalesce(r.path || '/', '') || p.path, p.face_count FROM photos p "
+            "LEFT JOIN library_roots r ON r.id = p.root_id WHERE p.status = 'done' AND p.duplicate_of IS NULL")}
     finally:
         close()
 

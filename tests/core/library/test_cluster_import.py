@@ -11,6 +11,7 @@ from import_support import SETTINGS, astronaut_jpeg, check_consistent, copy_phot
 from sqlalchemy import select
 
 from core.library.importer import import_folders
+from core.library.roots import local_path
 from core.progress import CancelToken, Progress
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, open_library
@@ -39,7 +40,7 @@ def _faces(library: Library) -> dict[str, list[tuple]]:
     with library.session() as s:
         ids, matrix = load_matrix(s, shared_pipeline().model_id)
         row = {int(i): k for k, i in enumerate(ids)}
-        for path, fid, x, y, w, h, score in s.execute(select(Photo.path, Face.id, Face.x, Face.y, Face.w, Face.h,
+        for path, fid, x, y, w, h, score in s.execute(select(local_path(s), Face.id, Face.x, Face.y, Face.w, Face.h,
                                                              Face.score).join(Face, Face.photo_id == Photo.id)):
             out.setdefault(Path(path).name, []).append(((x, y, w, h, score), matrix[row[fid]]))
     return {k: sorted(v, key=lambda t: t[0]) for k, v in out.items()}

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from core.library import people
 from core.library.importer import import_folders
+from core.library.roots import local_path
 from core.storage.embeddings import save_embeddings
 from core.storage.engine import open_library
 from core.storage.postgres import DatabaseLocation
@@ -89,7 +90,7 @@ def test_an_import_while_another_process_names_and_merges_loses_neither(shared: 
             while time.monotonic() < deadline:  # wait until the import is writing
                 with lib.session() as s:
                     if s.scalar(select(func.count()).select_from(Photo).where(Photo.status == "done",
-                                                                             Photo.path.like(f"{folder}%"))):
+                                                                             local_path(s).like(f"{folder}%"))):
                         break
                 time.sleep(0.2)
             with lib.session() as s:

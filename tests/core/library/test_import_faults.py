@@ -21,6 +21,7 @@ from core import faults
 from core.library.grouping import regroup
 from core.library.importer import import_folders
 from core.library.people import name_cluster, rename_person
+from core.library.roots import local_path, roots_of
 from core.library.undo import undo_last
 from core.storage.engine import open_library
 from core.storage.schema import Assignment, Face, Operation, Person, Photo
@@ -51,7 +52,7 @@ def _workflow(lib: Path, folder: Path) -> None:
             kinds = {op.kind: op for op in s.scalars(select(Operation))}
         if "name_cluster" not in kinds:
             with library.session() as s:
-                face = s.scalars(select(Face.id).join(Photo).where(Photo.path == str(folder / "a0.jpg"))).one()
+                face = s.scalars(select(Face.id).join(Photo).where(local_path(s) == str(folder / "a0.jpg"))).one()
                 name_cluster(s, s.get(Assignment, face).cluster_id, "Ann")
         if "rename_person" not in kinds:
             with library.session() as s:
@@ -69,7 +70,8 @@ def _state(lib: Path, folder: Path) -> dict:
     """The library's content, by file and box rather than by row id."""
     check_consistent(lib)
     with open_library(lib, read_only=True) as library, library.session() as s:
-        paths = {p.id: str(Path(p.path).relative_to(folder)) for p in s.scalars(select(Photo))}
+        local = roots_of(s).local
+        paths = {p.id: str(Path(local(p.root_id, p.path)).relative_to(folder)) for p in s.scalars(select(Photo))}
         photos = sorted((paths[p.id], p.status, p.face_count, p.content_hash, p.duplicate_of is None, p.error)
                         for p in s.scalars(select(Photo)))
         key = {f.id: (paths[f.photo_id], round(f.x), round(f.y), round(f.w)) for f in s.scalars(select(Face))}

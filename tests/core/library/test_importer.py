@@ -27,6 +27,7 @@ from sqlalchemy import select
 from core.library import queries
 from core.library.importer import ImportReport, import_folders
 from core.library.people import assign_face, remove_faces
+from core.library.roots import local_path
 from core.library.undo import undo_last
 from core.progress import CancelToken, Progress
 from core.storage.embeddings import load_matrix
@@ -40,7 +41,7 @@ def _import(library: Library, *folders: Path, **kwargs) -> ImportReport:
 
 def _photo(library: Library, path: Path) -> Photo | None:
     with library.session() as s:
-        return s.scalars(select(Photo).where(Photo.path == str(path))).first()
+        return s.scalars(select(Photo).where(local_path(s) == str(path))).first()
 
 
 def _face_ids(library: Library, photo_id: int) -> list[int]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from core.embedding.embedder import EmbedderSettings
 from core.library.grouping import add_manual_face
 from core.library.people import NotFoundError, assign_face
+from core.library.roots import local_path
 from core.pipeline import FacePipeline, PipelineSettings
 from core.storage.embeddings import load_matrix
 from core.storage.schema import Assignment, Face, Photo, ReviewItem
@@ -30,7 +31,7 @@ def photo(tmp_path: Path, library, factory) -> tuple[int, tuple[float, float, fl
     Image.fromarray(data.astronaut()).save(path, quality=92)
     with library.session() as s:
         factory.photo(s, 0, path=str(path))
-        photo_id = s.scalar(select(Photo.id).where(Photo.path == str(path)))
+        photo_id = s.scalar(select(Photo.id).where(local_path(s) == str(path)))
     return photo_id, (170.0, 50.0, 90.0, 110.0)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core.embedding.embedder import EmbedderSettings
 from core.library.importer import ImportSettings, import_folders
+from core.library.roots import local_path
 from core.paths import lfw_default
 from core.pipeline import FacePipeline, PipelineSettings
 from core.storage.schema import Assignment, Face, Person, Photo
@@ -78,7 +79,7 @@ def named_faces(library) -> dict[str, list[tuple[str, tuple[float, float, float,
 def face_boxes(library, name: str) -> list[tuple[float, float, float, float]]:  # noqa: ANN001
     with library.session() as s:
         return [tuple(r) for r in s.execute(select(Face.x, Face.y, Face.w, Face.h).join(Photo)
-                                            .where(Photo.path.like(f"%/{name}")).order_by(Face.id))]
+                                            .where(local_path(s).like(f"%/{name}")).order_by(Face.id))]
 
 
 @functools.cache

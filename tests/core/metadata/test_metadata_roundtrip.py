@@ -14,6 +14,7 @@ from metadata_support import copy, exiftool, named_faces, need_exiftool, run_imp
 from sqlalchemy import select
 
 from core.library.people import assign_faces
+from core.library.roots import local_path
 from core.metadata.export import export_xmp
 from core.paths import lfw_default
 from core.storage.engine import open_library
@@ -40,7 +41,7 @@ def lfw_first_photos(n: int) -> list[Path]:
 def name_central_faces(library) -> int:  # noqa: ANN001
     """Each LFW photo's central face gets its person's name (as a user would); returns how many."""
     with library.session() as s:
-        rows = s.execute(select(Photo.path, Face.id, Face.x, Face.y, Face.w, Face.h)
+        rows = s.execute(select(local_path(s), Face.id, Face.x, Face.y, Face.w, Face.h)
                          .join(Face, Face.photo_id == Photo.id)).all()
         by_name: dict[str, list[int]] = {}
         for path, fid, x, y, w, h in rows:

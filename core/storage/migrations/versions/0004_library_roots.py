@@ -54,8 +54,9 @@ def _common(folders: list[list[str]]) -> list[str]:
 
 def split_into_roots(paths: dict[int, str]) -> tuple[list[tuple[str, str]], dict[int, tuple[int, str]]]:
     """Roots ``[(name, folder)]`` for absolute ``paths`` {photo id: path}, and each photo's
-    ``(index of its root, path below it with "/")`` (a path that is not absolute gets none). Stored values work as they are: the
-    lossless-path escapes (core.storage.fspath) never hold a separator."""
+    ``(index of its root, path below it with "/")`` (a path that is not absolute gets none).
+    Stored values work as they are: the lossless-path escapes (core.storage.fspath) never
+    hold a separator."""
     groups: dict[tuple[str, str], list[tuple[int, str, list[str]]]] = {}
     for photo_id, path in paths.items():
         sep, parts = _parts(path)
