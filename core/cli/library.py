@@ -176,6 +176,7 @@ def run_status(args: argparse.Namespace) -> int:
     except LibraryError as exc:
         print(f"faceorg: {exc}", file=sys.stderr)
         return library_exit_code(exc)
+    from core.library.roots import unmapped_messages
     from core.metadata.status import metadata_status
 
     with library, library.session() as session:
@@ -184,8 +185,9 @@ def run_status(args: argparse.Namespace) -> int:
         errors += queries.scan_problems(session)
         stale = queries.stale_faces(session)
         meta = metadata_status(session)
+        unmapped = unmapped_messages(session)
     if args.json:
-        print(json_dumps({"library": str(library.path), **asdict(counts),
+        print(json_dumps({"library": str(library.path), **asdict(counts), "unmapped_roots": unmapped,
                           "errors": [{"path": p, "error": r} for p, r in errors],
                           "stale_faces": [{"face_id": s.face_id, "path": s.photo_path, "person": s.person_name}
                                           for s in stale],
@@ -203,6 +205,8 @@ def run_status(args: argparse.Namespace) -> int:
           f"detected face), {meta.regions_skipped} regions skipped")
     for path, name, reason in meta.skipped[:MAX_LISTED_ERRORS]:
         print(f'    skipped region "{printable(name)}" in {printable(path)}: {printable(reason)}')
+    for line in unmapped:
+        print(f"  {printable(line)}")
     _print_errors(errors)
     _print_stale([(s.face_id, s.photo_path, s.person_name) for s in stale])
     return 0

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "core.cli.grouping",
     "core.cli.train",
     "core.cli.metadata",
+    "core.cli.roots",
 ]
 
 

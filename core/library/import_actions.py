@@ -176,7 +176,10 @@ _WRITERS: dict[ImportAction, _Writer] = {
 
 def _still_there(row: KnownPhoto) -> bool:
     """The row's file is where and as it was (so a file with its content is a copy, not the
-    file moved away)."""
+    file moved away). A photo under a library root not mapped on this computer ("<NAME>/...",
+    see core.library.roots) may well be there: it is never taken for moved."""
+    if not os.path.isabs(row.path):
+        return True
     try:
         st = os.stat(row.path)
     except OSError:

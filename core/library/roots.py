@@ -186,3 +186,57 @@ def ensure_roots(session: Session, folders: list[str]) -> list[str]:
         forget(session)
         made.append(name)
     return made
+
+
+@dataclass(frozen=True)
+class RootStatus:
+    """A root as ``faceorg roots list`` and the app's Settings show it."""
+
+    name: str
+    photos: int  # rows, duplicates included
+    here: str | None  # the folder on this computer, None when unmapped
+    how: How
+    recorded: str | None
+
+    @property
+    def found(self) -> bool:
+        return self.here is not None and os.path.isdir(self.here)
+
+
+def root_statuses(session: Session) -> list[RootStatus]:
+    counts = dict(session.execute(select(Photo.root_id, func.count()).group_by(Photo.root_id)).all())
+    return [RootStatus(r.name, int(counts.get(r.id, 0)), r.mount, r.how, r.recorded) for r in roots_of(session).roots]
+
+
+def unmapped_messages(session: Session) -> list[str]:
+    """One line per root that is not mapped on this computer (and holds photos)."""
+    return [r.unmapped_message() for r in roots_of(session).unmapped
+            if session.scalar(select(Photo.id).where(Photo.root_id == r.id).limit(1)) is not None]
+
+
+class RootError(ValueError):
+    """A root that does not exist, or a folder that cannot be its mount (one-line message)."""
+
+
+def map_root(session: Session, name: str, folder: str | None, *, label: str) -> Root:
+    """Map root ``name`` to ``folder`` on this computer (None: forget the mapping, back to the
+    recorded folder); the library is not written. Returns the root as it is mapped now."""
+    root = roots_of(session).by_name(name)
+    if root is None:
+        known = ", ".join(repr(r.name) for r in roots_of(session).roots) or "none"
+        raise RootError(f"no root named {name!r} in this library (roots: {known})")
+    lib_id = roots_of(session).library_id
+    if lib_id is None:
+        raise RootError("this library has no identity yet: open it once for writing to upgrade it")
+    if folder is not None:
+        from core.library.scanner import resolve_root
+
+        resolved = str(resolve_root(folder))
+        if not os.path.isdir(resolved):
+            raise RootError(f"not a folder: {folder}")
+        folder = resolved
+    root_mounts.set_mount(lib_id, root.name, folder, label=label)
+    forget(session)
+    mapped = roots_of(session).by_name(root.name)
+    assert mapped is not None
+    return mapped

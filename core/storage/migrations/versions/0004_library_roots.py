@@ -57,11 +57,11 @@ def split_into_roots(paths: dict[int, str]) -> tuple[list[tuple[str, str]], dict
     ``(index of its root, path below it with "/")`` (a path that is not absolute gets none).
     Stored values work as they are: the lossless-path escapes (core.storage.fspath) never
     hold a separator."""
-    groups: dict[tuple[str, str], list[tuple[int, str, list[str]]]] = {}
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, str, list[str]]]] = {}
     for photo_id, path in paths.items():
         sep, parts = _parts(path)
         folder = parts[:-1]
-        key = (sep, "/".join(folder[:2]))
+        key = (sep, tuple(folder[:2]))
         groups.setdefault(key, []).append((photo_id, sep, parts))
     roots: list[tuple[str, str]] = []
     where: dict[int, tuple[int, str]] = {}
