@@ -30,6 +30,7 @@ from core.progress import CancelToken, check
 from core.storage.batches import chunks
 from core.storage.embeddings import load_matrix
 from core.storage.engine import Library, begin_write
+from core.storage.nearest import faces_near
 from core.storage.schema import Assignment, Face
 
 
@@ -67,8 +68,15 @@ def _nobodys_faces(session: Session) -> list[int]:
 
 
 def plan_for_people(session: Session, person_ids: Iterable[int], *, model_id: str | None = None,
-                    cancel: CancelToken | None = None) -> RecognitionPlan:
-    """Recognise the faces nobody named and keep the decisions for ``person_ids`` (read-only)."""
+                    cancel: CancelToken | None = None, use_index: bool | None = None) -> RecognitionPlan:
+    """Recognise the faces nobody named and keep the decisions for ``person_ids`` (read-only).
+
+    ``use_index`` (default: on PostgreSQL): read only the gallery faces near the faces to
+    recognise, found through the HNSW index (:func:`core.storage.nearest.faces_near`), instead of
+    the whole gallery. Every gallery face that can change a decision lies within
+    :meth:`~core.clustering.recognition.RecognitionSettings.reach` of its face, and those are all
+    read, so the decisions (and the distances stored with them) are the exact path's, up to the
+    index's recall."""
     people = tuple(sorted({int(p) for p in person_ids}))
     th = load_thresholds(session)
     nothing = np.zeros((0, 1), np.float32)
@@ -77,7 +85,8 @@ def plan_for_people(session: Session, person_ids: Iterable[int], *, model_id: st
     model = model_id or pick_model(session)
     if model is None or not people:
         return empty
-    g_ids, g_person = gallery_faces(session, th.grow_max)
+    all_ids, g_person = gallery_faces(session, th.grow_max)
+    g_ids = all_ids
     if not np.isin(np.asarray(people), g_person).any():
         return empty
     check(cancel)
@@ -85,8 +94,13 @@ def plan_for_people(session: Session, person_ids: Iterable[int], *, model_id: st
     if len(q_ids) == 0:
         return empty
     check(cancel)
+    if use_index is None:
+        use_index = session.get_bind().dialect.name == "postgresql"
+    if use_index:  # the gallery faces that can matter, not the whole gallery
+        near = faces_near(session, model, q, float(np.sqrt(th.recognition.reach())))
+        g_ids = g_ids[np.isin(g_ids, near)]
     g_rows, g = load_matrix(session, model, g_ids)
-    person_of = dict(zip(g_ids.tolist(), g_person.tolist(), strict=True))
+    person_of = dict(zip(all_ids.tolist(), g_person.tolist(), strict=True))
     banned = not_person_map(session, q_ids.tolist())
     exclude = {i: banned[int(f)] for i, f in enumerate(q_ids) if int(f) in banned}
     rec = recognize(q, g, np.array([person_of[int(f)] for f in g_rows], np.int64), th.recognition,
