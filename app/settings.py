@@ -19,11 +19,20 @@ ORGANIZATION = "FaceNetOrganizer"
 APPLICATION = "FaceNet Organizer"
 
 
-def default_library() -> Path:
+def library_location(text: str) -> Path | DatabaseLocation:
+    """A library file's path, or a PostgreSQL URL (kept whole: a Path would fold its "//")."""
+    if text.partition("://")[0].lower() in ("postgresql", "postgres", "postgresql+psycopg"):
+        from core.storage.postgres import DatabaseLocation
+
+        return DatabaseLocation(text)
+    return Path(text)
+
+
+def default_library() -> Path | DatabaseLocation:
     """``FACEORG_LIBRARY`` or the platform data folder (same rule as core.paths, no import)."""
     env = os.environ.get("FACEORG_LIBRARY")
     if env:
-        return Path(env)
+        return library_location(env)
     from core.paths import default_library_path
 
     return default_library_path()
@@ -40,13 +49,15 @@ class AppSettings:
         return default if value is None else value
 
     @property
-    def library_path(self) -> Path:
+    def library_path(self) -> Path | DatabaseLocation:
+        """The library file, or a PostgreSQL library's URL (its password, if it has one, is kept
+        in the settings file: prefer ``~/.pgpass``, see docs/scaling.md)."""
         value = self._get("library/path", "")
-        return Path(str(value)) if value else default_library()
+        return library_location(str(value)) if value else default_library()
 
     @library_path.setter
-    def library_path(self, path: Path) -> None:
-        self.q.setValue("library/path", str(path))
+    def library_path(self, where: Path | DatabaseLocation) -> None:
+        self.q.setValue("library/path", getattr(where, "url", None) or str(where))
 
     @property
     def detector(self) -> str:

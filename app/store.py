@@ -23,8 +23,20 @@ if TYPE_CHECKING:
 
     from core.pipeline import FacePipeline
     from core.storage.engine import Library
+    from core.storage.postgres import DatabaseLocation
 
 T = TypeVar("T")
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one line, with the password of any database URL in it masked (what the
+    "Cannot open the library" dialog shows; a database error as the command line says it)."""
+    from core.storage.postgres import mask_url
+
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    line = text.splitlines()[0].strip() if text else type(exc).__name__
+    return mask_url(f"cannot use the library database: {line}" if orig is not None else line)
 
 
 class LibraryStore(QObject):
@@ -56,7 +68,7 @@ class LibraryStore(QObject):
     def read_only(self) -> bool:
         return self.library is not None and self.library.read_only
 
-    def open(self, path: Path | str) -> Task:
+    def open(self, path: Path | str | DatabaseLocation) -> Task:
         """Open (creating or upgrading) the library at ``path`` on a worker thread; read-only
         when another process is writing to it."""
         self.close()
@@ -65,16 +77,16 @@ class LibraryStore(QObject):
             from core.storage.engine import open_library
             from core.storage.errors import LibraryReadOnlyError
             from core.storage.lock import LibraryLockedError
-            from core.storage.postgres import is_database_url
+            from core.storage.postgres import DatabaseLocation, is_database_url
 
-            where = path if is_database_url(path) else Path(path)  # a PostgreSQL URL stays a string
+            where = path if isinstance(path, DatabaseLocation) or is_database_url(path) else Path(path)  # URL: kept
             try:
                 return open_library(where)
             except (LibraryLockedError, LibraryReadOnlyError):  # another process has it, or read-only: browse
                 return open_library(where, read_only=True)
 
         return self.runner.submit(work, name="open library", on_done=self._on_opened,
-                                  on_error=lambda exc: self.openFailed.emit(str(exc)))
+                                  on_error=lambda exc: self.openFailed.emit(one_line(exc)))
 
     def watch_changes(self, interval_ms: int = 10_000) -> None:
         """Show what other processes and computers write: check the library's change marker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSize, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -29,6 +29,9 @@ from app.views.unknown_page import UnknownFacesPage
 from app.views.viewer_page import ViewerPage
 from app.views.widgets import count, tool_button
 from app.views.window_commands import WindowCommands
+
+if TYPE_CHECKING:
+    from core.storage.postgres import DatabaseLocation
 
 IMPORT_REFRESH_S = 1.0  # while an import commits photos, how often the pages show the new ones
 FOLDERS_DELAY_MS = 250  # the folder tree is made once the Folders page stays shown this long
@@ -147,15 +150,18 @@ class MainWindow(WindowCommands, QMainWindow):
 
     # -- library -------------------------------------------------------------------------------
 
-    def open_library(self, path: Path) -> None:
+    def open_library(self, path: Path | str | DatabaseLocation) -> None:
         """Open a library in the background; pages fill in when it is ready."""
         self.counts.setText("Opening library…")
         self.ctx.store.open(path)
 
     def _opened(self, path: str) -> None:
         locked = " (read-only: open in another window)" if self.ctx.store.read_only else ""
-        self.setWindowTitle(f"{Path(path).stem}{locked}")  # Qt adds " — FaceNet Organizer" (display name)
-        self.pages.folders.set_folders(self.ctx.settings.folders(Path(path)))
+        library = self.ctx.store.library
+        where = library.path if library is not None else Path(path)  # a URL: its DatabaseLocation, not a Path
+        title = where.stem if isinstance(where, Path) else where.name  # a database: its name
+        self.setWindowTitle(f"{title}{locked}")  # Qt adds " — FaceNet Organizer" (display name)
+        self.pages.folders.set_folders(self.ctx.settings.folders(where))
         self.refresh(all_pages=True)
         if self.ctx.imports.queue:
             self.ctx.imports.start(self.ctx.imports.queue.pop(0))

@@ -1,9 +1,11 @@
-"""Settings: library location, detector, grouping strictness (with a preview of how many
+"""Settings: library location (a file, or a PostgreSQL URL whose password stays in a masked field),
+where the library's roots are on this computer, detector, grouping strictness (with a preview of how many
 groups it makes, computed on a worker thread), worker threads. Saved with QSettings."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer
@@ -17,15 +19,18 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import Shiboken
 
-from app.settings import AppSettings
+from app.settings import AppSettings, library_location
 from app.store import LibraryStore
+from app.views.roots_panel import RootsPanel
 from app.views.widgets import combo_box, link_form_labels
 from core.clustering.strictness import STRICTNESS, Strictness
 from core.detection import DETECTOR_NAMES, DetectorName
@@ -35,6 +40,13 @@ STRICTNESS_LABELS: dict[str, str] = {Strictness.STRICT: "&Strict: more, smaller 
                      Strictness.LOOSE: "&Loose: fewer, bigger groups"}
 
 
+def _pg() -> Any:
+    """core.storage.postgres, imported when a dialog needs it (it brings SQLAlchemy)."""
+    from core.storage import postgres
+
+    return postgres
+
+
 class SettingsDialog(QDialog):
     """Edits :class:`AppSettings`; :meth:`save` writes them back."""
 
@@ -42,17 +54,27 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings, self.store = settings, store
-        self.library = QLineEdit(str(settings.library_path))
+        where = settings.library_path
+        url = getattr(where, "url", None)  # a PostgreSQL library (DatabaseLocation)
+        shown, password = _pg().split_password(url) if url else (str(where), None)
+        self.library = QLineEdit(shown)  # a URL without its password: that one is in a masked field
         self.library.setAccessibleName("Library location")
-        self.library.setToolTip(str(settings.library_path))
+        self.library.setPlaceholderText("library file, or postgresql://USER@HOST/DATABASE")
+        self.library.setToolTip(shown)
         wanted = self.library.fontMetrics().horizontalAdvance(self.library.text()) + 24
         self.library.setMinimumWidth(max(320, min(wanted, 720)))  # the whole path, up to a wide dialog
-        self.library.textChanged.connect(self.library.setToolTip)
+        self.library.textChanged.connect(self._location_edited)
         browse = QPushButton("&Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.library, 1)
         row.addWidget(browse)
+        self.password = QLineEdit(password or "")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setAccessibleName("Database password")
+        self.password.setPlaceholderText("empty: PGPASSWORD or ~/.pgpass")
+        self._location_edited(shown)
+        self.roots = RootsPanel(store, self)
         self.detector = combo_box()
         for name in DETECTOR_NAMES:
             self.detector.addItem(DETECTOR_LABELS.get(name, name), name)
@@ -75,6 +97,8 @@ class SettingsDialog(QDialog):
         self.threads.setAccessibleName("Worker threads")
         form = QFormLayout()
         form.addRow("&Library:", row)
+        form.addRow("Pass&word:", self.password)
+        form.addRow("&Roots:", self.roots)
         form.addRow("&Face detector:", self.detector)
         form.addRow("&Grouping:", column)
         form.addRow("&Worker threads:", self.threads)
@@ -96,6 +120,51 @@ class SettingsDialog(QDialog):
         self.strictness.idToggled.connect(lambda _i, on: on and self._debounce.start())
         self._generation = 0
         self._preview()
+
+    def _location_edited(self, text: str) -> None:
+        bare, password = _pg().split_password(text)
+        if password:  # a URL pasted with its password: the password moves to the masked field
+            self.password.setText(password)
+            self.library.setText(bare)
+            return
+        self.library.setToolTip(_pg().mask_url(text))
+        self.password.setEnabled(_pg().is_database_url(text.strip()))
+
+    def location(self) -> str:
+        """What the fields name: a file path, or the URL with the password (never shown)."""
+        text = self.library.text().strip()
+        if _pg().is_database_url(text):
+            return _pg().with_password(text, self.password.text())
+        return text
+
+    def problem(self) -> str | None:
+        """Why the location cannot be used (one line, password masked), or None."""
+        text = self.library.text().strip()
+        if not text:
+            return "choose a library file or enter a postgresql:// URL"
+        pg = _pg()
+        if pg.is_database_url(text):
+            try:
+                return pg.url_problem(self.location())
+            except ValueError as exc:
+                return str(exc)
+        if "://" in text:
+            return f"not a library file or a postgresql:// URL: {pg.mask_url(text)}"
+        if Path(text).expanduser().is_dir():
+            return f"{text} is a folder: choose a library file inside it"
+        return None
+
+    def accept(self) -> None:
+        """OK: refuse (one line, in a message box) a location that cannot be a library."""
+        problem = self.problem()
+        if problem is not None:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Library location", problem, QMessageBox.StandardButton.Ok,
+                              self)
+            box.setObjectName("libraryLocationProblem")
+            box.open()
+            self.location_problem = box
+            return
+        super().accept()
 
     def chosen_strictness(self) -> str:
         return STRICTNESS[max(0, self.strictness.checkedId())]
@@ -128,7 +197,7 @@ class SettingsDialog(QDialog):
                                  on_error=lambda e: self._previewed(generation, None, e))
 
     def _previewed(self, generation: int, count: int | None, error: Any = None) -> None:
-        if generation != self._generation:
+        if not Shiboken.isValid(self) or generation != self._generation:  # closed before the count came
             return
         if count is None:
             self.preview.setText("The number of groups is shown once grouping is available."
@@ -139,15 +208,14 @@ class SettingsDialog(QDialog):
     def save(self) -> dict[str, bool]:
         """Persist; says what changed ("library", "strictness", "detector", "threads")."""
         s = self.settings
-        changed = {"library": self.library.text().strip() != str(s.library_path),
+        old = s.library_path
+        changed = {"library": self.location() != (getattr(old, "url", None) or str(old)),
                    "strictness": self.chosen_strictness() != s.strictness,
                    "detector": self.detector.currentData() != s.detector,
                    "threads": self.threads.value() != s.threads,
                    "write_names": self.write_names.isChecked() != s.write_names}
-        if self.library.text().strip():
-            from pathlib import Path
-
-            s.library_path = Path(self.library.text().strip())
+        if self.library.text().strip() and self.problem() is None:
+            s.library_path = library_location(self.location())
         s.strictness = self.chosen_strictness()
         s.detector = str(self.detector.currentData())
         s.threads = self.threads.value()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.context import AppContext
     from app.itemmodels.cards import CardsModel
     from app.views.pages import Pages
+    from core.storage.postgres import DatabaseLocation
 
     _WindowBase = QMainWindow  # what MainWindow is; at run time the mixin is a plain class
 else:
@@ -41,7 +42,7 @@ class WindowCommands(_WindowBase):
     if TYPE_CHECKING:  # MainWindow's navigation, used by the commands
         def current_page(self) -> str: ...
         def show_page(self, key: str, remember: bool = True) -> None: ...
-        def open_library(self, path: Path) -> None: ...
+        def open_library(self, path: Path | DatabaseLocation) -> None: ...
 
     # -- commands for the menus ----------------------------------------------------------------
 
@@ -134,6 +135,7 @@ class WindowCommands(_WindowBase):
     def show_settings(self) -> None:
         dialog = SettingsDialog(self.ctx.settings, self.ctx.store, self)
         dialog.accepted.connect(lambda: self._settings_saved(dialog.save()))
+        dialog.roots.mapped.connect(lambda _name: self.ctx.store.changed.emit())  # photo paths moved: reload
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         self.settings_dialog = dialog

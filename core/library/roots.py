@@ -123,19 +123,21 @@ def load_roots(session: Session) -> RootMap:
     roots = []
     for root_id, name, recorded in session.execute(select(LibraryRoot.id, LibraryRoot.name, LibraryRoot.path)
                                                    .order_by(LibraryRoot.id)):
-        mount, how = mounts.get(name), "mapped"
+        mount = mounts.get(name)
+        how: How = "mapped"
         if mount is None:
-            mount, how = (recorded, "recorded") if recorded and os.path.isdir(recorded) else (None, "unmapped")
-        roots.append(Root(root_id, name, recorded, mount, how))  # type: ignore[arg-type]
+            how = "recorded" if recorded and os.path.isdir(recorded) else "unmapped"
+            mount = recorded if how == "recorded" else None
+        roots.append(Root(root_id, name, recorded, mount, how))
     return RootMap(lib_id, tuple(roots))
 
 
 def roots_of(session: Session) -> RootMap:
     """The roots as this session sees them (read once per session)."""
     cached = session.info.get(_SESSION_KEY)
-    if cached is None:
+    if not isinstance(cached, RootMap):
         cached = session.info[_SESSION_KEY] = load_roots(session)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def forget(session: Session) -> None:

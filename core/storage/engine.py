@@ -118,7 +118,7 @@ class Library:
         self.close()
 
 
-def open_library(path: Path | str | None = None, *, read_only: bool = False,
+def open_library(path: Path | str | DatabaseLocation | None = None, *, read_only: bool = False,
                  delegated_from: int | None = None) -> Library:
     """Open (creating or upgrading if needed) the library at ``path``.
 

@@ -137,3 +137,45 @@ def import_lease(engine: Engine, *, progress: ProgressFn | None = None, cancel: 
                 connection.commit()
             except Exception:  # the connection broke: PostgreSQL released the lock with the session
                 connection.invalidate()
+
+
+_URL_USER = re.compile(r"^((?:postgres(?:ql)?(?:\+\w+)?)://)([^:/@\s]*)(?::([^@\s]*))?@", re.IGNORECASE)
+
+
+def split_password(url: str) -> tuple[str, str | None]:
+    """``(url without its password, the password decoded)``; None when the URL has none (libpq then
+    reads ``PGPASSWORD`` or ``~/.pgpass``). For showing a URL with the password in a masked field."""
+    from urllib.parse import unquote
+
+    m = _URL_USER.match(url)
+    if m is None or m.group(3) is None:
+        return url, None
+    return m.group(1) + m.group(2) + "@" + url[m.end():], unquote(m.group(3))
+
+
+def with_password(url: str, password: str | None) -> str:
+    """``url`` with ``password`` (URL-encoded) in place of the one it has; None or "": none."""
+    from urllib.parse import quote
+
+    bare, _ = split_password(url)
+    if not password:
+        return bare
+    m = _URL_USER.match(bare)
+    if m is None or not m.group(2):
+        raise ValueError("a password needs a user name in the URL: postgresql://USER@HOST/DATABASE")
+    return m.group(1) + m.group(2) + ":" + quote(password, safe="") + "@" + bare[m.end():]
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` is not a usable library URL (one line, password masked), or None."""
+    from sqlalchemy.exc import ArgumentError
+
+    if not is_database_url(url):
+        return f"not a PostgreSQL URL (postgresql://USER@HOST/DATABASE): {mask_url(url)}"
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        return f"not a valid URL ({str(exc).splitlines()[0]}): {mask_url(url)}"
+    if not parsed.database:
+        return f"the URL names no database (postgresql://USER@HOST/DATABASE): {mask_url(url)}"
+    return None

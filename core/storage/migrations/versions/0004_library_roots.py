@@ -70,16 +70,16 @@ def split_into_roots(paths: dict[int, str]) -> tuple[list[tuple[str, str]], dict
         common = _common([parts[:-1] for _, _, parts in members])
         if not common:
             continue  # not absolute paths: they stay as they are, without a root
-        folder = sep.join(common) if common != [""] else sep
+        top = sep.join(common) if common != [""] else sep
         if sep == "\\" and len(common) == 1:
-            folder = common[0] + "\\"  # "C:" is the drive's current folder, "C:\\" its root
+            top = common[0] + "\\"  # "C:" is the drive's current folder, "C:\\" its root
         base = next((c for c in reversed(common) if c), "").rstrip(":") or "root"
         name, n = base, 1
         while name.casefold() in names:
             n += 1
             name = f"{base} {n}"
         names.add(name.casefold())
-        roots.append((name, folder))
+        roots.append((name, top))
         for photo_id, _, parts in members:
             where[photo_id] = (len(roots) - 1, "/".join(parts[len(common):]))
     return roots, where
