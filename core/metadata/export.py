@@ -129,6 +129,9 @@ def _photos(session: Session, roots: list[str] | None) -> list[_PhotoFaces]:
 
 
 def _export_one(library: Library, photo: _PhotoFaces, embedded: bool, style: str, out: ExportReport) -> None:
+    if not os.path.isabs(photo.path):  # "<NAME>/...": its library root is not mapped here (core.library.roots)
+        name = photo.path.partition(">")[0].lstrip("<")
+        raise MetadataError(f"root '{name}' is not mapped on this computer: faceorg roots map {name} /path")
     path = Path(photo.path)
     frame = stored_frame(path)
     display = (frame.height, frame.width) if swaps_axes(frame.orientation) else (frame.width, frame.height)
