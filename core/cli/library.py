@@ -131,6 +131,8 @@ def _print_import_summary(r: ImportReport) -> None:
     print(f"  new photos {r.photos_new}, new faces {r.faces_new}, unchanged {r.photos_unchanged}, "
           f"moved {r.photos_moved}, duplicates {r.photos_duplicate}, restored {r.photos_restored}, "
           f"updated {r.photos_updated}, missing {r.photos_missing}")
+    for line in r.unmapped_roots:
+        print(f"  {printable(line)}")
     _print_errors(r.errors)
     _print_stale([(face_id, path, None) for face_id, path in r.stale_faces])
     _print_metadata(r)

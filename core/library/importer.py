@@ -29,7 +29,7 @@ from core.library.import_actions import Tally, apply, decide
 from core.library.import_plan import ImportPlan, KnownPhoto, LibraryIndex, plan_import, vanished
 from core.library.import_worker import AHEAD, ImportAction, WorkItem, opencv_threads, prepare
 from core.library.results import ImportReport
-from core.library.roots import ensure_roots
+from core.library.roots import ensure_roots, unmapped_messages
 from core.library.scanner import resolve_root
 from core.pipeline import FacePipeline, PipelineSettings
 from core.progress import Cancelled, CancelToken, ProgressFn, check, report
@@ -106,6 +106,7 @@ class _Importer:
         with self.library.session() as session:
             begin_write(session)
             ensure_roots(session, roots)  # a library root for each folder no root holds yet
+            self.report.unmapped_roots = unmapped_messages(session)
             writer.record_scan_problems(session, roots, [(e.path, e.reason) for e in plan.errors])
             if plan.restore:
                 writer.set_status(session, [row.id for row in plan.restore if row.id is not None], PhotoStatus.DONE)

@@ -33,6 +33,8 @@ from core.storage.engine import Library, begin_write
 from core.storage.nearest import faces_near
 from core.storage.schema import Assignment, Face
 
+INDEX_MAX_SCANS = 8  # rows too crowded for the index (see faces_near) before the whole gallery is read instead
+
 
 @dataclass(frozen=True)
 class RecognitionPlan:
@@ -97,8 +99,9 @@ def plan_for_people(session: Session, person_ids: Iterable[int], *, model_id: st
     if use_index is None:
         use_index = session.get_bind().dialect.name == "postgresql"
     if use_index:  # the gallery faces that can matter, not the whole gallery
-        near = faces_near(session, model, q, float(np.sqrt(th.recognition.reach())))
-        g_ids = g_ids[np.isin(g_ids, near)]
+        near = faces_near(session, model, q, float(np.sqrt(th.recognition.reach())), max_scans=INDEX_MAX_SCANS)
+        if near is not None:  # None: too crowded near the batch, the whole gallery it is
+            g_ids = g_ids[np.isin(g_ids, near)]
     g_rows, g = load_matrix(session, model, g_ids)
     person_of = dict(zip(all_ids.tolist(), g_person.tolist(), strict=True))
     banned = not_person_map(session, q_ids.tolist())

@@ -36,6 +36,9 @@ class ImportReport:
     cancelled: bool = False
     new_face_ids: list[int] = field(default_factory=list)
     stale_faces: list[tuple[int, str]] = field(default_factory=list)
+    # One line per library root not mapped on this computer (core.library.roots): its photos
+    # were left alone; a file with one's content was taken for a copy.
+    unmapped_roots: list[str] = field(default_factory=list)
     # Names from photo metadata (core.metadata): faces named, faces made from a region with no
     # detected face, review suggestions, and (path, reason) for skipped regions, unreadable XMP
     # and disagreements with names given in the app.

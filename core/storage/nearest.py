@@ -84,7 +84,7 @@ _WITHIN_SQL = (f"SELECT face_id FROM embeddings WHERE model_id = :m AND dim = {N
 
 
 def faces_near(session: Session, model_id: str, queries: np.ndarray, radius: float, *, first_k: int = 64,
-               chunk: int = 256) -> np.ndarray:
+               chunk: int = 256, max_scans: int | None = None) -> np.ndarray | None:
     """Ids of the stored faces of ``model_id`` within L2 ``radius`` of any row of ``queries`` (and
     more: each row's nearest ones), without reading the embeddings into memory.
 
@@ -93,6 +93,8 @@ def faces_near(session: Session, model_id: str, queries: np.ndarray, radius: flo
     ``k`` four times larger, and past pgvector's ``ef_search`` limit of 1000 gets an exact scan for
     what lies within ``radius``. So the answer holds every face within ``radius`` as far as the
     index finds it (its recall, BENCHMARKS.md). Elsewhere: an exact NumPy scan of ``load_matrix``.
+    ``max_scans``: None instead when more rows than that would need the exact scan (each reads
+    every embedding in the server: the caller is better off reading what it needs at once).
     """
     q = np.asarray(queries, dtype=np.float32)
     if len(q) == 0:
@@ -124,6 +126,8 @@ def faces_near(session: Session, model_id: str, queries: np.ndarray, radius: flo
             again += [int(rows[i - 1]) for i in range(1, len(rows) + 1) if count.get(i, 0) >= k and far[i] <= radius]
         todo, k = np.array(again, dtype=np.int64), k * 4
     _reset(session)
+    if max_scans is not None and len(todo) > max_scans:
+        return None
     if len(todo):  # still crowded past the index's limit: the exact scan (in the server) for these rows
         session.execute(text("SET LOCAL enable_indexscan = off"))
         for r in todo:

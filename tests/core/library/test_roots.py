@@ -75,6 +75,7 @@ def test_a_shared_library_opened_where_the_photos_are_mounted_elsewhere(library_
         other = tmp_path / "computer-b" / "mnt"
         rep = _import(lib, other)
         assert (rep.photos_duplicate, rep.photos_missing) == (2, 0)  # Y's files, as copies; none "missing"
+        assert rep.unmapped_roots == ["root 'Photos' is not mapped on this computer: faceorg roots map Photos /path"]
         assert [st for _, st, _, _ in _state(lib)][:2] == ["done", "done"]
     assert main(["--library", library_location, "status"]) == 0
 
