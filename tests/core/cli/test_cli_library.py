@@ -29,7 +29,8 @@ IMPORT_KEYS = {"library", "files_total", "files_done", "photos_new", "photos_unc
                "errors", "elapsed_s", "cancelled", "new_face_ids", "grouping_cancelled", "stale_faces",
                # names from photo metadata (issue 12)
                "metadata_photos_read", "metadata_faces_named", "metadata_region_faces", "metadata_suggestions",
-               "metadata_skipped", "metadata_problems", "metadata_conflicts"}
+               "metadata_skipped", "metadata_problems", "metadata_conflicts",
+               "unmapped_roots"}  # library roots not mapped on this computer (issue 16)
 
 
 @pytest.fixture(autouse=True)
