@@ -138,7 +138,7 @@ def test_full_disk_mid_import_then_resume(tmp_path: Path, capsys: pytest.Capture
     """A full disk mid-import: one line, exit 6, a consistent library; once space is freed the same
     import finishes the job."""
     photos = _photos(tmp_path / "photos", 24)
-    with _tmpfs(tmp_path / "small", "600k") as folder:
+    with _tmpfs(tmp_path / "small", "700k") as folder:  # a new library (4 revisions, WAL) needs ~660 KB
         lib = folder / "lib.sqlite"
         assert main(["--library", str(lib), "import", str(photos), "--no-progress", "--workers", "1"]) \
             == exitcodes.DISK_FULL
