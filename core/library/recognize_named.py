@@ -35,9 +35,10 @@ from core.storage.schema import Assignment, Face
 
 INDEX_MAX_SCANS = 8  # rows too crowded for the index (see faces_near) before the whole gallery is read instead
 # The index path costs about one HNSW query per face to recognise, the exact path one vector read per gallery
-# face; measured (bench_recognize_index, loaded 2-core machine): gallery 5000 / 20 faces 3.4 s vs 7.4 s exact,
-# gallery 300 / 300 faces 17.5 s vs 1.4 s. So by default the index is used from this many gallery faces per face.
-INDEX_MIN_GALLERY_PER_FACE = 50
+# face; measured (bench_recognize_index, loaded 2-core machine): about 0.1 s per face against 1.3 ms per gallery
+# face (gallery 5000 / 20 faces: 3.4 s vs 7.4 s exact; 5000 / 300: 35 s vs 6.9 s). So by default the index is
+# used from this many gallery faces per face to recognise.
+INDEX_MIN_GALLERY_PER_FACE = 100
 
 
 @dataclass(frozen=True)
