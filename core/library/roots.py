@@ -172,7 +172,7 @@ def ensure_roots(session: Session, folders: list[str]) -> list[str]:
     named after the folder; returns the new roots' names. Call inside a write transaction."""
     made: list[str] = []
     for folder in folders:
-        if not os.path.isabs(folder) or roots_of(session).stored(folder) is not None:
+        if not os.path.isabs(folder) or not os.path.exists(folder) or roots_of(session).stored(folder) is not None:
             continue
         if os.path.isfile(folder):
             folder = os.path.dirname(folder)
