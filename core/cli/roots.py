@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from core.library.roots import root_statuses
+    from core.library.roots import quote, root_statuses
 
     with open_session(args, write=False) as session:
         roots = root_statuses(session)
@@ -36,10 +36,10 @@ def run_list(args: argparse.Namespace) -> int:
         where = {"mapped": "mapped here", "recorded": "as recorded"}.get(r.how)
         if r.here is None:
             state = f"NOT MAPPED on this computer (recorded at {printable(r.recorded or '?')}): " \
-                    f"faceorg roots map {r.name} /path"
+                    f"faceorg roots map {printable(quote(r.name))} /path"
         else:
             state = f"{printable(r.here)} ({where}{'' if r.found else ', folder not found'})"
-        print(f"{printable(r.name)}: {r.photos} photos, {state}")
+        print(f"{printable(r.name)}: {r.photos} photo{'' if r.photos == 1 else 's'}, {state}")
     return 0
 
 
