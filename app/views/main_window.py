@@ -163,8 +163,15 @@ class MainWindow(WindowCommands, QMainWindow):
         self.setWindowTitle(f"{title}{locked}")  # Qt adds " — FaceNet Organizer" (display name)
         self.pages.folders.set_folders(self.ctx.settings.folders(where))
         self.refresh(all_pages=True)
+        self.ctx.store.read(_unmapped_roots, self._show_unmapped, name="unmapped roots")
         if self.ctx.imports.queue:
             self.ctx.imports.start(self.ctx.imports.queue.pop(0))
+
+    def _show_unmapped(self, lines: list[str]) -> None:
+        """A library root not mapped on this computer: one line in the status bar (Settings → Roots maps it)."""
+        if lines:
+            more = f" (and {len(lines) - 1} more: Settings → Roots)" if len(lines) > 1 else " (Settings → Roots)"
+            self.statusBar().showMessage(lines[0] + more)
 
     def _import_committed(self, _count: int) -> None:
         """At most one refresh per IMPORT_REFRESH_S while an import commits (the first at once)."""
@@ -327,3 +334,8 @@ class MainWindow(WindowCommands, QMainWindow):
         self.ctx.shutdown()
         super().closeEvent(event)
 
+
+def _unmapped_roots(session: Any) -> list[str]:
+    from core.library.roots import unmapped_messages
+
+    return unmapped_messages(session)

@@ -96,6 +96,9 @@ def test_settings_locate_maps_a_root_that_is_not_mapped_here(qtbot: Any, make_wi
         s.flush()
         s.add(Photo(root_id=root.id, path="2020/a.jpg", size=1, mtime=0.0, status="done"))
     window = make_window()
+    qtbot.waitUntil(lambda: "not mapped" in window.statusBar().currentMessage(), timeout=WAIT_MS)
+    assert window.statusBar().currentMessage() == \
+        "root 'Photos' is not mapped on this computer: faceorg roots map Photos /path (Settings → Roots)"
     window.actions_by_name["settings"].trigger()
     dialog = find_dialog(qtbot, window, SettingsDialog)
     panel = dialog.roots
