@@ -15,6 +15,9 @@ from app.views.grid import CardsView
 from app.views.widgets import EmptyState, PageHeader, combo_box, stack_page, tool_button
 
 
+SEARCH_WIDTH = 180
+
+
 class CardsPage(QWidget):
     """People (``kind="person"``) or unnamed Groups (``kind="cluster"``)."""
 
@@ -42,7 +45,7 @@ class CardsPage(QWidget):
         self.sort.addItems(["Most faces", "Name"])
         self.sort.setSizeAdjustPolicy(self.sort.SizeAdjustPolicy.AdjustToContents)  # never "Most"
         self.sort.setMinimumContentsLength(len("Most faces"))
-        self.search.setMinimumWidth(150)
+        self.search.setMinimumWidth(SEARCH_WIDTH)  # here only: a style sheet min-width would fight the layout
         self.sort.setAccessibleName("Sort by")
         self.sort.setToolTip("Sort by")
         self.sort.currentIndexChanged.connect(lambda i: self.proxy.set_sort("name" if i else "count"))

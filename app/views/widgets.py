@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon, QKeyEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -24,6 +24,37 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+
+class Subtitle(QLabel):
+    """A page subtitle whose trailing " · " parts give way when the header is narrow: it asks
+    the layout for no more than its first part and shows as many whole parts as fit (never a cut
+    word or "…"). ``text()`` stays the whole text."""
+
+    SEP = " · "
+
+    def _parts(self) -> list[str]:
+        return self.text().split(self.SEP)
+
+    def shown_text(self) -> str:
+        """The part of the text that fits the label's width now."""
+        parts = self._parts()
+        metrics = self.fontMetrics()
+        room = self.contentsRect().width()
+        while len(parts) > 1 and metrics.horizontalAdvance(self.SEP.join(parts)) > room:
+            parts.pop()
+        return self.SEP.join(parts)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        margins = self.contentsMargins()
+        first = self.fontMetrics().horizontalAdvance(self._parts()[0]) + margins.left() + margins.right()
+        return QSize(min(hint.width(), first + 1), hint.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()), self.palette(),
+                                  self.isEnabled(), self.shown_text(), self.foregroundRole())
 
 
 class PageHeader(QWidget):
@@ -48,7 +79,7 @@ class PageHeader(QWidget):
         titles.setSpacing(0)
         self.title = QLabel(title)
         self.title.setObjectName("pageTitle")
-        self.subtitle = QLabel("")
+        self.subtitle = Subtitle("")
         self.subtitle.setObjectName("pageSubtitle")
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
@@ -72,6 +103,12 @@ class PageHeader(QWidget):
         items = (layout.itemAt(i) for i in range(layout.count()))
         return [w for item in items if item is not None and (w := item.widget()) is not None]
 
+    @staticmethod
+    def _needs(widget: QWidget) -> int:
+        """The width the layout gives ``widget`` at least: its size hint, or more if its minimum
+        (set in code) or its minimum size hint is larger."""
+        return max(widget.minimumWidth(), widget.minimumSizeHint().width(), widget.sizeHint().width())
+
     def _tools_width(self, text: bool) -> int:
         total, shown = 0, 0
         for widget in self._widgets(self.tools):
@@ -85,12 +122,14 @@ class PageHeader(QWidget):
                 total += widget.sizeHint().width()  # measured in the style asked about
                 widget.setToolButtonStyle(style)
             else:
-                total += max(widget.minimumSizeHint().width(), widget.sizeHint().width())
+                total += self._needs(widget)
         return total + self.tools.spacing() * max(0, shown - 1)
 
     def _title_width(self) -> int:
-        lead = sum(w.sizeHint().width() + 4 for w in self._widgets(self.leading) if not w.isHidden())
-        return lead + max(self.title.sizeHint().width(), min(self.subtitle.sizeHint().width(), 260))
+        """What the titles need beside the tools: the title whole, the subtitle's first part (its
+        other parts give way, see :class:`Subtitle`)."""
+        lead = sum(self._needs(w) + self.leading.spacing() for w in self._widgets(self.leading) if not w.isHidden())
+        return lead + max(self.title.sizeHint().width(), self.subtitle.minimumSizeHint().width())
 
     def arrange(self) -> None:
         """Put the tools where they fit (see the class doc)."""
