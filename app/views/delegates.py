@@ -289,18 +289,4 @@ class PhotoDelegate(QStyledItemDelegate):
         elif option.state & QStyle.StateFlag.State_HasFocus:
             painter.setPen(QPen(QColor(c.accent), 1.5, Qt.PenStyle.DotLine))
             painter.drawRect(frame.adjusted(0, 0, -1, -1))
-        heading = roles.get(index, roles.HEADING)
-        if heading:  # the first photo of a month carries the month: photos by date, with headings
-            font = QFont(option.font)
-            font.setWeight(QFont.Weight.DemiBold)
-            painter.setFont(font)
-            metrics = painter.fontMetrics()
-            chip = QRect(frame.left() + 6, frame.top() + 6, metrics.horizontalAdvance(heading) + 16,
-                         metrics.height() + 6)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(0, 0, 0, 170))
-            painter.drawRoundedRect(QRectF(chip), 6, 6)
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, heading)
         painter.restore()
