@@ -14,7 +14,6 @@ from app.views.delegates import CardDelegate
 from app.views.grid import CardsView
 from app.views.widgets import EmptyState, PageHeader, combo_box, stack_page, tool_button
 
-
 SEARCH_WIDTH = 180
 
 

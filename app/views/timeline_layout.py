@@ -14,6 +14,7 @@ from app.itemmodels.photos import Section
 LEFT, RIGHT, TOP, BOTTOM = 14, 8, 4, 16  # insets of the grid in the viewport
 HEADING = 44  # height of a month's heading row
 GAP = 6  # below a month's last row
+SMALLEST = 0.68  # cells shrink to this part of the size asked for before a column is dropped
 
 
 def covering(sections: Sequence[Section], rows: int) -> list[Section]:
@@ -44,11 +45,16 @@ class TimelineLayout:
         self.height = 0
 
     def build(self, sections: list[Section], width: int, cell_hint: int) -> None:
-        """Lay ``sections`` out in ``width`` pixels, cells of about ``cell_hint`` widened to fill it."""
+        """Lay ``sections`` out in ``width`` pixels in square cells filling the rows: at most
+        ``cell_hint`` and at least :data:`SMALLEST` of it where whole columns allow (a narrow grid
+        gets two smaller columns, not one huge one)."""
         room = width - LEFT - RIGHT
         self.sections = sections
-        self.columns = max(1, room // max(1, cell_hint))
-        self.cell = max(cell_hint, room // self.columns)
+        hint = max(1, cell_hint)
+        self.columns = max(1, math.ceil(room / hint))  # cells no bigger than the hint …
+        if room // self.columns < hint * SMALLEST and self.columns > 1:  # … nor much smaller
+            self.columns -= 1
+        self.cell = max(1, room // self.columns)
         self.firsts, self.tops, y = [], [], TOP
         for i, s in enumerate(sections):
             self.firsts.append(s.first)

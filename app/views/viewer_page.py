@@ -54,7 +54,7 @@ class ViewerPage(QWidget):
         self.header.leading.addWidget(self.back)
         self.prev_button = tool_button("", theme.icon("back"), "Previous photo (Left)")
         self.prev_button.setAccessibleName("Previous photo")
-        self.next_button = tool_button("", theme.icon("move"), "Next photo (Right)")
+        self.next_button = tool_button("", theme.icon("forward"), "Next photo (Right)")
         self.next_button.setAccessibleName("Next photo")
         self.draw_button = tool_button("&Add Face", theme.icon("face-add"),
                                        "Draw a box around a face that was missed (A)", checkable=True)
