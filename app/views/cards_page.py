@@ -114,7 +114,7 @@ class CardsPage(QWidget):
         if shown != total:
             text = f"{shown:,} of {text}"
         if shown >= 2:  # say that cards can be merged by dragging (testers did not find it)
-            text += " · drag a card onto another to merge them"
+            text += " · drag a card onto another to merge"
         self.header.subtitle.setText(text if self.model.has_loaded else "Loading…")
         searching = bool(self.search.text())
         self.stack.setCurrentWidget(self.view if total or searching or not self.model.has_loaded else self.empty)
