@@ -64,7 +64,8 @@ def test_personal_training_shows_progress_and_result_then_switches(qtbot: Any, m
     updates: list[Any] = []
     dialog.controller.progress.connect(updates.append)
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=WAIT_MS)
+    # 5-20 s on an idle machine; 22-45 s measured after the import tests on a shared, loaded one
+    qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=90_000)
     outcome = dialog.outcome
     assert updates and any(u.loss is not None for u in updates)
     assert outcome.adopted and outcome.after > outcome.before and outcome.model is not None
