@@ -12,7 +12,8 @@ from app.operations import Operations
 from app.theme import Theme
 from app.views.delegates import CardDelegate
 from app.views.grid import CardsView
-from app.views.widgets import EmptyState, PageHeader, combo_box, stack_page, tool_button
+from app.views.page_header import PageHeader
+from app.views.widgets import EmptyState, combo_box, stack_page, tool_button
 
 SEARCH_WIDTH = 180
 

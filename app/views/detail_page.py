@@ -14,8 +14,9 @@ from app.operations import Operations
 from app.theme import Colors, Theme
 from app.views.delegates import FaceDelegate, PhotoDelegate
 from app.views.grid import GridView
+from app.views.page_header import PageHeader
 from app.views.timeline import TimelineView
-from app.views.widgets import PageHeader, ask_name, header_page, tool_button
+from app.views.widgets import ask_name, header_page, tool_button
 
 
 class DetailPage(QWidget):

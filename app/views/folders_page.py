@@ -14,8 +14,9 @@ from app.itemmodels import roles
 from app.itemmodels.photos import PhotosModel
 from app.theme import Theme
 from app.views.delegates import PhotoDelegate
+from app.views.page_header import PageHeader
 from app.views.timeline import TimelineView
-from app.views.widgets import EmptyState, PageHeader, count, stack_page, tool_button
+from app.views.widgets import EmptyState, count, stack_page, tool_button
 
 PATH_ROLE = int(Qt.ItemDataRole.UserRole)
 

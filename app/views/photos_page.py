@@ -10,8 +10,9 @@ from app.itemmodels.photos import PhotosModel
 from app.operations import Operations
 from app.theme import Colors, Theme
 from app.views.delegates import PhotoDelegate
+from app.views.page_header import PageHeader
 from app.views.timeline import TimelineView
-from app.views.widgets import EmptyState, PageHeader, stack_page, tool_button
+from app.views.widgets import EmptyState, stack_page, tool_button
 
 
 class PhotosPage(QWidget):

@@ -14,8 +14,9 @@ from PySide6.QtWidgets import QMenu, QWidget
 from app.operations import Operations
 from app.theme import Theme
 from app.thumbnails import rgb_to_qimage
+from app.views.page_header import PageHeader
 from app.views.photo_scene import PhotoCanvas
-from app.views.widgets import PageHeader, ask_name, header_page, tool_button
+from app.views.widgets import ask_name, header_page, tool_button
 from core.safetext import printable
 
 if TYPE_CHECKING:
