@@ -27,6 +27,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the view to render with --screenshot")
     parser.add_argument("--scale", type=float, default=None, help="UI scale (QT_SCALE_FACTOR), e.g. 2")
     parser.add_argument("--size", default="1280x800", help="window size for --screenshot (WxH)")
+    parser.add_argument("--screenshots", type=Path, metavar="DIR",
+                        help="save every page and dialog to DIR/<page>_<W>x<H>.png (see --sizes) and exit")
+    parser.add_argument("--sizes", default="1280x800,800x600", help="window sizes for --screenshots")
     parser.add_argument("--self-test", action="store_true",
                         help="import a sample photo into a temporary library and exit 0 on success")
     parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)  # benchmarks: launch timings
@@ -45,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         from app.headless import self_test
 
         return self_test()
+    if args.screenshots is not None:
+        from app.screenshot_tour import tour
+
+        sizes = [(int(w), int(h)) for w, h in (size.lower().split("x") for size in args.sizes.split(","))]
+        return tour(args.library, args.screenshots, sizes)
     if args.screenshot is not None:
         from app.headless import screenshot
 

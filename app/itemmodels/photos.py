@@ -1,9 +1,13 @@
-"""All photos as a virtual list: the row count comes first (one COUNT query), the rows a
-page at a time, on a worker thread, only for the pages the view actually shows. Opening a
-library of 100,000 photos therefore costs one count and one page."""
+"""All photos as a virtual list: the row count and the months come first (one grouped query), the
+rows a page at a time, on a worker thread, only for the pages the view actually shows. Opening a
+library of 100,000 photos therefore costs one count and one page. The months are the grid's
+date headings (:class:`Section`: where each month starts and how many photos it has)."""
 
 from __future__ import annotations
 
+import bisect
+from calendar import month_name
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
@@ -16,10 +20,30 @@ if TYPE_CHECKING:
     from app.store import LibraryStore
     from app.thumbnails import ThumbnailService
     from core.library.queries import PhotoInfo
+    from core.library.timeline import MonthCount
 
 PAGE = 256
 THUMB_SIZE = 256
 Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Section:
+    """One date heading of the grid: ``title`` over the rows ``first`` .. ``first + count - 1``."""
+
+    title: str
+    first: int
+    count: int
+
+
+def sections_of(months: list[MonthCount]) -> list[Section]:
+    """The headings ("Date unknown", "January 2020", …) of months in the grid's order."""
+    out, first = [], 0
+    for m in months:
+        title = "Date unknown" if m.year is None or m.month is None else f"{month_name[m.month]} {m.year}"
+        out.append(Section(title, first, m.count))
+        first += m.count
+    return out
 
 
 class PhotosModel(QAbstractListModel):
@@ -27,6 +51,7 @@ class PhotosModel(QAbstractListModel):
 
     loaded = Signal()  # the count is known (the grid can be shown)
     pageLoaded = Signal(int)
+    sectionsChanged = Signal()  # new date headings (always after a reload, before loaded)
 
     def __init__(self, store: LibraryStore, thumbs: ThumbnailService, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -35,6 +60,7 @@ class PhotosModel(QAbstractListModel):
         self.person_ids: list[int] = []
         self.folder: str | None = None  # only the photos in this folder and below it
         self._count = 0
+        self.sections: list[Section] = []
         self._pages: dict[int, list[PhotoInfo]] = {}
         self._asked: set[int] = set()
         self._generation = 0
@@ -59,18 +85,22 @@ class PhotosModel(QAbstractListModel):
         generation, people, folder = self._generation, list(self.person_ids), self.folder
         self._keep_view = keep_view and self.has_loaded
 
-        def count(session: Any) -> tuple[int, list[PhotoInfo]]:
+        def count(session: Any) -> tuple[list[Section], list[PhotoInfo]]:
             from core.library import queries
+            from core.library.timeline import month_counts
 
-            total = queries.count_photos(session, people or None, folder)
+            sections = sections_of(month_counts(session, people or None, folder))
+            total = sum(s.count for s in sections)
             first = queries.photos(session, people or None, offset=0, limit=PAGE, folder=folder) if total else []
-            return total, first
+            return sections, first
 
         self.store.read(count, lambda result: self._counted(generation, *result), name="count photos")
 
-    def _counted(self, generation: int, total: int, first: list[PhotoInfo]) -> None:
+    def _counted(self, generation: int, sections: list[Section], first: list[PhotoInfo]) -> None:
         if generation != self._generation:
             return
+        total = sum(s.count for s in sections)
+        self.sections = sections
         if self._keep_view and total >= self._count:
             grown = total > self._count
             seen = sorted(self._pages)  # the pages the view has shown: refreshed in place
@@ -91,6 +121,7 @@ class PhotosModel(QAbstractListModel):
             self._pages = {0: first} if first else {}
             self._asked = set(self._pages)
             self.endResetModel()
+        self.sectionsChanged.emit()
         self.has_loaded = True
         self.loaded.emit()
 
@@ -130,15 +161,11 @@ class PhotosModel(QAbstractListModel):
 
     def heading(self, row: int) -> str:
         """The month heading that starts at ``row`` ("Date unknown" for the undated ones, which
-        come first), or "" inside a month or while the rows around it load."""
-        info = self.photo(row)
-        if info is None:
+        come first), or "" inside a month."""
+        found = bisect.bisect_right([s.first for s in self.sections], row) - 1
+        if found < 0 or self.sections[found].first != row:
             return ""
-        month = _month(info)
-        if row == 0:
-            return month
-        before = self.photo(row - 1)
-        return "" if before is None or _month(before) == month else month
+        return self.sections[found].title
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
         return 0 if parent.isValid() else self._count
@@ -163,10 +190,4 @@ class PhotosModel(QAbstractListModel):
             return f"{printable(info.path)}\n{when} · {faces}"
         if role == Qt.ItemDataRole.DisplayRole:
             return info.taken_at.strftime("%d %b %Y") if info.taken_at else ""
-        if role == roles.HEADING:
-            return self.heading(index.row())
         return None
-
-
-def _month(info: PhotoInfo) -> str:
-    return info.taken_at.strftime("%B %Y") if info.taken_at is not None else "Date unknown"

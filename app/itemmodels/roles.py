@@ -18,7 +18,6 @@ ITEM = _BASE + 7  # the core DTO behind the row (PersonSummary, FaceInfo, PhotoI
 PIXMAP = _BASE + 8  # the face crop / thumbnail, or None while it loads
 LOADED = _BASE + 9  # False while a photo row's page is still loading
 SUBTITLE = _BASE + 10  # second line under the name
-HEADING = _BASE + 11  # photos by date: "June 2021" on the first photo of each month ("" on the others)
 
 
 def get(index: QModelIndex | QPersistentModelIndex, role: int) -> Any:

@@ -12,7 +12,10 @@ from app.operations import Operations
 from app.theme import Theme
 from app.views.delegates import CardDelegate
 from app.views.grid import CardsView
-from app.views.widgets import EmptyState, PageHeader, combo_box, stack_page, tool_button
+from app.views.page_header import PageHeader
+from app.views.widgets import EmptyState, combo_box, stack_page, tool_button
+
+SEARCH_WIDTH = 180
 
 
 class CardsPage(QWidget):
@@ -42,7 +45,7 @@ class CardsPage(QWidget):
         self.sort.addItems(["Most faces", "Name"])
         self.sort.setSizeAdjustPolicy(self.sort.SizeAdjustPolicy.AdjustToContents)  # never "Most"
         self.sort.setMinimumContentsLength(len("Most faces"))
-        self.search.setMinimumWidth(150)
+        self.search.setMinimumWidth(SEARCH_WIDTH)  # here only: a style sheet min-width would fight the layout
         self.sort.setAccessibleName("Sort by")
         self.sort.setToolTip("Sort by")
         self.sort.currentIndexChanged.connect(lambda i: self.proxy.set_sort("name" if i else "count"))
@@ -112,7 +115,7 @@ class CardsPage(QWidget):
         if shown != total:
             text = f"{shown:,} of {text}"
         if shown >= 2:  # say that cards can be merged by dragging (testers did not find it)
-            text += " · drag a card onto another to merge them"
+            text += " · drag a card onto another to merge"
         self.header.subtitle.setText(text if self.model.has_loaded else "Loading…")
         searching = bool(self.search.text())
         self.stack.setCurrentWidget(self.view if total or searching or not self.model.has_loaded else self.empty)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QCompleter, QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from app.itemmodels import roles
@@ -94,6 +94,15 @@ def draw_cover(painter: QPainter, rect: QRect, pixmap: QPixmap | None, colors: C
     painter.restore()
 
 
+def fit_name(font: QFont, name: str, width: int, smallest: float = 0.8) -> tuple[QFont, str]:
+    """The font (down to ``smallest`` of its size) and text to show ``name`` in ``width`` pixels: a
+    long name ("Gloria Macapagal Arroyo") gets a smaller font before it loses its end to "…"."""
+    fitted, low = QFont(font), font.pointSizeF() * smallest
+    while QFontMetrics(fitted).horizontalAdvance(name) > width and fitted.pointSizeF() > low:
+        fitted.setPointSizeF(max(low, fitted.pointSizeF() * 0.95))
+    return fitted, QFontMetrics(fitted).elidedText(name, Qt.TextElideMode.ElideRight, width)
+
+
 class CardDelegate(QStyledItemDelegate):
     """A person or group: round face, name (or "Unnamed"), face count."""
 
@@ -173,10 +182,10 @@ class CardDelegate(QStyledItemDelegate):
         font.setPointSizeF(option.font.pointSizeF() * 1.05)
         font.setWeight(QFont.Weight.DemiBold if name else QFont.Weight.Normal)
         font.setItalic(not name)
+        rect = self._name_rect(option)
+        font, text = fit_name(font, name or "Unnamed", rect.width())
         painter.setFont(font)
         painter.setPen(QColor(c.text if name else c.muted))
-        rect = self._name_rect(option)
-        text = painter.fontMetrics().elidedText(name or "Unnamed", Qt.TextElideMode.ElideRight, rect.width())
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         small = QFont(option.font)
         small.setPointSizeF(option.font.pointSizeF() * 0.92)
@@ -289,18 +298,4 @@ class PhotoDelegate(QStyledItemDelegate):
         elif option.state & QStyle.StateFlag.State_HasFocus:
             painter.setPen(QPen(QColor(c.accent), 1.5, Qt.PenStyle.DotLine))
             painter.drawRect(frame.adjusted(0, 0, -1, -1))
-        heading = roles.get(index, roles.HEADING)
-        if heading:  # the first photo of a month carries the month: photos by date, with headings
-            font = QFont(option.font)
-            font.setWeight(QFont.Weight.DemiBold)
-            painter.setFont(font)
-            metrics = painter.fontMetrics()
-            chip = QRect(frame.left() + 6, frame.top() + 6, metrics.horizontalAdvance(heading) + 16,
-                         metrics.height() + 6)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(0, 0, 0, 170))
-            painter.drawRoundedRect(QRectF(chip), 6, 6)
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, heading)
         painter.restore()

@@ -14,7 +14,9 @@ from app.operations import Operations
 from app.theme import Colors, Theme
 from app.views.delegates import FaceDelegate, PhotoDelegate
 from app.views.grid import GridView
-from app.views.widgets import PageHeader, ask_name, header_page, tool_button
+from app.views.page_header import PageHeader
+from app.views.timeline import TimelineView
+from app.views.widgets import ask_name, header_page, tool_button
 
 
 class DetailPage(QWidget):
@@ -58,9 +60,9 @@ class DetailPage(QWidget):
         self.view.activated.connect(self._open_photo)
         model.thumbs.ready.connect(self.view.schedule_repaint)
         header_page(self, self.header, self.view)
-        self.photo_view: GridView | None = None
+        self.photo_view: TimelineView | None = None
         if photos is not None:
-            self.photo_view = GridView("photosView")
+            self.photo_view = TimelineView("photosView")
             self.photo_view.setModel(photos)
             self.photo_view.setItemDelegate(PhotoDelegate(theme.colors, self.photo_view))
             self.photo_view.set_cell(QSize(PhotoDelegate.SIZE, PhotoDelegate.SIZE), square=True)

@@ -14,8 +14,9 @@ from app.itemmodels import roles
 from app.itemmodels.photos import PhotosModel
 from app.theme import Theme
 from app.views.delegates import PhotoDelegate
-from app.views.grid import GridView
-from app.views.widgets import EmptyState, PageHeader, count, stack_page, tool_button
+from app.views.page_header import PageHeader
+from app.views.timeline import TimelineView
+from app.views.widgets import EmptyState, count, stack_page, tool_button
 
 PATH_ROLE = int(Qt.ItemDataRole.UserRole)
 
@@ -60,7 +61,7 @@ class FoldersPage(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long root path keeps its end
         self.list = self.tree  # the page's main list (older name)
-        self.grid = GridView("photosView")
+        self.grid = TimelineView("photosView")
         self.grid.setModel(photos)
         self.delegate = PhotoDelegate(theme.colors, self.grid)
         self.grid.setItemDelegate(self.delegate)

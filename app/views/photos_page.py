@@ -10,8 +10,9 @@ from app.itemmodels.photos import PhotosModel
 from app.operations import Operations
 from app.theme import Colors, Theme
 from app.views.delegates import PhotoDelegate
-from app.views.grid import GridView
-from app.views.widgets import EmptyState, PageHeader, stack_page, tool_button
+from app.views.page_header import PageHeader
+from app.views.timeline import TimelineView
+from app.views.widgets import EmptyState, stack_page, tool_button
 
 
 class PhotosPage(QWidget):
@@ -35,7 +36,7 @@ class PhotosPage(QWidget):
         self.clear_button.clicked.connect(lambda: self.set_people([]))
         self.header.add(self.people_button)
         self.header.add(self.clear_button)
-        self.view = GridView("photosView")
+        self.view = TimelineView("photosView")
         self.view.setModel(model)
         self.delegate = PhotoDelegate(theme.colors, self.view)
         self.view.setItemDelegate(self.delegate)

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from app.operations import Operations
 from app.theme import Theme
 from app.thumbnails import ThumbnailService
+from app.views.page_header import PageHeader
 from app.views.review_bulk import BulkReview
-from app.views.widgets import EmptyState, PageHeader, stack_page, tool_button
+from app.views.widgets import EmptyState, stack_page, tool_button
 
 if TYPE_CHECKING:
     from core.library.queries import FaceInfo

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.store import LibraryStore
 from app.training import TrainingController, TrainStatus
+from app.views.train_texts import outcome_lines, plain_status
 from app.views.widgets import combo_box, link_form_labels
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class LossCurve(QWidget):
         self.points: list[tuple[int, float]] = []
         self.setMinimumSize(360, 140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setAccessibleName("Training loss curve")
+        self.setAccessibleName("Training error curve")
 
     def clear(self) -> None:
         self.points = []
@@ -72,14 +73,14 @@ class LossCurve(QWidget):
         text = pal.color(QPalette.ColorRole.Text)
         painter.setPen(text)
         if len(self.points) < 2:
-            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "The loss appears here while training")
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "The training error appears here (lower is better)")
             return
         x0, x1 = self.points[0][0], self.points[-1][0]
         top = max(v for _, v in self.points) or 1.0
         painter.drawText(QRectF(0, area.top() - 6, 36, 14), Qt.AlignmentFlag.AlignRight, f"{top:.2f}")
         painter.drawText(QRectF(0, area.bottom() - 8, 36, 14), Qt.AlignmentFlag.AlignRight, "0")
         painter.drawText(QRectF(area.left(), area.bottom() + 4, area.width(), 16),
-                         Qt.AlignmentFlag.AlignHCenter, f"step {x0}–{x1}   loss {self.points[-1][1]:.4f}")
+                         Qt.AlignmentFlag.AlignHCenter, f"step {x0}–{x1}   error {self.points[-1][1]:.4f}")
         path = QPainterPath()
         for i, (s, v) in enumerate(self.points):
             p = QPointF(area.left() + area.width() * (s - x0) / max(1, x1 - x0),
@@ -115,11 +116,12 @@ class TrainDialog(QDialog):
         self.epochs = QSpinBox()
         self.epochs.setRange(0, 100_000)
         self.epochs.setSpecialValueText("Default")
+        self.epochs.setToolTip("How many times the training goes over all the faces")
         form = QFormLayout()
         form.addRow("&Mode:", self.mode)
         form.addRow("&Data folder:", row)
         self.data_row = row
-        form.addRow("&Epochs:", self.epochs)
+        form.addRow("&Rounds:", self.epochs)
         link_form_labels(form)
         self.form = form
         self.curve = LossCurve()
@@ -207,10 +209,11 @@ class TrainDialog(QDialog):
         if s.total:
             self.bar.setRange(0, int(s.total))
             self.bar.setValue(min(int(s.done), int(s.total)))
-        text = f"{s.message}: {s.done}/{s.total}" if s.total else s.message
+        message = plain_status(s.message)
+        text = f"{message}: {s.done:,} of {s.total:,}" if s.total else message
         if s.loss is not None:
             self.curve.add(s.done, s.loss)
-            text += f" — loss {s.loss:.4f}"
+            text += f" · error {s.loss:.4f}"
         self.status.setText(text)
 
     def _finished(self, o: RunOutcome) -> None:
@@ -218,13 +221,8 @@ class TrainDialog(QDialog):
         self.curve.set_losses(o.losses)
         self.bar.setRange(0, 1)
         self.bar.setValue(1)
-        lines = []
-        if o.before is not None and o.after is not None:
-            lines.append(f"{o.metric}: before {o.before:.1%}, after {o.after:.1%}")
-        lines.append(o.reason[0].upper() + o.reason[1:])
-        if o.model is not None:
-            lines.append(f"Saved as “{o.model.name}”.")
-        self.result.setText("\n".join(lines))
+        self.result.setText("\n".join(outcome_lines(o)))
+        self.result.setToolTip(o.reason)  # the technical account, for those who want it
         self.status.setText("Done.")
         self._set_running(False)
 
@@ -240,9 +238,9 @@ class TrainDialog(QDialog):
         self.bar.setValue(1)
         name = self.outcome.model.name if self.outcome and self.outcome.model else report.model_id
         state = "now uses" if report.activated else "will use (some faces are still missing)"
-        self.status.setText(f"The library {state} “{name}”: {report.embedded} faces embedded "
-                            f"({report.from_stored} from stored embeddings). People › Group Faces Again "
-                            f"regroups with it.")
+        self.status.setText(f"The library {state} “{name}”: {report.embedded:,} faces updated "
+                            f"({report.from_stored:,} without reading their photos again). People › Group "
+                            f"Faces Again regroups with it.")
         self.outcome = None  # used: nothing more to switch to
         self._set_running(False)
 

@@ -14,8 +14,9 @@ from PySide6.QtWidgets import QMenu, QWidget
 from app.operations import Operations
 from app.theme import Theme
 from app.thumbnails import rgb_to_qimage
+from app.views.page_header import PageHeader
 from app.views.photo_scene import PhotoCanvas
-from app.views.widgets import PageHeader, ask_name, header_page, tool_button
+from app.views.widgets import ask_name, header_page, tool_button
 from core.safetext import printable
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class ViewerPage(QWidget):
         self.header.leading.addWidget(self.back)
         self.prev_button = tool_button("", theme.icon("back"), "Previous photo (Left)")
         self.prev_button.setAccessibleName("Previous photo")
-        self.next_button = tool_button("", theme.icon("move"), "Next photo (Right)")
+        self.next_button = tool_button("", theme.icon("forward"), "Next photo (Right)")
         self.next_button.setAccessibleName("Next photo")
         self.draw_button = tool_button("&Add Face", theme.icon("face-add"),
                                        "Draw a box around a face that was missed (A)", checkable=True)

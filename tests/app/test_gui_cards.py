@@ -152,7 +152,7 @@ def test_search_sort_and_hide_with_undo(qtbot: Any, make_window: Any, lib_path: 
     assert page.search.hasFocus()
     qtbot.keyClicks(page.search, "ad")
     assert names() == ["Ada", "Adele"]
-    assert page.header.subtitle.text() == "2 of 3 people · drag a card onto another to merge them"
+    assert page.header.subtitle.text() == "2 of 3 people · drag a card onto another to merge"
     page.search.clear()
 
     page.view.setCurrentIndex(page.proxy.index(2, 0))  # Barbara

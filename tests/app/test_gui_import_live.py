@@ -23,6 +23,7 @@ def test_photos_appear_while_they_are_imported(qtbot: Any, make_window: Any, tmp
     window.show_page("photos")
     page = window.pages["photos"]
     imports = window.ctx.imports
+    qtbot.waitUntil(lambda: window.photos_model.has_loaded, timeout=10_000)  # its count is read in the background
     assert page.empty.isVisible() and page.empty.button.isVisible()  # an empty library: "Add Folder"
     seen: list[tuple[bool, int, bool]] = []  # while importing: (running, rows shown, empty state shown)
     window.photos_model.loaded.connect(lambda: seen.append(

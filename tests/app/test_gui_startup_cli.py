@@ -53,6 +53,25 @@ def test_screenshot_renders_a_view_at_1280x800(tmp_path: Path, factory: Any) -> 
     assert (image.width(), image.height()) == (1280, 800)
 
 
+def test_screenshots_tour_every_page_at_every_size(tmp_path: Path, factory: Any) -> None:
+    """``--screenshots DIR`` (what scripts/make_screenshots.py runs under Xvfb; offscreen here)."""
+    from app.screenshot_tour import PAGES
+
+    lib = tmp_path / "library.sqlite"
+    seed(lib, lambda s: factory.cluster(s, factory.faces(s, 3)))
+    out = tmp_path / "shots"
+    subprocess.run([sys.executable, "-m", "app", "--library", str(lib), "--screenshots", str(out),
+                    "--sizes", "800x600"], cwd=REPO, env=_env(tmp_path), capture_output=True, text=True,
+                   timeout=300, check=True)
+    for page in PAGES:
+        image = QImage(str(out / f"{page}_800x600.png"))
+        size = (image.width(), image.height())
+        if page in ("settings", "training"):  # the dialog alone, within the window's size
+            assert 0 < size[0] <= 800 and 0 < size[1] <= 600, (page, size)
+        else:
+            assert size == (800, 600), (page, size)
+
+
 def test_settings_dialog_saves_and_applies(qtbot: Any, make_window: Any, settings: AppSettings) -> None:
     window = make_window()
     window.actions_by_name["settings"].trigger()
