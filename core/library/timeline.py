@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.library.folders import under
 from core.library.queries import _photos_with
+from core.library.roots import roots_of
 from core.storage.schema import Photo
 
 
@@ -40,7 +41,7 @@ def month_counts(session: Session, person_ids: Collection[int] | None = None,
     if person_ids:
         stmt = stmt.where(Photo.id.in_(_photos_with(person_ids)))
     if folder:
-        stmt = stmt.where(under(folder))
+        stmt = stmt.where(under(folder, roots_of(session)))
     out = []
     for *when, n in session.execute(stmt.group_by(*columns)).all():
         if len(when) == 1:  # "YYYY-MM" or None
