@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from core.imaging.loader import is_image_file
@@ -52,11 +52,16 @@ class LibraryIndex:
             self.by_path[row.path] = row
             self._add_hash(row)
 
+    @staticmethod
+    def statement() -> Select[int, str, int, float, str, str | None, int | None]:
+        """The rows the index holds, in id order, as :class:`KnownPhoto` fields (also what
+        :mod:`core.library.index_cache` compares)."""
+        return select(Photo.id, Photo.path, Photo.size, Photo.mtime, Photo.status, Photo.content_hash,
+                      Photo.duplicate_of).order_by(Photo.id)
+
     @classmethod
     def load(cls, session: Session) -> LibraryIndex:
-        stmt = select(Photo.id, Photo.path, Photo.size, Photo.mtime, Photo.status, Photo.content_hash,
-                      Photo.duplicate_of).order_by(Photo.id)
-        return cls(KnownPhoto(*row) for row in session.execute(stmt))
+        return cls(KnownPhoto(*row) for row in session.execute(cls.statement()))
 
     def _add_hash(self, row: KnownPhoto) -> None:
         if row.duplicate_of is None and row.status in READ_STATUSES and row.content_hash:

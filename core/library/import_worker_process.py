@@ -43,27 +43,35 @@ from core.library.import_job import (
     _stop,
     run_job,
 )
+from core.library.index_cache import IndexCache, IndexRefresh
 from core.progress import Cancelled, CancelToken
 
 PROCESS_NAME = "faceorg-import"  # as run_in_child's child: one name for "our import process"
+IDLE_S = 1.0  # between jobs, how often the child looks whether the library changed (its index follows)
 
 
 @dataclass(frozen=True)
 class WarmSpec:
-    """Which models the child loads before its first job (the library's import settings)."""
+    """Which models the child loads before its first job (the library's import settings), and
+    ``library``: whose photo index it reads then (:mod:`core.library.index_cache`; None: at the
+    first import)."""
 
     detector: str = DEFAULT_DETECTOR
     embedder: dict[str, Any] = field(default_factory=dict)
+    library: str | None = None
 
 
 @dataclass(frozen=True)
 class WorkerStats:
     """The child's own count: ``pid``; ``models_loaded``: face pipelines it built (one per distinct
-    detector + embedder settings); ``jobs``: jobs it has run, this one included."""
+    detector + embedder settings); ``jobs``: jobs it has run, this one included; ``index``: how
+    this job's import got the library's photo index (kept from the jobs before, the chunks that
+    changed read again, or read in full; None: no import)."""
 
     pid: int
     models_loaded: int
     jobs: int
+    index: IndexRefresh | None = None
 
 
 # -- the child's side ------------------------------------------------------------------------------
@@ -158,6 +166,7 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
     sender = _Sender(events)
     inbox = _Commands(commands, sender)
     pipelines = _Pipelines()
+    cache = IndexCache()  # the library's photo index, kept between jobs
     jobs = 0
     try:
         if warm is not None:
@@ -168,7 +177,16 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
     except Exception:  # noqa: BLE001 - a job with these settings will say what is wrong
         traceback.print_exc()
     sender.send(("ready", WorkerStats(os.getpid(), pipelines.loaded, jobs)))
-    while (item := inbox.jobs.get()) is not None:
+    if warm is not None and warm.library:
+        cache.prime(warm.library)
+    while True:
+        try:
+            item = inbox.jobs.get(timeout=IDLE_S)
+        except queue.Empty:
+            cache.idle()  # another process wrote: read what changed now, not at the next import
+            continue
+        if item is None:
+            break
         job_id, job = item
         cancel = inbox.token(job_id)
         if cancel is None:
@@ -177,8 +195,10 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
         sender.last, sender.last_key = 0.0, ("", "", "")  # a new job: its first progress goes out
         try:
             pipeline = pipelines.get(job.detector, job.embedder) if job.paths else None
-            result = run_job(job, sender.progress, cancel, pipeline=pipeline)
-            sender.send(("done", (result, WorkerStats(os.getpid(), pipelines.loaded, jobs))))
+            cache.last = None
+            result = run_job(job, sender.progress, cancel, pipeline=pipeline, index_cache=cache)
+            index = cache.last if job.paths else None
+            sender.send(("done", (result, WorkerStats(os.getpid(), pipelines.loaded, jobs, index))))
         except Cancelled:
             sender.send(("cancelled", None))
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
