@@ -42,7 +42,8 @@ if TYPE_CHECKING:  # the app's process unpickles IndexRefresh: nothing heavy at 
 CHUNK_BITS = 9  # 512 ids per chunk (a chunk's sum of 52-bit row hashes fits in 63 bits)
 _MASK = (1 << 52) - 1
 _DIGEST_FN = "faceorg_index_row"
-_FULL_SHARE = 0.5  # more chunks than this share differ: read everything again
+_FULL_SHARE = 0.5  # more chunks than this share (and than _FEW_CHUNKS) differ: read everything again
+_FEW_CHUNKS = 8
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class IndexCache:
         _begin_read(session)  # the digests and the rows from one snapshot
         digests = _digests(session)
         changed = sorted(c for c in digests.keys() | self._digests.keys() if digests.get(c) != self._digests.get(c))
-        if self._index is None or len(changed) > _FULL_SHARE * max(1, len(digests)):
+        if self._index is None or len(changed) > max(_FEW_CHUNKS, _FULL_SHARE * len(digests)):
             index = LibraryIndex.load(session)
             kind, rows_read, chunks = "full", len(index.by_path), len(digests)
         else:
