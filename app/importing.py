@@ -7,7 +7,8 @@ import's long GIL-holding steps ever run in this process, and the UI thread neve
 That child is kept warm between imports (:mod:`core.library.import_worker_process`): it is started
 when a library opens for writing (or at the first import), loads the models once, and runs every
 import and grouping of this window until the window closes (:meth:`ImportController.shutdown`).
-It holds nothing of a library between jobs, so it stays when the library changes.
+Between jobs it keeps the open library's photo index (read when the library opens, then only what
+changed: :mod:`core.library.index_cache`); it stays when the library changes and reads the new one's.
 """
 
 from __future__ import annotations
@@ -127,9 +128,10 @@ class ImportController(QObject):
 
     def warm_up(self) -> None:
         """Start the import process now (if none runs), so that the next import starts at once."""
-        settings = self.store.pipeline_settings
+        settings, library = self.store.pipeline_settings, self.store.library
         self.worker.warm = WarmSpec(str(settings.get("detector") or DEFAULT_DETECTOR),
-                                    dict(settings.get("embedder") or {}))
+                                    dict(settings.get("embedder") or {}),
+                                    None if library is None else library.location)
         self.worker.start()
 
     def shutdown(self) -> None:

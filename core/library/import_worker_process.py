@@ -8,11 +8,17 @@ within ``grace_s`` kills it) but the child outlives the job. :meth:`ImportWorker
 ahead of the first job (the app does so when it opens a library); a child that died or was killed is
 replaced by a fresh one at the next :meth:`~ImportWorker.run`; :meth:`~ImportWorker.close` stops it.
 
-Messages: parent to child ``("job", id, ImportJob)``, ``("cancel", id)``, ``("quit",)``; the end of
+Messages: parent to child ``("job", id, ImportJob)``, ``("cancel", id)``, ``("index", library)`` (read
+that library's photo index now, :mod:`core.library.index_cache`), ``("quit",)``; the end of
 that pipe (the parent exited or gave up) cancels the running job and ends the child. Child to
 parent: ``("ready", WorkerStats)`` once the models are loaded, then per job the progress of
 :mod:`core.library.import_job` and one of ``("done", (JobResult, WorkerStats))``,
 ``("cancelled", None)`` or ``("error", (type, text, traceback))``.
+
+Between jobs the child also keeps the library's photo index (:mod:`core.library.index_cache`): read
+when it starts (``WarmSpec.library``) or is told of another library, brought up to date while it waits
+(a second after another process wrote), so that an import reads no photo rows, or only those that
+changed, before its first photo.
 
 Like :mod:`core.library.import_job`, this module imports nothing heavy at load time.
 """
@@ -101,7 +107,7 @@ class _Commands:
     job cancelled before it started (the child still loads its models) is answered at once."""
 
     def __init__(self, commands: Connection, sender: _Sender) -> None:
-        self.jobs: queue.Queue[tuple[int, ImportJob] | None] = queue.Queue()
+        self.jobs: queue.Queue[tuple[int, ImportJob] | str | None] = queue.Queue()  # str: a library to index
         self.sender = sender
         self.lock = threading.Lock()
         self.pending: set[int] = set()  # received, not started
@@ -153,6 +159,8 @@ class _Commands:
                     self.jobs.put((message[1], message[2]))
                 elif message[0] == "cancel":
                     self._cancel(message[1])
+                elif message[0] == "index":
+                    self.jobs.put(message[1])
                 elif message[0] == "quit":
                     break
         except (EOFError, OSError):  # the parent is gone
@@ -187,6 +195,9 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
             continue
         if item is None:
             break
+        if isinstance(item, str):  # the app opened another library: read its index now
+            cache.prime(item)
+            continue
         job_id, job = item
         cancel = inbox.token(job_id)
         if cancel is None:
@@ -221,6 +232,7 @@ class ImportWorker:
         self._events: Connection | None = None
         self._commands: Connection | None = None
         self._next_id = 0
+        self._indexed: str | None = None  # the library the child was told to keep the index of
 
     @property
     def pid(self) -> int | None:
@@ -230,7 +242,8 @@ class ImportWorker:
             return self._process.pid if alive else None
 
     def start(self) -> int:
-        """Spawn the child if none runs (it loads the models in the background); its pid."""
+        """Spawn the child if none runs (it loads the models in the background); its pid. A child
+        that runs is told of a new ``warm.library``: it reads that library's index now."""
         with self._lock:
             if self._process is not None and not self._process.is_alive():
                 self._discard(0.0)
@@ -244,6 +257,11 @@ class ImportWorker:
                 events_out.close()  # the child has its own copies: each side sees the other's end as EOF
                 commands_in.close()
                 self._process, self._events, self._commands = process, events_in, commands_out
+                self._indexed = None if self.warm is None else self.warm.library
+            library = None if self.warm is None else self.warm.library
+            if library and library != self._indexed and self._commands is not None:
+                _put(self._commands, ("index", library))
+                self._indexed = library
             return int(self._process.pid or 0)
 
     def run(self, job: ImportJob, *, progress: JobProgressFn | None = None, cancel: CancelToken | None = None,
