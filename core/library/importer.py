@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from core.library.index_cache import IndexCache
 
 POLL_S = 0.1  # how often a wait for a worker checks the cancel token
-FIRST_COMMIT = 4  # the first transaction of an import holds this many photos, so an app shows them soon
+FIRST_COMMIT = 1  # the first transaction of an import holds this many photos, so an app shows one soon
 
 
 def default_workers() -> int:
