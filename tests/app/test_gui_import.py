@@ -159,7 +159,12 @@ def test_the_import_process_is_warm_from_the_open_and_serves_every_import(
     assert [o.report.photos_new for o in outcomes] == [2, 2]
     assert worker.stats.pid == warm_pid and worker.stats.jobs == 2
     assert worker.stats.models_loaded == 1  # loaded while the library opened, not again per import
-    window.close()  # closing the window stops the import process
+    # and the library's photo index too: the second import reads only the rows the first one changed
+    assert worker.stats.index is not None and worker.stats.index.kind in ("kept", "chunks")
+    assert worker.stats.index.rows == 2  # what the first import stored, when the second began
+    library_file = window.ctx.store.library.path
+    window.close()  # closing the window stops the import process, then the library closes
+    assert not Path(f"{library_file}-wal").exists()  # the app's connection was the last: the log folded back
     assert worker.pid is None
     qtbot.waitUntil(lambda: not [p for p in multiprocessing.active_children() if p.name == "faceorg-import"],
                     timeout=10_000)
