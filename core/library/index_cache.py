@@ -44,6 +44,7 @@ _MASK = (1 << 52) - 1
 _DIGEST_FN = "faceorg_index_row"
 _FULL_SHARE = 0.5  # more chunks than this share (and than _FEW_CHUNKS) differ: read everything again
 _FEW_CHUNKS = 8
+SETTLE_S = 2.0  # idle: the library unchanged this long after a write before the index follows
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class IndexCache:
         self._digests: dict[int, tuple[int, int]] = {}
         self._version: int | None = None  # data_version when the index was last brought up to date
         self._seen: int | None = None  # data_version at the last idle look
+        self._seen_at = 0.0  # since when (time.monotonic())
         self._lent = False
 
     @property
@@ -136,10 +138,11 @@ class IndexCache:
         self.last = IndexRefresh(kind, rows_read, len(index.by_path), chunks, time.perf_counter() - t0)
         return index
 
-    def idle(self) -> IndexRefresh | None:
-        """Between imports: when the library changed and then stayed the same since the last call,
-        bring the index up to date now (on a read-only connection of its own), so that the next
-        import finds it ready. Call it every second or so; returns the refresh when it made one."""
+    def idle(self, settle_s: float = SETTLE_S) -> IndexRefresh | None:
+        """Between imports: when the library changed and then stayed the same for ``settle_s`` (the
+        app reloads its pages after an import: not while it does), bring the index up to date now
+        (on a read-only connection of its own), so that the next import finds it ready. Call it
+        every second or so; returns the refresh when it made one."""
         if self._index is None or self._lent or self._key is None:
             return None
         try:
@@ -150,8 +153,10 @@ class IndexCache:
         except OSError:  # the library file is gone
             self.close()
             return None
-        seen, self._seen = self._seen, version
-        if version is None or version == self._version or version != seen:
+        now = time.monotonic()
+        if version != self._seen:
+            self._seen, self._seen_at = version, now
+        if version is None or version == self._version or now - self._seen_at < settle_s:
             return None  # nothing new, or still changing: look again later
         return self.prime(self._key[0])
 

@@ -161,3 +161,19 @@ def test_imports_through_the_cache_leave_it_equal_to_a_full_load(library: Librar
     rep, got = run(folder)  # nothing changed on disk
     assert (rep.photos_new, rep.photos_unchanged) == (0, 3) and got.rows_read == 0
     check_consistent(library.path)
+
+
+def test_between_imports_the_index_follows_another_process_once_its_writes_settle(tmp_path: Path) -> None:
+    with open_library(tmp_path / "library.sqlite") as library:
+        _bulk(library, 1000)
+        cache = IndexCache()
+        _refresh(cache, library)
+        assert cache.idle(settle_s=0) is None  # nothing written
+        _other_process(library.path, "UPDATE photos SET status = 'missing' WHERE id = 700;")
+        assert cache.idle(settle_s=60) is None  # written just now: maybe more to come
+        done = cache.idle(settle_s=0)
+        assert done is not None and (done.kind, done.chunks_read) == ("chunks", 1)
+        index = _refresh(cache, library)  # the next import: nothing to read
+        assert cache.last is not None and (cache.last.kind, cache.last.rows_read) == ("kept", 0)
+        assert index.by_path["/photos/000699.jpg"].status == "missing"
+        assert _state(index) == _fresh(library)
