@@ -158,6 +158,7 @@ class ImportController(QObject):
 
         # The heavy pool's thread only waits for the child process and relays its messages.
         self.meter, self._committed = RateMeter(), 0
+        self.store.own_writes = True  # what the job writes shows through committed and _next, not as a change
         self.task = self.store.runner.submit(
             work, pool="heavy", name=name, on_done=self._done, on_error=self._failed,
             on_progress=self._progress, on_cancelled=self._cancelled, cancellable=True)
@@ -182,6 +183,8 @@ class ImportController(QObject):
 
     def _next(self) -> None:
         self.task = None
+        self.store.own_writes = False
+        self.store.take_marker()  # the pages reload now (changed): the next change seen is someone else's
         self.store.changed.emit()
         if self.warm_on_open and self.store.library is not None and not self.store.read_only:
             self.warm_up()  # a child killed after an overdue cancel, or one that died: replaced now
