@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from core.imaging.loader import is_image_file
@@ -60,8 +60,13 @@ class LibraryIndex:
                       Photo.duplicate_of).order_by(Photo.id)
 
     @classmethod
+    def read(cls, session: Session, *where: ColumnElement[bool]) -> list[KnownPhoto]:
+        """The rows (those matching ``where``), in id order."""
+        return [KnownPhoto(*row) for row in session.execute(cls.statement().where(*where))]
+
+    @classmethod
     def load(cls, session: Session) -> LibraryIndex:
-        return cls(KnownPhoto(*row) for row in session.execute(cls.statement()))
+        return cls(cls.read(session))
 
     def _add_hash(self, row: KnownPhoto) -> None:
         if row.duplicate_of is None and row.status in READ_STATUSES and row.content_hash:

@@ -237,11 +237,11 @@ def _replace_chunks(session: Session, index: LibraryIndex, chunks: set[int]) -> 
     Every other row is as the library has it. Returns the rows read."""
     from sqlalchemy import or_
 
-    from core.library.import_plan import KnownPhoto, LibraryIndex
+    from core.library.import_plan import LibraryIndex
     from core.storage.schema import Photo
 
     ranges = [Photo.id.between(c << CHUNK_BITS, ((c + 1) << CHUNK_BITS) - 1) for c in sorted(chunks)]
-    fresh = [KnownPhoto(*row) for row in session.execute(LibraryIndex.statement().where(or_(*ranges)))]
+    fresh = LibraryIndex.read(session, or_(*ranges))
     old = {path: row for path, row in index.by_path.items() if row.id is None or _chunk_of(row.id) in chunks}
     gone = {id(row) for row in old.values()}
     hashes = {h for h, row in index.by_hash.items() if id(row) in gone}
@@ -255,8 +255,7 @@ def _replace_chunks(session: Session, index: LibraryIndex, chunks: set[int]) -> 
         index.by_path[row.path] = row
     listed = sorted(hashes)
     for start in range(0, len(listed), 500):  # the originals of these hashes, as stored (all rows, by id)
-        stmt = LibraryIndex.statement().where(Photo.content_hash.in_(listed[start:start + 500]))
-        for stored in session.execute(stmt):
+        for stored in LibraryIndex.read(session, Photo.content_hash.in_(listed[start:start + 500])):
             known = index.by_path.get(stored.path)
             if known is not None and known.id == stored.id:
                 index.add(known)  # the original of its hash unless a lower id came first
