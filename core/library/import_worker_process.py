@@ -16,9 +16,9 @@ parent: ``("ready", WorkerStats)`` once the models are loaded, then per job the 
 ``("cancelled", None)`` or ``("error", (type, text, traceback))``.
 
 Between jobs the child also keeps the library's photo index (:mod:`core.library.index_cache`): read
-when it starts (``WarmSpec.library``) or is told of another library, brought up to date while it waits
-(a second after another process wrote), so that an import reads no photo rows, or only those that
-changed, before its first photo.
+when it starts (``WarmSpec.library``) or is told of another library, brought up to date right after
+each import (the chunks it wrote) and while it waits (once another process's writes have settled), so
+that an import reads no photo rows, or only those that changed, before its first photo.
 
 Like :mod:`core.library.import_job`, this module imports nothing heavy at load time.
 """
@@ -210,6 +210,8 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
             result = run_job(job, sender.progress, cancel, pipeline=pipeline, index_cache=cache)
             index = cache.last if job.paths else None
             sender.send(("done", (result, WorkerStats(os.getpid(), pipelines.loaded, jobs, index))))
+            if job.paths and cache.path is not None:
+                cache.prime(cache.path)  # what this job wrote, read now: the next import reads nothing
         except Cancelled:
             sender.send(("cancelled", None))
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
