@@ -321,6 +321,7 @@ def first_photo_visible(window: Any, photos: int, workdir: Path, offset: int = 1
     marks: dict[str, float] = {}
     finished: list[Any] = []
     window.ctx.imports.progress.connect(lambda _s: marks.setdefault("up", time.perf_counter()))
+    window.ctx.imports.committed.connect(lambda _n: marks.setdefault("committed", time.perf_counter()))
     model.loaded.connect(lambda: model.rowCount() > before and marks.setdefault("visible", time.perf_counter()))
     window.ctx.imports.finished.connect(lambda o: (marks.setdefault("ended", time.perf_counter()), finished.append(o)))
     window.ctx.imports.failed.connect(finished.append)
@@ -336,6 +337,9 @@ def first_photo_visible(window: Any, photos: int, workdir: Path, offset: int = 1
         out["visible_s"] = shown - t0
         out["process_up_s"] = marks.get("up", shown) - t0
         out["after_up_s"] = shown - marks.get("up", shown)
+        # of which: the import process's work to its first commit, then the app showing it
+        out["up_to_committed_s"] = marks.get("committed", shown) - marks.get("up", shown)
+        out["committed_to_visible_s"] = shown - marks.get("committed", shown)
         out["before_import_ended"] = marks["visible"] < marks.get("ended", float("inf"))
     else:
         out["not_before_end"] = 1.0
