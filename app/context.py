@@ -42,6 +42,8 @@ class AppContext:
         self.runner.cancel_all()
         self.thumbs.clear()
         self.thumbs.wait(30_000)
+        # the warm import process first: it keeps a read-only connection to the library (its photo
+        # index), and the library's last connection to close is the one that folds its log back
+        self.imports.shutdown()
         self.store.close()
         self.runner.wait(30_000)
-        self.imports.shutdown()  # the warm import process

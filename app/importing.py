@@ -7,7 +7,8 @@ import's long GIL-holding steps ever run in this process, and the UI thread neve
 That child is kept warm between imports (:mod:`core.library.import_worker_process`): it is started
 when a library opens for writing (or at the first import), loads the models once, and runs every
 import and grouping of this window until the window closes (:meth:`ImportController.shutdown`).
-It holds nothing of a library between jobs, so it stays when the library changes.
+Between jobs it keeps the open library's photo index (read when the library opens, then only what
+changed: :mod:`core.library.index_cache`); it stays when the library changes and reads the new one's.
 """
 
 from __future__ import annotations
@@ -127,9 +128,10 @@ class ImportController(QObject):
 
     def warm_up(self) -> None:
         """Start the import process now (if none runs), so that the next import starts at once."""
-        settings = self.store.pipeline_settings
+        settings, library = self.store.pipeline_settings, self.store.library
         self.worker.warm = WarmSpec(str(settings.get("detector") or DEFAULT_DETECTOR),
-                                    dict(settings.get("embedder") or {}))
+                                    dict(settings.get("embedder") or {}),
+                                    None if library is None else library.location)
         self.worker.start()
 
     def shutdown(self) -> None:
@@ -156,6 +158,7 @@ class ImportController(QObject):
 
         # The heavy pool's thread only waits for the child process and relays its messages.
         self.meter, self._committed = RateMeter(), 0
+        self.store.own_writes = True  # what the job writes shows through committed and _next, not as a change
         self.task = self.store.runner.submit(
             work, pool="heavy", name=name, on_done=self._done, on_error=self._failed,
             on_progress=self._progress, on_cancelled=self._cancelled, cancellable=True)
@@ -180,6 +183,8 @@ class ImportController(QObject):
 
     def _next(self) -> None:
         self.task = None
+        self.store.own_writes = False
+        self.store.take_marker()  # the pages reload now (changed): the next change seen is someone else's
         self.store.changed.emit()
         if self.warm_on_open and self.store.library is not None and not self.store.read_only:
             self.warm_up()  # a child killed after an overdue cancel, or one that died: replaced now

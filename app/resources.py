@@ -50,7 +50,14 @@ def svg_pixmap(name: str, color: str, size: int, ratio: float = 1.0) -> QPixmap:
 def icon(name: str, color: QColor | str, disabled: QColor | str | None = None,
          selected: QColor | str | None = None) -> QIcon:
     """A crisp QIcon (16-48 px, 1x and 2x) of a shipped SVG: ``color`` normally, ``disabled``
-    when disabled, ``selected`` on a selected (highlighted) row."""
+    when disabled, ``selected`` on a selected (highlighted) row. Made once per name and colours
+    (24 SVG renderings: the Folders page asked for one on the UI thread at every import's start)."""
+    names = (QColor(v).name() if v is not None else None for v in (color, disabled, selected))
+    return _icon(name, *names)
+
+
+@cache
+def _icon(name: str, color: str, disabled: str | None, selected: str | None) -> QIcon:
     result = QIcon()
     modes = [(QIcon.Mode.Normal, color), (QIcon.Mode.Disabled, disabled), (QIcon.Mode.Selected, selected)]
     for mode, value in modes:
@@ -58,6 +65,6 @@ def icon(name: str, color: QColor | str, disabled: QColor | str | None = None,
             continue
         for size in (16, 20, 24, 32):
             for ratio in (1.0, 2.0):
-                result.addPixmap(svg_pixmap(name, QColor(value).name(), size, ratio), mode)
+                result.addPixmap(svg_pixmap(name, value, size, ratio), mode)
     return result
 

@@ -56,6 +56,7 @@ class LibraryStore(QObject):
         self._pipeline_key: tuple[Any, ...] | None = None
         self._pipeline_lock = threading.Lock()
         self._marker: tuple[int, ...] | None = None  # the library's change marker when last seen
+        self.own_writes = False  # our import process writes (app.importing): its changes are not news
         self._checking = False
         self._watch = QTimer(self)
         self._watch.timeout.connect(self.check_for_changes)
@@ -111,13 +112,19 @@ class LibraryStore(QObject):
             if self.library is not library:
                 return
             seen, self._marker = self._marker, marker
-            if seen is not None and seen != marker:
+            if seen is not None and seen != marker and not self.own_writes:
                 self.changed.emit()
 
         def failed(_exc: BaseException) -> None:
             self._checking = False
 
         self.runner.submit(lambda: change_marker(library), name="check for changes", on_done=done, on_error=failed)
+
+    def take_marker(self) -> None:
+        """Our own writes are shown (an import ended): the library's change marker as it is now is
+        the baseline, only later changes are news."""
+        self._marker = None
+        self.check_for_changes()
 
     def _on_opened(self, library: Library) -> None:
         self.library = library

@@ -96,10 +96,12 @@ class ImportJobError(RuntimeError):
 
 
 def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: CancelToken | None = None,
-            pipeline: Any = None) -> JobResult:
+            pipeline: Any = None, index_cache: Any = None) -> JobResult:
     """Do ``job`` in this process (see the module doc). ``pipeline``: a
     :class:`core.pipeline.FacePipeline` already loaded for the job's settings (the warm import
-    process keeps one, :mod:`core.library.import_worker_process`); None: made here."""
+    process keeps one, :mod:`core.library.import_worker_process`); None: made here.
+    ``index_cache``: a :class:`core.library.index_cache.IndexCache` kept between jobs (that process
+    keeps one too); None: the import reads the library's photo index in full."""
     check(cancel)
     from core.storage.engine import open_library  # heavy modules load here, in the job's process
 
@@ -110,7 +112,7 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
     with open_library(job.library, delegated_from=job.holder_pid) as library:
         result.library = str(library.path)
         if job.paths:
-            result.report = _import(library, job, phase("import"), cancel, pipeline)
+            result.report = _import(library, job, phase("import"), cancel, pipeline, index_cache)
             result.cancelled = result.report.cancelled
             if result.cancelled:
                 return result
@@ -137,7 +139,7 @@ def run_job(job: ImportJob, progress: JobProgressFn | None = None, cancel: Cance
 
 
 def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] | None,
-            cancel: CancelToken | None, pipeline: Any = None) -> ImportReport:
+            cancel: CancelToken | None, pipeline: Any = None, index_cache: Any = None) -> ImportReport:
     from core.embedding.settings import EmbedderSettings  # no torch import: the ONNX embedder may serve
     from core.library.importer import ImportSettings, import_folders
     from core.pipeline import FacePipeline, PipelineSettings
@@ -156,7 +158,7 @@ def _import(library: Any, job: ImportJob, progress: Callable[[Progress], None] |
                                       cluster=ClusterSettings(gpus_per_actor=job.cluster_gpus),
                                       progress=progress, cancel=cancel)
     return import_folders(library, list(job.paths), pipeline=pipeline, settings=settings,
-                          progress=progress, cancel=cancel)
+                          progress=progress, cancel=cancel, index_cache=index_cache)
 
 
 # -- the child's side ------------------------------------------------------------------------------

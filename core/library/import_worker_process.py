@@ -8,11 +8,17 @@ within ``grace_s`` kills it) but the child outlives the job. :meth:`ImportWorker
 ahead of the first job (the app does so when it opens a library); a child that died or was killed is
 replaced by a fresh one at the next :meth:`~ImportWorker.run`; :meth:`~ImportWorker.close` stops it.
 
-Messages: parent to child ``("job", id, ImportJob)``, ``("cancel", id)``, ``("quit",)``; the end of
+Messages: parent to child ``("job", id, ImportJob)``, ``("cancel", id)``, ``("index", library)`` (read
+that library's photo index now, :mod:`core.library.index_cache`), ``("quit",)``; the end of
 that pipe (the parent exited or gave up) cancels the running job and ends the child. Child to
 parent: ``("ready", WorkerStats)`` once the models are loaded, then per job the progress of
 :mod:`core.library.import_job` and one of ``("done", (JobResult, WorkerStats))``,
 ``("cancelled", None)`` or ``("error", (type, text, traceback))``.
+
+Between jobs the child also keeps the library's photo index (:mod:`core.library.index_cache`): read
+when it starts (``WarmSpec.library``) or is told of another library, brought up to date right after
+each import (the chunks it wrote) and while it waits (once another process's writes have settled), so
+that an import reads no photo rows, or only those that changed, before its first photo.
 
 Like :mod:`core.library.import_job`, this module imports nothing heavy at load time.
 """
@@ -43,27 +49,35 @@ from core.library.import_job import (
     _stop,
     run_job,
 )
+from core.library.index_cache import IndexCache, IndexRefresh
 from core.progress import Cancelled, CancelToken
 
 PROCESS_NAME = "faceorg-import"  # as run_in_child's child: one name for "our import process"
+IDLE_S = 1.0  # between jobs, how often the child looks whether the library changed (its index follows)
 
 
 @dataclass(frozen=True)
 class WarmSpec:
-    """Which models the child loads before its first job (the library's import settings)."""
+    """Which models the child loads before its first job (the library's import settings), and
+    ``library``: whose photo index it reads then (:mod:`core.library.index_cache`; None: at the
+    first import)."""
 
     detector: str = DEFAULT_DETECTOR
     embedder: dict[str, Any] = field(default_factory=dict)
+    library: str | None = None
 
 
 @dataclass(frozen=True)
 class WorkerStats:
     """The child's own count: ``pid``; ``models_loaded``: face pipelines it built (one per distinct
-    detector + embedder settings); ``jobs``: jobs it has run, this one included."""
+    detector + embedder settings); ``jobs``: jobs it has run, this one included; ``index``: how
+    this job's import got the library's photo index (kept from the jobs before, the chunks that
+    changed read again, or read in full; None: no import)."""
 
     pid: int
     models_loaded: int
     jobs: int
+    index: IndexRefresh | None = None
 
 
 # -- the child's side ------------------------------------------------------------------------------
@@ -93,7 +107,7 @@ class _Commands:
     job cancelled before it started (the child still loads its models) is answered at once."""
 
     def __init__(self, commands: Connection, sender: _Sender) -> None:
-        self.jobs: queue.Queue[tuple[int, ImportJob] | None] = queue.Queue()
+        self.jobs: queue.Queue[tuple[int, ImportJob] | str | None] = queue.Queue()  # str: a library to index
         self.sender = sender
         self.lock = threading.Lock()
         self.pending: set[int] = set()  # received, not started
@@ -145,6 +159,8 @@ class _Commands:
                     self.jobs.put((message[1], message[2]))
                 elif message[0] == "cancel":
                     self._cancel(message[1])
+                elif message[0] == "index":
+                    self.jobs.put(message[1])
                 elif message[0] == "quit":
                     break
         except (EOFError, OSError):  # the parent is gone
@@ -158,6 +174,7 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
     sender = _Sender(events)
     inbox = _Commands(commands, sender)
     pipelines = _Pipelines()
+    cache = IndexCache()  # the library's photo index, kept between jobs
     jobs = 0
     try:
         if warm is not None:
@@ -168,7 +185,19 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
     except Exception:  # noqa: BLE001 - a job with these settings will say what is wrong
         traceback.print_exc()
     sender.send(("ready", WorkerStats(os.getpid(), pipelines.loaded, jobs)))
-    while (item := inbox.jobs.get()) is not None:
+    if warm is not None and warm.library:
+        cache.prime(warm.library)
+    while True:
+        try:
+            item = inbox.jobs.get(timeout=IDLE_S)
+        except queue.Empty:
+            cache.idle()  # another process wrote: read what changed now, not at the next import
+            continue
+        if item is None:
+            break
+        if isinstance(item, str):  # the app opened another library: read its index now
+            cache.prime(item)
+            continue
         job_id, job = item
         cancel = inbox.token(job_id)
         if cancel is None:
@@ -177,8 +206,12 @@ def worker_main(events: Connection, commands: Connection, warm: WarmSpec | None)
         sender.last, sender.last_key = 0.0, ("", "", "")  # a new job: its first progress goes out
         try:
             pipeline = pipelines.get(job.detector, job.embedder) if job.paths else None
-            result = run_job(job, sender.progress, cancel, pipeline=pipeline)
-            sender.send(("done", (result, WorkerStats(os.getpid(), pipelines.loaded, jobs))))
+            cache.last = None
+            result = run_job(job, sender.progress, cancel, pipeline=pipeline, index_cache=cache)
+            index = cache.last if job.paths else None
+            sender.send(("done", (result, WorkerStats(os.getpid(), pipelines.loaded, jobs, index))))
+            if job.paths and cache.path is not None:
+                cache.prime(cache.path)  # what this job wrote, read now: the next import reads nothing
         except Cancelled:
             sender.send(("cancelled", None))
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
@@ -201,6 +234,7 @@ class ImportWorker:
         self._events: Connection | None = None
         self._commands: Connection | None = None
         self._next_id = 0
+        self._indexed: str | None = None  # the library the child was told to keep the index of
 
     @property
     def pid(self) -> int | None:
@@ -210,7 +244,8 @@ class ImportWorker:
             return self._process.pid if alive else None
 
     def start(self) -> int:
-        """Spawn the child if none runs (it loads the models in the background); its pid."""
+        """Spawn the child if none runs (it loads the models in the background); its pid. A child
+        that runs is told of a new ``warm.library``: it reads that library's index now."""
         with self._lock:
             if self._process is not None and not self._process.is_alive():
                 self._discard(0.0)
@@ -224,6 +259,11 @@ class ImportWorker:
                 events_out.close()  # the child has its own copies: each side sees the other's end as EOF
                 commands_in.close()
                 self._process, self._events, self._commands = process, events_in, commands_out
+                self._indexed = None if self.warm is None else self.warm.library
+            library = None if self.warm is None else self.warm.library
+            if library and library != self._indexed and self._commands is not None:
+                _put(self._commands, ("index", library))
+                self._indexed = library
             return int(self._process.pid or 0)
 
     def run(self, job: ImportJob, *, progress: JobProgressFn | None = None, cancel: CancelToken | None = None,

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,8 +37,11 @@ from core.progress import Cancelled, CancelToken, ProgressFn, check, report
 from core.storage.engine import Library, begin_write
 from core.storage.states import READ_STATUSES, PhotoStatus
 
+if TYPE_CHECKING:
+    from core.library.index_cache import IndexCache
+
 POLL_S = 0.1  # how often a wait for a worker checks the cancel token
-FIRST_COMMIT = 4  # the first transaction of an import holds this many photos, so an app shows them soon
+FIRST_COMMIT = 1  # the first transaction of an import holds this many photos, so an app shows one soon
 
 
 def default_workers() -> int:
@@ -59,17 +63,22 @@ class ImportSettings:
 
 def import_folders(library: Library, folders: Sequence[str | os.PathLike[str]], *,
                    pipeline: FacePipeline | None = None, settings: ImportSettings | None = None,
-                   progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> ImportReport:
-    """Import every photo below ``folders`` (files may be given too); see the module doc."""
+                   progress: ProgressFn | None = None, cancel: CancelToken | None = None,
+                   index_cache: IndexCache | None = None) -> ImportReport:
+    """Import every photo below ``folders`` (files may be given too); see the module doc.
+    ``index_cache``: the library's photo index kept from the imports before
+    (:mod:`core.library.index_cache`); None: read in full."""
     settings = settings or ImportSettings()
     pipeline = pipeline or FacePipeline(PipelineSettings(detector=settings.detector))
-    return _Importer(library, pipeline, settings, progress, cancel).run(folders)
+    return _Importer(library, pipeline, settings, progress, cancel, index_cache).run(folders)
 
 
 class _Importer:
     def __init__(self, library: Library, pipeline: FacePipeline, settings: ImportSettings,
-                 progress: ProgressFn | None, cancel: CancelToken | None) -> None:
+                 progress: ProgressFn | None, cancel: CancelToken | None,
+                 index_cache: IndexCache | None = None) -> None:
         self.library, self.pipeline, self.settings = library, pipeline, settings
+        self.index_cache = index_cache
         self.progress, self.cancel = progress, cancel
         self.report = ImportReport()
         self.t0 = time.monotonic()
@@ -78,18 +87,24 @@ class _Importer:
 
     def run(self, folders: Sequence[str | os.PathLike[str]]) -> ImportReport:
         roots = list(dict.fromkeys(str(resolve_root(f)) for f in folders))
+        finished = False
         try:
             # PostgreSQL: one import at a time per library (a second one waits, then finds the work done)
             with self.library.import_lease(progress=self.progress, cancel=self.cancel):
                 self._run(roots)
+            finished = True
         except Cancelled:
             self.report.cancelled = True
+        finally:
+            if self.index_cache is not None:
+                self.index_cache.checkin(finished)  # stopped early: the index may hold what was never written
         self.report.elapsed_s = time.monotonic() - self.t0
         return self.report
 
     def _run(self, roots: list[str]) -> None:
         with self.library.session() as session:
-            self.index = LibraryIndex.load(session)
+            cache = self.index_cache
+            self.index = LibraryIndex.load(session) if cache is None else cache.checkout(self.library, session)
         plan = plan_import(roots, self.index, progress=self.progress, cancel=self.cancel)
         self.report.errors += [(e.path, e.reason) for e in plan.errors]
         self.report.files_total = plan.files_total

@@ -159,7 +159,40 @@ def test_the_import_process_is_warm_from_the_open_and_serves_every_import(
     assert [o.report.photos_new for o in outcomes] == [2, 2]
     assert worker.stats.pid == warm_pid and worker.stats.jobs == 2
     assert worker.stats.models_loaded == 1  # loaded while the library opened, not again per import
-    window.close()  # closing the window stops the import process
+    # and the library's photo index too: the second import reads only the rows the first one changed
+    assert worker.stats.index is not None and worker.stats.index.kind in ("kept", "chunks")
+    assert worker.stats.index.rows == 2  # what the first import stored, when the second began
+    library_file = window.ctx.store.library.path
+    window.close()  # closing the window stops the import process, then the library closes
+    assert not Path(f"{library_file}-wal").exists()  # the app's connection was the last: the log folded back
     assert worker.pid is None
     qtbot.waitUntil(lambda: not [p for p in multiprocessing.active_children() if p.name == "faceorg-import"],
                     timeout=10_000)
+
+
+def test_the_pages_do_not_reload_on_the_import_s_own_writes_but_do_on_another_process_s(
+        qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    """Issue 14 (stalls at 100,000 photos): the window's watch for other processes' writes saw the
+    import process's commits as news and reloaded every page (a 100,000-row reset) during the
+    import, then once more after it. The import's photos show as they are committed and the pages
+    reload once when it ends; what another process writes still shows."""
+    import sqlite3
+
+    folder = lfw_folder(tmp_path, 4)
+    window = make_window(pipeline=True, warm=True)
+    store = window.ctx.store
+    store.watch_changes(50)  # look often (the app: every 10 s)
+    qtbot.waitUntil(lambda: store._marker is not None, timeout=10_000)
+    reloads: list[bool] = []
+    store.changed.connect(lambda: reloads.append(window.ctx.imports.running))
+    outcomes = _finished(window)
+    assert drop(window, [folder])
+    qtbot.waitUntil(lambda: len(outcomes) == 1, timeout=IMPORT_WAIT_MS)
+    qtbot.wait(500)  # a few more looks at the library after the import
+    assert outcomes[0].report.photos_new == 4
+    assert reloads == [False]  # once, when the import ended; none during it, none after it
+    other = sqlite3.connect(store.library.path)  # another program writes to the library
+    other.execute("UPDATE photos SET taken_at = '2001-01-01 00:00:00' WHERE id = 1")
+    other.commit()
+    other.close()
+    qtbot.waitUntil(lambda: len(reloads) == 2, timeout=10_000)
