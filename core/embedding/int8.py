@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,20 +33,37 @@ class QuantizationError(RuntimeError):
     """The int8 model could not be built or does not match the float model."""
 
 
-def _options(model_path: Path) -> dict:
+@dataclass(frozen=True)
+class QuantConfig:
+    """How the float model is quantized. ``keep_float``: parts of node names (e.g. ``/repeat_3/``) whose
+    convolutions stay float besides the first convolution and the final linear layer; ``reduce_range``:
+    7-bit weights (avoids the int16 saturation of u8 x s8 products on CPUs without VNNI);
+    ``symmetric_activations``: int8 activations centred on 0 instead of uint8 with a zero point."""
+
+    keep_float: tuple[str, ...] = ()
+    reduce_range: bool = False
+    symmetric_activations: bool = False
+    qoperator: bool = False
+
+
+def _options(model_path: Path, config: QuantConfig) -> dict:
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType
 
     graph = onnx.load(str(model_path), load_external_data=False).graph
     convs = [n.name for n in graph.node if n.op_type == "Conv"]
     dense = [n.name for n in graph.node if n.op_type in ("Gemm", "MatMul")]
-    return {"quant_format": QuantFormat.QDQ, "per_channel": True, "activation_type": QuantType.QUInt8,
+    kept = [c for c in convs if any(k in c for k in config.keep_float)]
+    return {"quant_format": QuantFormat.QOperator if config.qoperator else QuantFormat.QDQ, "per_channel": True,
+            "activation_type": QuantType.QInt8 if config.symmetric_activations else QuantType.QUInt8,
             "weight_type": QuantType.QInt8, "calibrate_method": CalibrationMethod.MinMax,
-            "op_types_to_quantize": ["Conv"], "nodes_to_exclude": convs[:1] + dense}
+            "reduce_range": config.reduce_range, "op_types_to_quantize": ["Conv"],
+            "nodes_to_exclude": convs[:1] + kept + dense,
+            "extra_options": {"ActivationSymmetric": config.symmetric_activations}}
 
 
 def build_int8(float_model: Path, target: Path, calibration_faces: Iterable[np.ndarray] | None = None,
-               calibration_file: Path = CALIBRATION_FILE) -> None:
+               calibration_file: Path = CALIBRATION_FILE, config: QuantConfig | None = None) -> None:
     """Quantize ``float_model`` into ``target``. With ``calibration_faces`` (batches of network input,
     N x 3 x 160 x 160 float32) the ranges are measured and written to ``calibration_file``; without,
     they are read from it."""
@@ -72,7 +90,7 @@ def build_int8(float_model: Path, target: Path, calibration_faces: Iterable[np.n
             quant_pre_process(str(float_model), str(prepared), skip_symbolic_shape=True)
             out = Path(tmp) / "int8.onnx"
             quantize_static(str(prepared), str(out), _Reader(calibration_faces) if calibration_faces is not None
-                            else None, calibration_cache_path=str(cache), **_options(prepared))
+                            else None, calibration_cache_path=str(cache), **_options(prepared, config or QuantConfig()))
         if calibration_faces is not None:
             shutil.copyfile(cache, calibration_file)
         os.replace(out, target) if out.stat().st_dev == target.parent.stat().st_dev else shutil.move(out, target)
