@@ -112,14 +112,18 @@ def load_crops(path: Path) -> tuple[list[str], np.ndarray]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["crops", "build", "score"])
+    parser.add_argument("what", choices=["crops", "build", "score", "speed"])
     parser.add_argument("--configs", default="", help="build: comma-separated names of CONFIGS")
     parser.add_argument("models", nargs="*", type=Path)
     parser.add_argument("--lfw", type=Path, default=None)
     parser.add_argument("--people", action="store_true")
     parser.add_argument("--crops", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=0, help="score only the first N crops (cosine, speed)")
+    parser.add_argument("--others", action="store_true",
+                        help="score: embed the cached crops outside View 2 instead (saved, not scored)")
     parser.add_argument("--plain", action="store_true", help="score: no mirror images (no flip averaging)")
+    parser.add_argument("--mirror", action="store_true",
+                        help="score: only the mirror images (saved; the flip score when the plain run's file exists)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_intermixed_args(argv)
     root = args.lfw or lfw_default()
@@ -149,32 +153,60 @@ def main(argv: list[str] | None = None) -> int:
             build_int8(pretrained_onnx("float"), CANDIDATES / f"{name}.onnx", config=CONFIGS[name])
             print(f"{name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
         return 0
+    if args.what == "speed":  # CPU ms a face, one thread, 32-face batches, best of 3 (run it under flock)
+        from core.alignment import standardize
+
+        x = standardize(load_crops(crops_file)[1][:32])
+        for model in [pretrained_onnx("float"), *args.models]:
+            sess = session(model)
+            sess.run(None, {"faces": x[:2]})
+            times = []
+            for _ in range(3):
+                t = time.process_time()
+                sess.run(None, {"faces": x})
+                times.append(1000 * (time.process_time() - t) / len(x))
+            print(json.dumps({"model": Path(model).stem, "cpu_ms_per_face": round(min(times), 1),
+                              "all": [round(v, 1) for v in times]}), flush=True)
+        return 0
     rels, crops = load_crops(crops_file)
     view2 = set(view2_paths(root))
     if args.limit:  # a cheap proxy: the cosine to the float model on the first N crops
         rels, crops = rels[:args.limit], crops[:args.limit]
     else:
-        keep = np.array([r in view2 for r in rels])
-        rels, crops = [r for r in rels if r in view2], crops[keep]
-    ref_file = crops_file.with_suffix(f".float{args.limit or 'view2'}.npz")
+        keep = np.array([(r in view2) != args.others for r in rels])
+        rels, crops = [r for r, k in zip(rels, keep, strict=True) if k], crops[keep]
+    part = "others" if args.others else "view2"
+    ref_file = crops_file.with_suffix(f".float{args.limit or part}.npz")
     ref = np.load(ref_file) if ref_file.is_file() else None
     if ref is None and args.limit:
         plain, mirror, _ = embed(session(pretrained_onnx("float")), crops)
         np.savez(ref_file, plain=plain, mirror=mirror)
         ref = np.load(ref_file)
-    rows = []
+    rows: list[dict] = []
     for model in args.models or [pretrained_onnx("float")]:
+        if args.mirror:
+            mirror_file = ref_file.with_name(f"{Path(model).stem}.{part}.mirror.npz")
+            got, _, ms = embed(session(model), np.ascontiguousarray(crops[:, :, ::-1]), mirrored=False)
+            np.savez(mirror_file, paths=np.array(rels), mirror=got)
+            plain_file = ref_file.with_name(f"{Path(model).stem}.{part}.npz")
+            row = {"model": str(model), "ms_per_face": round(ms, 1), "mirror_only": True}
+            if plain_file.is_file():
+                row["plain"] = score_pairs(root, rels, np.load(plain_file)["plain"])
+                row["flip"] = score_pairs(root, rels, flip_avg(np.load(plain_file)["plain"], got))
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+            continue
         plain, mirror, ms = embed(session(model), crops, mirrored=not args.plain)
-        row: dict = {"model": str(model), "ms_per_face": round(ms, 1)}
+        row = {"model": str(model), "ms_per_face": round(ms, 1)}
         if ref is not None:
             cos = (plain * ref["plain"]).sum(1) if mirror is None else \
                 (flip_avg(plain, mirror) * flip_avg(ref["plain"], ref["mirror"])).sum(1)
             row |= {"cos_min": round(float(cos.min()), 5), "cos_mean": round(float(cos.mean()), 5),
                     "cos_p01": round(float(np.percentile(cos, 1)), 5)}
         else:
-            np.savez(ref_file.with_name(f"{Path(model).stem}.view2.npz"), plain=plain,
+            np.savez(ref_file.with_name(f"{Path(model).stem}.{part}.npz"), paths=np.array(rels), plain=plain,
                      **({} if mirror is None else {"mirror": mirror}))
-        if not args.limit:
+        if not args.limit and not args.others:
             row["plain"] = score_pairs(root, rels, plain)
             if mirror is not None:
                 row["flip"] = score_pairs(root, rels, flip_avg(plain, mirror))

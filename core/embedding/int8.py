@@ -26,7 +26,7 @@ import numpy as np
 
 CALIBRATION_FILE = Path(__file__).with_name("facenet_int8_calibration.json")
 MIN_COSINE = 0.995  # int8 vs float embedding of the check face; LFW crops give 0.998-0.999
-QUANT_VERSION = 1
+QUANT_VERSION = 2
 
 
 class QuantizationError(RuntimeError):
@@ -44,6 +44,11 @@ class QuantConfig:
     reduce_range: bool = False
     symmetric_activations: bool = False
     qoperator: bool = False
+
+
+#: What the import uses (BENCHMARKS.md section 5): 7-bit weights, and the last, cheap stages (Mixed_7a, the
+#: Block8 repeats and the final Block8: ~5% of the multiply-adds, at 3 x 3 px) in float.
+DEFAULT_CONFIG = QuantConfig(keep_float=("/mixed_7a/", "/repeat_3/", "/block8/"), reduce_range=True)
 
 
 def _options(model_path: Path, config: QuantConfig) -> dict:
@@ -89,8 +94,9 @@ def build_int8(float_model: Path, target: Path, calibration_faces: Iterable[np.n
             warnings.simplefilter("ignore")
             quant_pre_process(str(float_model), str(prepared), skip_symbolic_shape=True)
             out = Path(tmp) / "int8.onnx"
-            quantize_static(str(prepared), str(out), _Reader(calibration_faces) if calibration_faces is not None
-                            else None, calibration_cache_path=str(cache), **_options(prepared, config or QuantConfig()))
+            reader = _Reader(calibration_faces) if calibration_faces is not None else None
+            quantize_static(str(prepared), str(out), reader, calibration_cache_path=str(cache),
+                            **_options(prepared, config or DEFAULT_CONFIG))
         if calibration_faces is not None:
             shutil.copyfile(cache, calibration_file)
         os.replace(out, target) if out.stat().st_dev == target.parent.stat().st_dev else shutil.move(out, target)
