@@ -56,9 +56,9 @@ def test_int8_keeps_same_person_pairs_closer(lfw_crops: np.ndarray) -> None:
     assert d[2, 3] < 1.153 < min(d[0, 1], d[0, 2], d[1, 3])  # 1.153: the LFW 10-fold threshold
 
 
-def test_the_default_embedder_is_the_int8_model_with_its_last_stages_in_float() -> None:
-    """The import's default: the int8 copy built with DEFAULT_CONFIG (7-bit weights; the first convolution,
-    Mixed_7a and the Block8s float); every other convolution reads int8 weights."""
+def test_the_default_embedder_is_the_int8_model_with_7_bit_weights() -> None:
+    """The import's default: the int8 copy built with DEFAULT_CONFIG (7-bit weights; the first convolution and
+    any ``keep_float`` parts float); every other convolution reads int8 weights."""
     import onnx
 
     from core.embedding.int8 import DEFAULT_CONFIG
