@@ -1,7 +1,7 @@
 """LFW View-2 accuracy and LFW-as-library grouping with the embeddings the import path produces.
 
     .venv/bin/python -m benchmarks.bench_lfw_import_path [--lfw DIR] [--backend onnx] [--no-int8]
-        [--cache FILE.npz] [--json OUT]
+        [--crops CROPS.npz] [--cache FILE.npz] [--json OUT]
 
 One embedding pass over the images both protocols need (View-2 pairs and every image of the people with
 >= 2 images): the import pipeline's detector and crop (``core.evaluation.lfw_run``), then the default
