@@ -56,7 +56,7 @@ def embed_all(root: Path, rels: list[str], backend: str, int8: bool,
 
 
 def evaluate(name: str, emb: dict[str, np.ndarray], root: Path, people: list[str]) -> dict:
-    from core.clustering.recognition import CLUSTER_FACTORS
+    from core.clustering.presets import CLUSTER_FACTORS
     from core.evaluation.lfw import read_pairs, verify_10fold
 
     pairs = read_pairs(root / "pairs.txt")

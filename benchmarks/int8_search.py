@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     ref = np.load(ref_file) if ref_file.is_file() else None
     if ref is None and args.limit:
         plain, mirror, _ = embed(session(pretrained_onnx("float")), crops)
+        assert mirror is not None
         np.savez(ref_file, plain=plain, mirror=mirror)
         ref = np.load(ref_file)
     rows: list[dict] = []
@@ -204,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             row |= {"cos_min": round(float(cos.min()), 5), "cos_mean": round(float(cos.mean()), 5),
                     "cos_p01": round(float(np.percentile(cos, 1)), 5)}
         else:
-            np.savez(ref_file.with_name(f"{Path(model).stem}.{part}.npz"), paths=np.array(rels), plain=plain,
-                     **({} if mirror is None else {"mirror": mirror}))
+            arrays = {"paths": np.array(rels), "plain": plain} | ({} if mirror is None else {"mirror": mirror})
+            np.savez(ref_file.with_name(f"{Path(model).stem}.{part}.npz"), **arrays)
         if not args.limit and not args.others:
             row["plain"] = score_pairs(root, rels, plain)
             if mirror is not None:
