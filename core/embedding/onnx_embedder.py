@@ -2,10 +2,10 @@
 
 The PyTorch model (:mod:`core.embedding.weights`) stays the source of truth: it is exported to ONNX
 once, cached beside the converted weights with the checksum of the weights it came from, and
-re-exported whenever those change. The float export (the default) matches the torch model to ~1e-7;
-the int8 copy (:mod:`core.embedding.int8`, ``EmbedderSettings.int8``: about twice as fast a face, LFW
-View-2 98.33% against 98.52%) stays within cosine 0.997 of it
-(``tests/core/embedding/test_onnx_embedder.py``). ONNX Runtime also buys the start: an import that never
+re-exported whenever those change. The float export matches the torch model to ~1e-7; the int8 copy
+(:mod:`core.embedding.int8`, ``EmbedderSettings.int8``, the default: about twice as fast a face, LFW View-2
+98.42% without flip averaging against 98.52% for float with it) stays within cosine 0.995 of it on real
+faces (``tests/core/embedding/test_onnx_embedder.py``). ONNX Runtime also buys the start: an import that never
 loads torch begins embedding ~2-3 s sooner. See BENCHMARKS.md §5.
 
 Only building the cached models imports torch; running them needs just ``onnxruntime``.
