@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--collages", type=Path, default=None)
     parser.add_argument("--base", type=Path, default=None, help="worktree of the older commit")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="paired runs (0: only face_recognition)")
     parser.add_argument("--variant", action="append", default=[],
                         help="extra `faceorg import` options for a further paired run of this checkout, "
                              "e.g. --variant=--no-flip (repeatable)")
@@ -196,11 +196,13 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         if args.collages is not None:
             print("collages", file=sys.stderr)
-            out["collages"] = paired(args.base, args.collages.resolve(), args.runs, tmp, tuple(args.variant))
+            out["collages"] = paired(args.base, args.collages.resolve(), args.runs, tmp, tuple(args.variant)) \
+                if args.runs else {}
             if args.fr_venv is not None:
                 fr = [face_recognition_run(args.fr_venv, args.collages.resolve()) for _ in range(args.fr_runs)]
                 out["collages"]["face_recognition"] = summary(fr)
-                new = out["collages"]["new"]
+            new = out["collages"].get("new")
+            if args.fr_venv is not None and new:
                 out["collages"]["fr_wall_ratio"] = round(statistics.median(r["wall_s"] for r in fr)
                                                          / new["median_wall_s"], 2)
                 out["collages"]["fr_cpu_ratio"] = round(statistics.median(r["cpu_s"] for r in fr)

@@ -1,7 +1,7 @@
 """LFW View-2 accuracy and LFW-as-library grouping with the embeddings the import path produces.
 
     .venv/bin/python -m benchmarks.bench_lfw_import_path [--lfw DIR] [--backend onnx] [--no-int8]
-        [--cache FILE.npz] [--json OUT]
+        [--crops CROPS.npz] [--cache FILE.npz] [--json OUT]
 
 One embedding pass over the images both protocols need (View-2 pairs and every image of the people with
 >= 2 images): the import pipeline's detector and crop (``core.evaluation.lfw_run``), then the default
@@ -29,18 +29,25 @@ from benchmarks.bench_clustering import FaceSet, calibrate, lfw_people_paths, ma
 from core.paths import lfw_default  # noqa: E402
 
 
-def embed_all(root: Path, rels: list[str], backend: str, int8: bool) -> tuple[np.ndarray, np.ndarray, float]:
+def embed_all(root: Path, rels: list[str], backend: str, int8: bool,
+              cached_crops: Path | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     from core.embedding.settings import EmbedderSettings
-    from core.evaluation.lfw_run import _prepare
+    from core.evaluation.lfw_run import lfw_crop
     from core.pipeline import FacePipeline, PipelineSettings
 
     pipeline = FacePipeline(PipelineSettings(embedder=EmbedderSettings(flip=False, backend=backend, int8=int8)))
     embedder = pipeline.embedder
     plain, mirror = [], []
+    stored = None
+    if cached_crops is not None:  # the same crops, made once by `benchmarks.int8_search crops --people`
+        data = np.load(cached_crops)
+        index = {r: i for i, r in enumerate(data["paths"])}
+        stored = data["crops"][[index[r] for r in rels]]
     t0 = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
         for start in range(0, len(rels), 64):
-            crops = np.stack([c for c, _ in pool.map(lambda r: _prepare(pipeline, root, r), rels[start:start + 64])])
+            crops = stored[start:start + 64] if stored is not None else np.stack(
+                [c for c, _ in pool.map(lambda r: lfw_crop(pipeline, root, r), rels[start:start + 64])])
             plain.append(embedder.embed(crops))
             mirror.append(embedder.embed(np.ascontiguousarray(crops[:, :, ::-1])))
             if start % 1280 == 0:
@@ -49,7 +56,7 @@ def embed_all(root: Path, rels: list[str], backend: str, int8: bool) -> tuple[np
 
 
 def evaluate(name: str, emb: dict[str, np.ndarray], root: Path, people: list[str]) -> dict:
-    from core.clustering.recognition import CLUSTER_FACTORS
+    from core.clustering.presets import CLUSTER_FACTORS
     from core.evaluation.lfw import read_pairs, verify_10fold
 
     pairs = read_pairs(root / "pairs.txt")
@@ -82,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="onnx", choices=["onnx", "torch"])
     parser.add_argument("--no-int8", action="store_true")
     parser.add_argument("--cache", type=Path, default=None, help="raw embeddings (.npz), reused when present")
+    parser.add_argument("--crops", type=Path, default=None,
+                        help="the import path's crops cached by `python -m benchmarks.int8_search crops --people`")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     root = args.lfw or lfw_default()
@@ -98,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         assert list(data["paths"]) == rels, "cache made for other images"
         plain, mirror = data["plain"], data["mirror"]
     else:
-        plain, mirror, seconds = embed_all(root, rels, args.backend, not args.no_int8)
+        plain, mirror, seconds = embed_all(root, rels, args.backend, not args.no_int8, args.crops)
         if args.cache is not None:
             np.savez(args.cache, paths=np.array(rels), plain=plain, mirror=mirror)
     flip = plain + mirror

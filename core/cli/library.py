@@ -35,10 +35,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the report as one JSON object (stable keys)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument("--no-group", action="store_true", help="skip recognising and grouping faces afterwards")
-    p.add_argument("--no-flip", action="store_true",
-                   help="embed each face once, without its mirror image (faster; BENCHMARKS.md section 5)")
-    p.add_argument("--int8", action="store_true",
-                   help="the int8 FaceNet (about 2x faster a face; LFW 98.33%% instead of 98.52%%)")
+    flip = p.add_mutually_exclusive_group()
+    flip.add_argument("--no-flip", dest="flip", action="store_false", default=None,
+                      help="embed each face once, without its mirror image (the default with the int8 model)")
+    flip.add_argument("--flip", dest="flip", action="store_true",
+                      help="also embed each face's mirror image and average (the default with --float; "
+                           "BENCHMARKS.md section 5)")
+    p.add_argument("--float", action="store_true",
+                   help="the float FaceNet instead of its int8 copy (about 2x slower a face; LFW View-2 98.52%% "
+                        "with flip averaging; BENCHMARKS.md section 5)")
+    p.add_argument("--int8", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for scripts
     p.add_argument("--no-metadata", action="store_true",
                    help="do not read face names from the photos' XMP (embedded or sidecar)")
     p.add_argument("--cluster", metavar="ADDRESS", default=None,
@@ -67,7 +73,7 @@ def run_import(args: argparse.Namespace) -> int:
     job = ImportJob(library=args.library, paths=tuple(args.folders), group=not args.no_group, strictness=None,
                     detector=args.detector, workers=args.workers, read_metadata=not args.no_metadata,
                     cluster=args.cluster, cluster_gpus=args.cluster_gpus,
-                    embedder={"flip": not args.no_flip, "int8": args.int8})
+                    embedder={"flip": args.flip, "int8": not args.float})
     token = CancelToken()
     bar = _ImportBar(None if args.no_progress else ProgressBar())
     try:

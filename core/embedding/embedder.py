@@ -64,7 +64,7 @@ class Embedder:
         with self._lock, torch.inference_mode():
             x = batch.to(self.device).contiguous(memory_format=torch.channels_last)
             emb = self.model(x)
-            if self.settings.flip:
+            if self.settings.flips(int8_model=False):
                 emb = emb + self.model(torch.flip(x, dims=[3]))
                 emb = torch.nn.functional.normalize(emb, dim=1)
             return emb.float().cpu().numpy()

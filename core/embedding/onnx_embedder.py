@@ -2,10 +2,10 @@
 
 The PyTorch model (:mod:`core.embedding.weights`) stays the source of truth: it is exported to ONNX
 once, cached beside the converted weights with the checksum of the weights it came from, and
-re-exported whenever those change. The float export (the default) matches the torch model to ~1e-7;
-the int8 copy (:mod:`core.embedding.int8`, ``EmbedderSettings.int8``: about twice as fast a face, LFW
-View-2 98.33% against 98.52%) stays within cosine 0.997 of it
-(``tests/core/embedding/test_onnx_embedder.py``). ONNX Runtime also buys the start: an import that never
+re-exported whenever those change. The float export matches the torch model to ~1e-7; the int8 copy
+(:mod:`core.embedding.int8`, ``EmbedderSettings.int8``, the default: about twice as fast a face, LFW View-2
+98.42% without flip averaging against 98.52% for float with it) stays within cosine 0.995 of it on real
+faces (``tests/core/embedding/test_onnx_embedder.py``). ONNX Runtime also buys the start: an import that never
 loads torch begins embedding ~2-3 s sooner. See BENCHMARKS.md §5.
 
 Only building the cached models imports torch; running them needs just ``onnxruntime``.
@@ -43,8 +43,12 @@ def onnx_available() -> bool:
 
 
 def _paths(kind: str) -> tuple[Path, Path, Path]:
+    from core.embedding.int8 import QUANT_VERSION
+
     folder = cache_dir() / "models"
-    suffix = ".onnx" if kind == "float" else ".int8.onnx"
+    # each quantization version its own file: checkouts of different versions sharing a cache do not
+    # rebuild each other's model
+    suffix = ".onnx" if kind == "float" else f".int8-q{QUANT_VERSION}.onnx"
     return (folder / f"{PRETRAINED_MODEL_ID}{suffix}", folder / f"{PRETRAINED_MODEL_ID}{suffix}.json",
             folder / f"{PRETRAINED_MODEL_ID}.json")
 
@@ -55,9 +59,12 @@ def _source_key(kind: str, weights_meta: Path) -> dict:
     key = {"model_id": PRETRAINED_MODEL_ID, "export": EXPORT_VERSION, "opset": OPSET,
            "weights_sha256": json.loads(weights_meta.read_text()).get("sha256")}
     if kind == "int8":
-        from core.embedding.int8 import CALIBRATION_FILE, QUANT_VERSION
+        from dataclasses import asdict
 
-        key |= {"quant": QUANT_VERSION, "calibration_sha256": hashlib.sha256(CALIBRATION_FILE.read_bytes()).hexdigest()}
+        from core.embedding.int8 import CALIBRATION_FILE, DEFAULT_CONFIG, QUANT_VERSION
+
+        key |= {"quant": QUANT_VERSION, "config": json.loads(json.dumps(asdict(DEFAULT_CONFIG))),
+                "calibration_sha256": hashlib.sha256(CALIBRATION_FILE.read_bytes()).hexdigest()}
     return key
 
 
@@ -174,6 +181,7 @@ class OnnxEmbedder:
                 _log.warning("int8 FaceNet unavailable (%s); using the float model", exc)
                 model_file = pretrained_onnx("float")
         self.model_file = Path(model_file)
+        self.flip = self.settings.flips(int8_model=".int8" in self.model_file.name)
         path = self.model_file
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._input = self.session.get_inputs()[0].name
@@ -194,11 +202,11 @@ class OnnxEmbedder:
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         n = len(x)
-        if self.settings.flip:
+        if self.flip:
             x = np.ascontiguousarray(np.concatenate([x, x[:, :, :, ::-1]]))
         with self._lock:
             emb = self.session.run(None, {self._input: x})[0]
-        if self.settings.flip:
+        if self.flip:
             emb = emb[:n] + emb[n:]
             emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
         return emb.astype(np.float32, copy=False)

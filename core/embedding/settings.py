@@ -28,13 +28,20 @@ class EmbedderSettings:
     """``backend``: "torch" (the source of truth: the converted model in PyTorch), "onnx" (the same
     model exported to ONNX and run by ONNX Runtime, for inference only: no torch import, which starts
     an import ~2-3 s sooner) or "auto" (ONNX Runtime on a CPU when it is installed, else torch; see
-    :func:`core.embedding.backend.resolve_backend`). ``int8``: the ONNX backend runs the int8 copy of
-    the model (about twice as fast a face; see :mod:`core.embedding.int8`)."""
+    :func:`core.embedding.backend.resolve_backend`). ``int8`` (the default): the ONNX backend runs the int8
+    copy of the model (about twice as fast a face, the same LFW accuracy; see :mod:`core.embedding.int8`);
+    False runs the float export. The torch backend always runs the float model. ``flip``: average each face's
+    embedding with its mirror image's; None (the default) does so for the float model only, where it gains
+    0.27 LFW points, and not for the int8 copy, where it gains none (BENCHMARKS.md section 5)."""
+
+    def flips(self, int8_model: bool) -> bool:
+        """Whether flip averaging runs with this model."""
+        return self.flip if self.flip is not None else not int8_model
 
     device: str = "auto"
     batch_size: int = 32
-    flip: bool = True          # average the embeddings of the face and its mirror image
+    flip: bool | None = None   # average the embeddings of the face and its mirror image; None: float model only
     threads: int | None = None
     standardization: Standardization = "fixed"  # what the pretrained weights were trained with
     backend: Backend = "auto"
-    int8: bool = False
+    int8: bool = True

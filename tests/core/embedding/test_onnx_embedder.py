@@ -42,7 +42,7 @@ def test_float_onnx_model_equals_the_torch_model(faces: np.ndarray, torch_embedd
 def test_int8_model_stays_within_a_small_angle_of_the_torch_model(faces: np.ndarray, torch_embeddings: dict,
                                                                   flip: bool) -> None:
     int8 = OnnxEmbedder(EmbedderSettings(flip=flip, int8=True, threads=2))
-    assert int8.model_file.name.endswith(".int8.onnx")
+    assert ".int8-q" in int8.model_file.name and int8.model_file.suffix == ".onnx"
     got = int8.embed(faces)
     assert got.shape == torch_embeddings[flip].shape and got.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
@@ -54,6 +54,33 @@ def test_int8_keeps_same_person_pairs_closer(lfw_crops: np.ndarray) -> None:
     e = OnnxEmbedder(EmbedderSettings(flip=False, int8=True, threads=2)).embed(lfw_crops)
     d = ((e[:, None] - e[None]) ** 2).sum(-1)
     assert d[2, 3] < 1.153 < min(d[0, 1], d[0, 2], d[1, 3])  # 1.153: the LFW 10-fold threshold
+
+
+def test_the_default_embedder_is_the_int8_model_with_7_bit_weights() -> None:
+    """The import's default: the int8 copy built with DEFAULT_CONFIG (7-bit weights; the first convolution and
+    any ``keep_float`` parts float); every other convolution reads int8 weights."""
+    import onnx
+
+    from core.embedding.int8 import DEFAULT_CONFIG
+
+    assert EmbedderSettings().int8 and DEFAULT_CONFIG.reduce_range
+    embedder = OnnxEmbedder(EmbedderSettings(threads=1))
+    assert embedder.model_file == pretrained_onnx("int8")
+    graph = onnx.load(str(embedder.model_file)).graph
+    made_by = {out: node.op_type for node in graph.node for out in node.output}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    kept = [n.name for n in convs if made_by.get(n.input[1]) != "DequantizeLinear"]
+    assert kept and all(k.startswith(("/conv2d_1a/", *DEFAULT_CONFIG.keep_float)) for k in kept)
+    assert len(kept) == 1 + sum(n.name.startswith(DEFAULT_CONFIG.keep_float) for n in convs) < len(convs) / 3
+
+
+def test_flip_averaging_by_default_with_the_float_model_only(facenet, faces: np.ndarray,  # noqa: ANN001
+                                                            torch_embeddings: dict) -> None:
+    assert not OnnxEmbedder(EmbedderSettings(threads=1)).flip
+    assert OnnxEmbedder(EmbedderSettings(threads=1, int8=False)).flip
+    assert OnnxEmbedder(EmbedderSettings(threads=1, flip=True)).flip
+    torch_default = Embedder(model=facenet, settings=EmbedderSettings(device="cpu")).embed(faces[:1])
+    np.testing.assert_allclose(torch_default, torch_embeddings[True][:1], atol=1e-6)
 
 
 def test_backend_choice() -> None:
