@@ -42,7 +42,7 @@ def slot_edges(indices: np.ndarray, distances: np.ndarray, slot_of_face: np.ndar
 
 def apply_merges(root: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``root`` (slot -> cluster) after merges that moved cluster ``b[i]`` into ``a[i]``, in order."""
-    parent = np.arange(len(root), dtype=np.int64)
+    parent: np.ndarray = np.arange(len(root), dtype=np.int64)
     parent[b] = a
     while True:  # pointer jumping: O(log depth) passes
         nxt = parent[parent]
@@ -74,7 +74,7 @@ def graph_mode_merges(x: np.ndarray, means: np.ndarray, msq: np.ndarray, slot_of
     face_edges, edge_dist = face_edges[near], edge_dist[near]
     edges = face_edges
     size = sizes.astype(np.float64)
-    root = np.arange(len(sizes), dtype=np.int64)
+    root: np.ndarray = np.arange(len(sizes), dtype=np.int64)
     parts: list[Merges] = []
     refused = 0
     for stage in range(refine + 1):

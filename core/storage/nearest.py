@@ -108,7 +108,8 @@ def faces_near(session: Session, model_id: str, queries: np.ndarray, radius: flo
             hit |= (d2 <= radius * radius).any(axis=0)
         return ids[hit]
     found: set[int] = set()
-    todo, k = np.arange(len(q)), first_k
+    todo: np.ndarray = np.arange(len(q))
+    k = first_k
     while len(todo) and k <= MAX_EF_SEARCH:
         session.execute(text("SET LOCAL enable_sort = off"))
         session.execute(text(f"SET LOCAL hnsw.ef_search = {max(k, DEFAULT_EF_SEARCH)}"))
