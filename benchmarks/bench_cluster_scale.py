@@ -66,6 +66,11 @@ def _child(path: str, threshold: float, mode: str, queue: mp.Queue) -> None:
 def measure(x: np.ndarray, threshold: float, mode: str, folder: Path) -> tuple[dict, np.ndarray]:
     path = folder / f"x{len(x)}.npy"
     np.save(path, np.ascontiguousarray(x, dtype=np.float32))
+    return measure_file(path, threshold, mode)
+
+
+def measure_file(path: Path, threshold: float, mode: str) -> tuple[dict, np.ndarray]:
+    """:func:`measure` of the embeddings saved at ``path`` (the caller need not keep them in memory)."""
     ctx = mp.get_context("forkserver")  # started small in main(): children do not inherit our peak
     queue: mp.Queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(str(path), threshold, mode, queue))

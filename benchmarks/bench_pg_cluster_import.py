@@ -2,18 +2,29 @@
 Ray with 1 and 2 CPUs (the scaling ratio), on the same LFW photos.
 
     .venv/bin/python -m benchmarks.bench_pg_cluster_import [--photos 48] [--json OUT]
+    .venv/bin/python -m benchmarks.bench_pg_cluster_import --writer [--photos 48] [--copies 20] [--json OUT]
 
 Each run is a fresh child process (Ray starts once per process) importing the same folder into
 a fresh SQLite library, grouping off; one torch thread per embedder. Reported: wall time of the
 import call (Ray's start excluded and shown apart; the actors' model loading included), photos/s,
 faces/s. Ray runs: ``ActorPoolStrategy(size=1)`` embedding actor at 0.5 CPU; decode+detect tasks
 at 0.5 CPU (1-CPU Ray) or 1 CPU (2-CPU Ray).
+
+``--writer``: the single writer alone, the cluster import's limit as nodes are added. The photos
+are detected and embedded once (as the Ray tasks and the embedding actor do), then ``--copies``
+copies of each (new paths and content hashes, so every one is a new photo with its faces) go
+through the driver's own writing loop (``_ClusterImporter.write_items``: decide, then the
+importer's transactions) into a fresh SQLite library and a fresh PostgreSQL database (pgserver,
+unix socket). Reported: photos and faces committed per second.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
+import pickle
 import shutil
 import subprocess
 import sys
@@ -23,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.bench_clustering import RESULTS, machine
+from benchmarks.harness import write_json
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,10 +70,92 @@ def child(mode: str, cpus: int, folder: str, library: str) -> dict:
             "photos_per_s": rep.photos_new / seconds, "faces_per_s": rep.faces_new / seconds}
 
 
+def embedded_items(folder: Path) -> list[bytes]:
+    """Each photo of ``folder`` hashed, decoded, detected and embedded, as the workers send it."""
+    import numpy as np
+
+    from core.embedding.embedder import EmbedderSettings
+    from core.library.cluster_import import _EmbedActor
+    from core.library.import_worker import prepare
+    from core.library.scanner import ScanFile
+    from core.pipeline import FacePipeline, PipelineSettings
+
+    pipeline = FacePipeline(PipelineSettings(embedder=EmbedderSettings(flip=False, batch_size=16, threads=1)))
+    items = []
+    for path in sorted(folder.iterdir()):
+        st = path.stat()
+        items.append(pickle.dumps(prepare(pipeline, ScanFile(str(path), st.st_size, st.st_mtime, True), None, None,
+                                          frozenset())))
+    actor = _EmbedActor(pickle.dumps(pipeline.settings))
+    return list(actor({"item": np.array(items, dtype=object)})["item"])
+
+
+def copies_of(items: list[bytes], copies: int) -> list[bytes]:
+    """``copies`` copies of every item as new photos: other paths, other content hashes."""
+    out = []
+    for c in range(copies):
+        for blob in items:
+            item = pickle.loads(blob)
+            path = f"/photos/copy{c:03d}/{Path(item.file.path).name}"
+            item.file = dataclasses.replace(item.file, path=path)
+            item.record.path = path
+            item.record.content_hash = hashlib.sha256(f"{item.record.content_hash}/{c}".encode()).hexdigest()
+            out.append(pickle.dumps(item))
+    return out
+
+
+def writer_rate(location: str, blobs: list[bytes]) -> dict:
+    """The driver's writing loop alone over ``blobs`` into the library at ``location``."""
+    from core.embedding.embedder import EmbedderSettings
+    from core.library.cluster_import import _ClusterImporter
+    from core.library.import_plan import LibraryIndex
+    from core.library.importer import ImportSettings
+    from core.pipeline import FacePipeline, PipelineSettings
+    from core.storage.engine import open_library
+
+    pipeline = FacePipeline(PipelineSettings(embedder=EmbedderSettings(flip=False)))  # never runs: all embedded
+    with open_library(location) as lib:
+        writer = _ClusterImporter(lib, pipeline, ImportSettings(), None, None)  # the CLI's batch sizes
+        with lib.session() as s:
+            writer.index = LibraryIndex.load(s)
+        writer.base_done, writer.processing_t0, writer.remaining = 0, time.monotonic(), len(blobs)
+        t0 = time.perf_counter()
+        writer.write_items(pickle.loads(b) for b in blobs)
+        seconds = time.perf_counter() - t0
+        rep = writer.report
+    assert rep.photos_new == len(blobs), (rep.photos_new, len(blobs))
+    return {"seconds": seconds, "photos": rep.photos_new, "faces": rep.faces_new,
+            "photos_per_s": rep.photos_new / seconds, "faces_per_s": rep.faces_new / seconds}
+
+
+def writer_main(args: argparse.Namespace, folder: Path, tmp: Path) -> dict:
+    from benchmarks.bench_pg_scale import loadavg
+    from tests.pg_support import PgTestServer
+
+    blobs = copies_of(embedded_items(folder), args.copies)
+    out: dict = {"loadavg_start": loadavg()}
+    out["sqlite"] = writer_rate(str(tmp / "writer.sqlite"), blobs)
+    print(json.dumps(out["sqlite"]), flush=True)
+    server = PgTestServer.start()
+    if server.error:
+        out["postgresql"] = {"error": server.error}
+    else:
+        try:
+            out["postgresql"] = writer_rate(server.create_database(), blobs)
+        finally:
+            server.stop()
+    print(json.dumps(out["postgresql"]), flush=True)
+    out["loadavg_end"] = loadavg()
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--photos", type=int, default=48)
-    ap.add_argument("--json", dest="json_out", default=str(RESULTS / "pg-cluster-import.json"))
+    ap.add_argument("--writer", action="store_true", help="measure the single writer alone (see above)")
+    ap.add_argument("--copies", type=int, default=20, help="--writer: copies of each photo written")
+    ap.add_argument("--json", dest="json_out", default=None, help="default: results/pg-cluster-import.json, "
+                    "with --writer results/pg-cluster-writer.json")
     ap.add_argument("--child", nargs=4, metavar=("MODE", "CPUS", "FOLDER", "LIBRARY"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -82,6 +176,11 @@ def main() -> int:
         for person in people[: args.photos]:
             first = sorted(person.glob("*.jpg"))[0]
             shutil.copy2(first, folder / first.name)
+        if args.writer:
+            result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+                      "photos": args.photos, "copies": args.copies, **writer_main(args, folder, tmp)}
+            write_json(args.json_out or RESULTS / "pg-cluster-writer.json", result)
+            return 0
         for i, (mode, cpus) in enumerate([("local", 1), ("local", 2), ("ray", 1), ("ray", 2)]):
             command = [sys.executable, "-m", "benchmarks.bench_pg_cluster_import", "--child", mode, str(cpus),
                        str(folder), str(tmp / f"lib{i}.sqlite")]
@@ -100,10 +199,7 @@ def main() -> int:
     print(json.dumps(summary))
     result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "rows": rows,
               **summary}
-    if args.json_out:
-        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_out).write_text(json.dumps(result, indent=2))
-        print(f"wrote {args.json_out}")
+    write_json(args.json_out or RESULTS / "pg-cluster-import.json", result)
     return 0
 
 

@@ -28,8 +28,8 @@ import argparse
 import contextlib
 import fcntl
 import json
-import os
 import multiprocessing as mp
+import os
 import shutil
 import sys
 import tempfile
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_cluster_scale import grow, measure
+from benchmarks.bench_cluster_scale import grow, measure, measure_file
 from benchmarks.bench_clustering import RESULTS, lfw_people_paths, machine
 from tests.pg_support import PgTestServer  # the tests' pgserver wrapper
 
@@ -253,6 +253,28 @@ def cluster_from_db(url: str, x: np.ndarray, threshold: float, folder: Path, loc
     return {"read_matrix_s": t_read, **rep, "lock_wait_s": waited, "loadavg_start": before, "loadavg_end": loadavg()}
 
 
+def cluster_only(args: argparse.Namespace, base: np.ndarray, labels: np.ndarray, source: str,
+                 threshold: float) -> int:
+    rows: list[dict] = []
+    out = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "source": source,
+           "noise": args.noise, "threshold": threshold, "rows": rows}
+    with tempfile.TemporaryDirectory(prefix="bench-pg-cluster-") as tmp:
+        for n in [int(s) for s in args.sizes.split(",")]:
+            x, _, _ = grow(base, labels, n, args.noise, seed=0)
+            path = Path(tmp) / f"x{n}.npy"
+            np.save(path, x)
+            del x  # the clustering child's peak is what counts; this process holds nothing big meanwhile
+            with held(args.lock) as waited:
+                before = loadavg()
+                rep, _ = measure_file(path, threshold, "auto")
+            rows.append({"faces": n, "clustering": {**rep, "lock_wait_s": waited, "loadavg_start": before,
+                                                    "loadavg_end": loadavg()}})
+            print(json.dumps(rows[-1]), flush=True)
+            save(args.json_out, out)
+            path.unlink()
+    return 0
+
+
 def save(path: str | None, out: dict) -> None:
     """The results so far (after every phase: a long run leaves its finished sizes behind)."""
     if path:
@@ -278,6 +300,8 @@ def main() -> int:
     ap.add_argument("--maintenance-work-mem", default="5GB", help="for the index build (the graph should fit)")
     ap.add_argument("--parallel-workers", type=int, default=1, help="max_parallel_maintenance_workers")
     ap.add_argument("--lock", default=None, help="flock this file while timing queries and clustering")
+    ap.add_argument("--cluster-only", action="store_true",
+                    help="only the clustering of each size's faces (the same matrix, made in memory: no PostgreSQL)")
     ap.add_argument("--json", dest="json_out", default=str(RESULTS / "pg-scale.json"))
     args = ap.parse_args()
     mp.set_forkserver_preload([])
@@ -288,6 +312,8 @@ def main() -> int:
     from core.clustering.presets import LFW_VERIFICATION_THRESHOLD
 
     threshold = GroupingThresholds.calibrated(LFW_VERIFICATION_THRESHOLD).clustering["normal"]
+    if args.cluster_only:
+        return cluster_only(args, base, labels, source, threshold)
     server = PgTestServer.start()
     if server.error:
         raise SystemExit(server.error)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -104,11 +104,16 @@ class _ClusterImporter(_Importer):
                            compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=EMBED_CPUS,
                            num_gpus=self.cluster.gpus_per_actor, batch_size=self.cluster.embed_batch,
                            batch_format="numpy"))
+        self.write_items(pickle.loads(row["item"]) for row in ds.iter_rows())
+
+    def write_items(self, items: Iterable[WorkItem]) -> None:
+        """The single writer: decide each detected and embedded item in order, and write them
+        in the local importer's transactions (the first after ``FIRST_COMMIT`` photos, then every
+        ``batch_size`` faces or ``commit_every`` photos)."""
         batch: list[WorkItem] = []
         batch_faces = 0
-        for row in ds.iter_rows():
+        for item in items:
             check(self.cancel)
-            item: WorkItem = pickle.loads(row["item"])
             decide(self.index, self.pipeline, item)  # may detect here (rare): embedded by _flush then
             n_faces = len(item.record.faces) if item.action in ("new", "replace") else 0
             self.faces_seen += n_faces
