@@ -37,6 +37,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -140,10 +141,11 @@ def load(url: str, x: np.ndarray, m: int = 32, ef_construction: int = 200, work_
     lib = open_library(url)
     raw = lib.engine.raw_connection()
     notices: list[str] = []
-    raw.driver_connection.add_notice_handler(lambda d: notices.append(str(d.message_primary)))
+    driver: Any = raw.driver_connection  # psycopg's connection: the build's NOTICEs (graph spills) are kept
+    driver.add_notice_handler(lambda d: notices.append(str(d.message_primary)))
     t0 = time.perf_counter()
     try:
-        cur = raw.cursor()
+        cur: Any = raw.cursor()
         cur.execute("DROP INDEX ix_embeddings_hnsw")
         cur.execute("SELECT a.atttypid::regtype::text FROM pg_attribute a WHERE a.attrelid = 'embeddings'::regclass "
                     "AND a.attname = 'face_id'")

@@ -85,6 +85,7 @@ def test_a_sigkilled_cluster_driver_resumes_to_a_clean_import(library_location: 
         deadline = time.monotonic() + 300
         while (done := _done(library_location)) == 0:
             if proc.poll() is not None:
+                assert proc.stdout is not None
                 pytest.fail(f"import ended early ({proc.returncode}): {proc.stdout.read().decode()[-3000:]}")
             if time.monotonic() > deadline:
                 pytest.fail("no photo committed within 300 s")
