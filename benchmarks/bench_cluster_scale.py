@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import queue as queue_module
 import resource
 import sys
 import tempfile
@@ -75,7 +76,14 @@ def measure_file(path: Path, threshold: float, mode: str) -> tuple[dict, np.ndar
     queue: mp.Queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(str(path), threshold, mode, queue))
     proc.start()
-    report = queue.get()
+    while True:  # a child killed (the OOM killer: a peak too big for this machine) says so instead of a hang
+        try:
+            report = queue.get(timeout=5)
+            break
+        except queue_module.Empty:
+            if not proc.is_alive():
+                raise RuntimeError(f"the clustering child died (exit code {proc.exitcode}; -9: killed, "
+                                   "e.g. out of memory)") from None
     proc.join()
     return report, np.load(report.pop("labels"))
 
