@@ -260,20 +260,28 @@ def cluster_only(args: argparse.Namespace, base: np.ndarray, labels: np.ndarray,
     rows: list[dict] = []
     out = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "source": source,
            "noise": args.noise, "threshold": threshold, "rows": rows}
-    with tempfile.TemporaryDirectory(prefix="bench-pg-cluster-") as tmp:
+    folder = Path(args.npy_dir or tempfile.mkdtemp(prefix="bench-pg-cluster-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
         for n in [int(s) for s in args.sizes.split(",")]:
-            x, _, _ = grow(base, labels, n, args.noise, seed=0)
-            path = Path(tmp) / f"x{n}.npy"
-            np.save(path, x)
-            del x  # the clustering child's peak is what counts; this process holds nothing big meanwhile
+            path = folder / f"x{n}-noise{args.noise}-lfw{args.lfw_images}.npy"
+            if not path.exists():  # --npy-dir keeps each size's matrix for a rerun
+                x, _, _ = grow(base, labels, n, args.noise, seed=0)
+                np.save(path, x)
+                del x  # the clustering child's peak is what counts; this process holds nothing big meanwhile
             with held(args.lock) as waited:
                 before = loadavg()
-                rep, _ = measure_file(path, threshold, "auto")
+                try:
+                    rep: dict = measure_file(path, threshold, "auto")[0]
+                except RuntimeError as exc:
+                    rep = {"error": str(exc)}
             rows.append({"faces": n, "clustering": {**rep, "lock_wait_s": waited, "loadavg_start": before,
                                                     "loadavg_end": loadavg()}})
             print(json.dumps(rows[-1]), flush=True)
             save(args.json_out, out)
-            path.unlink()
+    finally:
+        if not args.npy_dir:
+            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
@@ -304,6 +312,7 @@ def main() -> int:
     ap.add_argument("--lock", default=None, help="flock this file while timing queries and clustering")
     ap.add_argument("--cluster-only", action="store_true",
                     help="only the clustering of each size's faces (the same matrix, made in memory: no PostgreSQL)")
+    ap.add_argument("--npy-dir", default=None, help="--cluster-only: keep (and reuse) each size's matrix here")
     ap.add_argument("--json", dest="json_out", default=str(RESULTS / "pg-scale.json"))
     args = ap.parse_args()
     mp.set_forkserver_preload([])
