@@ -26,12 +26,14 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import os
 import pickle
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -118,8 +120,22 @@ def copies_of(items: list[bytes], copies: int) -> list[bytes]:
     return out
 
 
-def writer_rate(location: str, blobs: list[bytes]) -> dict:
-    """The driver's writing loop alone over ``blobs`` into the library at ``location``."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (Linux /proc; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def writer_rate(location: str, blobs: list[bytes], server_pids: Callable[[], list[int]] = list) -> dict:
+    """The driver's writing loop alone over ``blobs`` into the library at ``location``; also the CPU
+    seconds it took (the driver, and the database server's processes): on a shared machine the
+    wall time says more about the load than about the writer, the CPU time much less so."""
     from core.embedding.embedder import EmbedderSettings
     from core.library.cluster_import import _ClusterImporter
     from core.library.import_plan import LibraryIndex
@@ -133,17 +149,20 @@ def writer_rate(location: str, blobs: list[bytes]) -> dict:
         with lib.session() as s:
             writer.index = LibraryIndex.load(s)
         writer.base_done, writer.processing_t0, writer.remaining = 0, time.monotonic(), len(blobs)
-        t0 = time.perf_counter()
+        server0, cpu0, t0 = cpu_seconds(server_pids()), time.process_time(), time.perf_counter()
         writer.write_items(pickle.loads(b) for b in blobs)
         seconds = time.perf_counter() - t0
+        cpu, server = time.process_time() - cpu0, cpu_seconds(server_pids()) - server0
         rep = writer.report
     assert rep.photos_new == len(blobs), (rep.photos_new, len(blobs))
     return {"seconds": seconds, "photos": rep.photos_new, "faces": rep.faces_new,
-            "photos_per_s": rep.photos_new / seconds, "faces_per_s": rep.faces_new / seconds}
+            "photos_per_s": rep.photos_new / seconds, "faces_per_s": rep.faces_new / seconds,
+            "driver_cpu_s": cpu, "server_cpu_s": server,
+            "photos_per_driver_cpu_s": rep.photos_new / cpu, "faces_per_driver_cpu_s": rep.faces_new / cpu}
 
 
 def writer_main(args: argparse.Namespace, folder: Path, tmp: Path) -> dict:
-    from benchmarks.bench_pg_scale import loadavg
+    from benchmarks.bench_pg_scale import _tree, loadavg
     from tests.pg_support import PgTestServer
 
     blobs = copies_of(embedded_items(folder), args.copies)
@@ -155,7 +174,9 @@ def writer_main(args: argparse.Namespace, folder: Path, tmp: Path) -> dict:
         out["postgresql"] = {"error": server.error}
     else:
         try:
-            out["postgresql"] = writer_rate(server.create_database(), blobs)
+            assert server.folder is not None
+            postmaster = int((server.folder / "data" / "postmaster.pid").read_text().split()[0])
+            out["postgresql"] = writer_rate(server.create_database(), blobs, lambda: _tree([postmaster]))
         finally:
             server.stop()
     print(json.dumps(out["postgresql"]), flush=True)
