@@ -10,7 +10,8 @@ import call (Ray's start excluded and shown apart; the actors' model loading inc
 faces/s; and the steady rate after the first photo reached the writer (``steady_photos_per_s``:
 the per-worker throughput without the fixed cost of starting workers and loading models,
 ``first_photo_s``). Ray runs: ``ActorPoolStrategy(size=1)`` embedding actor at 0.5 CPU; decode+detect tasks
-at 0.5 CPU (1-CPU Ray) or 1 CPU (2-CPU Ray).
+sized so that N of them run at once beside the actor on an N-CPU Ray (0.5 CPU each on 1 CPU,
+0.75 on 2): "N workers".
 
 ``--writer``: the single writer alone, the cluster import's limit as nodes are added. The photos
 are detected and embedded once (as the Ray tasks and the embedding actor do), then ``--copies``
@@ -66,13 +67,15 @@ def child(mode: str, cpus: int, folder: str, library: str) -> dict:
         with open_library(library) as lib:
             rep = import_folders(lib, [folder], pipeline=pipeline, settings=settings, progress=progress)
     else:
-        from core.library.cluster_import import ClusterSettings, connect, import_folders_cluster
+        from core.library.cluster_import import EMBED_CPUS, ClusterSettings, connect, import_folders_cluster
 
         t0 = time.perf_counter()
         connect("local", num_cpus=cpus, object_store_memory=300 * 2**20, include_dashboard=False,
                 log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
         out["ray_start_s"] = time.perf_counter() - t0
-        cluster = ClusterSettings(actors=1, detect_batch=4, embed_batch=16, detect_cpus=0.5 if cpus == 1 else 1.0)
+        # N workers: N decode+detect tasks at once beside the embedding actor (the first version gave the
+        # tasks 1 CPU each on a 2-CPU Ray, so only one ran beside the actor's 0.5: no scaling to measure)
+        cluster = ClusterSettings(actors=1, detect_batch=4, embed_batch=16, detect_cpus=(cpus - EMBED_CPUS) / cpus)
         t0 = time.perf_counter()
         with open_library(library) as lib:
             rep = import_folders_cluster(lib, [folder], pipeline=pipeline, settings=settings, cluster=cluster,
