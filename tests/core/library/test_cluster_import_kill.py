@@ -13,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from import_support import SETTINGS, check_consistent, copy_photos, faces_per_photo, lfw_photos, shared_pipeline
-from test_cluster_import import _cluster_import, _faces
+from import_support import SETTINGS, check_consistent, copy_photos, faces_per_photo, lfw_photos
+from test_cluster_import import _faces
 
+from core.embedding.settings import EmbedderSettings
 from core.library.importer import import_folders
+from core.pipeline import FacePipeline, PipelineSettings
 from core.storage.engine import open_library
 from core.storage.postgres import DatabaseLocation, is_database_url
 
@@ -40,6 +42,10 @@ connect("local", num_cpus=2, object_store_memory=300 * 2**20, include_dashboard=
 sys.exit(main(["--library", sys.argv[1], "import", sys.argv[2], "--cluster", "local", "--no-group", "--no-flip",
                "--no-progress"]))
 """
+
+
+# the killed driver's embedder (``--no-flip``, the rest default): the rerun and the reference use the same one
+CLI_PIPELINE = FacePipeline(PipelineSettings(embedder=EmbedderSettings(flip=False)))
 
 
 def _where(location: str) -> Path | DatabaseLocation:
@@ -79,14 +85,15 @@ def test_a_sigkilled_cluster_driver_resumes_to_a_clean_import(library_location: 
     folder = tmp_path / "photos"
     copy_photos(lfw_photos(N_PHOTOS), folder)
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {"PYTHONPATH": str(REPO)}  # a new Ray
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, library_location, str(folder)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    log = tmp_path / "driver.log"  # a file, not a pipe nobody reads: Ray's output cannot block the driver
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-c", DRIVER, library_location, str(folder)], cwd=REPO, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 300
         while (done := _done(library_location)) == 0:
             if proc.poll() is not None:
-                assert proc.stdout is not None
-                pytest.fail(f"import ended early ({proc.returncode}): {proc.stdout.read().decode()[-3000:]}")
+                pytest.fail(f"import ended early ({proc.returncode}): {log.read_text(errors='replace')[-3000:]}")
             if time.monotonic() > deadline:
                 pytest.fail("no photo committed within 300 s")
             time.sleep(0.05)
@@ -104,21 +111,21 @@ def test_a_sigkilled_cluster_driver_resumes_to_a_clean_import(library_location: 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stdout.close()  # type: ignore[union-attr]
     assert proc.returncode == -signal.SIGKILL
     assert left == [], f"the killed driver's Ray processes outlived it: {left} (all: {names})"
 
     killed = check_consistent(_where(library_location))  # no face without its embedding, counts agree
     assert 0 < done <= killed["done"] < N_PHOTOS, "killed before its first commit or after its last"
 
-    from core.library.cluster_import import connect
+    from core.library.cluster_import import ClusterSettings, connect, import_folders_cluster
 
     started = not ray.is_initialized()
     connect("local", num_cpus=2, object_store_memory=300 * 2**20, include_dashboard=False,
             runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}}, log_to_driver=False)
     try:
         with open_library(library_location) as library:  # the dead writer's lock or lease is gone with it
-            rep = _cluster_import(library, folder)
+            rep = import_folders_cluster(library, [folder], pipeline=CLI_PIPELINE, settings=SETTINGS,
+                                         cluster=ClusterSettings(actors=1, detect_batch=2, embed_batch=4))
             assert not rep.cancelled and rep.errors == []
             assert (rep.photos_unchanged, rep.photos_new) == (killed["done"], N_PHOTOS - killed["done"])
             got = _faces(library)
@@ -129,7 +136,7 @@ def test_a_sigkilled_cluster_driver_resumes_to_a_clean_import(library_location: 
     assert after["photos"] == after["done"] == N_PHOTOS
 
     with open_library(tmp_path / "clean.sqlite") as clean:  # the reference: one uninterrupted local import
-        import_folders(clean, [folder], pipeline=shared_pipeline(), settings=SETTINGS)
+        import_folders(clean, [folder], pipeline=CLI_PIPELINE, settings=SETTINGS)
         expected = _faces(clean)
     assert faces_per_photo(_where(library_location)) == faces_per_photo(tmp_path / "clean.sqlite")
     assert got.keys() == expected.keys()
