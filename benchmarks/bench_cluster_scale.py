@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import queue as queue_module
 import resource
 import sys
 import tempfile
@@ -66,11 +67,23 @@ def _child(path: str, threshold: float, mode: str, queue: mp.Queue) -> None:
 def measure(x: np.ndarray, threshold: float, mode: str, folder: Path) -> tuple[dict, np.ndarray]:
     path = folder / f"x{len(x)}.npy"
     np.save(path, np.ascontiguousarray(x, dtype=np.float32))
+    return measure_file(path, threshold, mode)
+
+
+def measure_file(path: Path, threshold: float, mode: str) -> tuple[dict, np.ndarray]:
+    """:func:`measure` of the embeddings saved at ``path`` (the caller need not keep them in memory)."""
     ctx = mp.get_context("forkserver")  # started small in main(): children do not inherit our peak
     queue: mp.Queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(str(path), threshold, mode, queue))
     proc.start()
-    report = queue.get()
+    while True:  # a child killed (the OOM killer: a peak too big for this machine) says so instead of a hang
+        try:
+            report = queue.get(timeout=5)
+            break
+        except queue_module.Empty:
+            if not proc.is_alive():
+                raise RuntimeError(f"the clustering child died (exit code {proc.exitcode}; -9: killed, "
+                                   "e.g. out of memory)") from None
     proc.join()
     return report, np.load(report.pop("labels"))
 

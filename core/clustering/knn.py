@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 from core.progress import CancelToken, ProgressFn, check, report
 
 EXACT_KNN_MAX = 12_000
+MERGE_BLOCK = 65_536  # rows per block of knn_ivf's final merge of the per-list candidates
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,9 @@ def knn_ivf(x: np.ndarray, k: int, *, n_lists: int | None = None, n_probe: int =
     askers = np.argsort(flat, kind="stable") // n_probe  # rows probing each list, grouped by list
     a_start = np.searchsorted(flat[np.argsort(flat, kind="stable")], np.arange(n_lists + 1))
     sq = (x * x).sum(1)
-    cand_idx = np.full((n, n_probe * k), -1, dtype=np.int64)
+    # each row's k best per probed list; int32 ids while they fit (half the largest array: 1M faces,
+    # 24 probes, k 10 -> 0.96 GB instead of 1.9 GB)
+    cand_idx = np.full((n, n_probe * k), -1, dtype=np.int32 if n < 2**31 else np.int64)
     cand_dst = np.full((n, n_probe * k), np.inf, dtype=np.float32)
     filled = np.zeros(n, dtype=np.int64)
     with threadpool_limits(1):  # small products: BLAS threads only stall on a shared machine
@@ -166,9 +169,13 @@ def knn_ivf(x: np.ndarray, k: int, *, n_lists: int | None = None, n_probe: int =
             cand_dst[q[:, None], cols] = bd
             filled[q] += k
     report(progress, n_lists, n_lists, "nearest neighbours")
-    idx, dst = _top_k(cand_dst, None, k)
-    valid = idx >= 0
-    idx[valid] = np.take_along_axis(cand_idx, np.where(valid, idx, 0), axis=1)[valid]
+    idx = np.empty((n, k), dtype=np.int64)
+    dst = np.empty((n, k), dtype=np.float32)
+    for i in range(0, n, MERGE_BLOCK):  # in row blocks: the merge's temporaries stay small at any n
+        bi, bd = _top_k(cand_dst[i:i + MERGE_BLOCK], None, k)
+        valid = bi >= 0
+        bi[valid] = np.take_along_axis(cand_idx[i:i + MERGE_BLOCK], np.where(valid, bi, 0), axis=1)[valid]
+        idx[i:i + MERGE_BLOCK], dst[i:i + MERGE_BLOCK] = bi, bd
     return KnnGraph(indices=idx, distances=dst, method="ivf")
 
 

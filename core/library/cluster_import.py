@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -32,7 +32,7 @@ import numpy as np
 from core.library.import_actions import decide
 from core.library.import_plan import ImportPlan
 from core.library.import_worker import WorkItem, prepare
-from core.library.importer import ImportSettings, _Importer
+from core.library.importer import FIRST_COMMIT, ImportSettings, _Importer
 from core.library.results import ImportReport
 from core.pipeline import FacePipeline, PipelineSettings
 from core.progress import CancelToken, ProgressFn, check
@@ -45,13 +45,15 @@ EMBED_CPUS = 0.5  # per embedding actor: an actor pool that takes every CPU star
 class ClusterSettings:
     """``actors``: embedding actors (None: one per 2 cluster CPUs, at least 1, or one per GPU);
     ``gpus_per_actor``: 0 on CPU clusters; ``detect_batch``/``embed_batch``: files per task call
-    and per actor call; ``detect_cpus``: CPUs each decode+detect task reserves."""
+    and per actor call; ``detect_cpus``: CPUs each decode+detect task reserves; ``block_files``:
+    most files per Ray block (one decode+detect task each; results reach the writer block by block)."""
 
     actors: int | None = None
     gpus_per_actor: float = 0.0
     detect_batch: int = 4
     embed_batch: int = 8
     detect_cpus: float = 1.0  # per decode+detect task
+    block_files: int = 32
 
 
 def connect(address: str | None, **init: Any) -> None:
@@ -92,8 +94,9 @@ class _ClusterImporter(_Importer):
         blob = pickle.dumps(self.pipeline.settings)
         skip = frozenset(self.index.by_hash)
         rows = [{"job": pickle.dumps((file, known, _known_digest(known)))} for file, known in plan.work]
-        actors = self.cluster.actors or _default_actors(ray.cluster_resources(), self.cluster.gpus_per_actor)
-        ds = (ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), 4 * actors)))
+        resources = ray.cluster_resources()
+        actors = self.cluster.actors or _default_actors(resources, self.cluster.gpus_per_actor)
+        ds = (ray.data.from_items(rows, override_num_blocks=_blocks(len(rows), resources, self.cluster.block_files))
               .map_batches(cast(Any, _detect_batch), fn_kwargs={"settings_blob": blob, "skip": skip},
                            batch_size=self.cluster.detect_batch, batch_format="numpy",
                            num_cpus=self.cluster.detect_cpus)
@@ -101,11 +104,16 @@ class _ClusterImporter(_Importer):
                            compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=EMBED_CPUS,
                            num_gpus=self.cluster.gpus_per_actor, batch_size=self.cluster.embed_batch,
                            batch_format="numpy"))
+        self.write_items(pickle.loads(row["item"]) for row in ds.iter_rows())
+
+    def write_items(self, items: Iterable[WorkItem]) -> None:
+        """The single writer: decide each detected and embedded item in order, and write them
+        in the local importer's transactions (the first after ``FIRST_COMMIT`` photos, then every
+        ``batch_size`` faces or ``commit_every`` photos)."""
         batch: list[WorkItem] = []
         batch_faces = 0
-        for row in ds.iter_rows():
+        for item in items:
             check(self.cancel)
-            item: WorkItem = pickle.loads(row["item"])
             decide(self.index, self.pipeline, item)  # may detect here (rare): embedded by _flush then
             n_faces = len(item.record.faces) if item.action in ("new", "replace") else 0
             self.faces_seen += n_faces
@@ -114,7 +122,8 @@ class _ClusterImporter(_Importer):
             self.consumed += 1
             self.remaining -= 1
             self._report_progress()
-            if batch_faces >= self.settings.batch_size or len(batch) >= self.settings.commit_every:
+            first = self.report.files_done == self.base_done and len(batch) >= FIRST_COMMIT  # show some soon
+            if first or batch_faces >= self.settings.batch_size or len(batch) >= self.settings.commit_every:
                 self._flush(batch)
                 batch, batch_faces = [], 0
         self._flush(batch)
@@ -122,6 +131,15 @@ class _ClusterImporter(_Importer):
 
 def _known_digest(known: Any) -> str | None:
     return known.content_hash if known is not None and known.status in ("done", "missing") else None
+
+
+def _blocks(files: int, resources: dict[str, float], block_files: int) -> int:
+    """Ray blocks for ``files``: at most ``block_files`` each, and at least 4 per cluster CPU (up
+    to one per file) so that every CPU has decode+detect tasks. A block is one task's work and
+    reaches the writer whole, so a few large blocks would both idle a cluster and hold back the
+    writer's commits (the whole import in 4 blocks was the first version)."""
+    cpus = max(1, int(resources.get("CPU", 1)))
+    return max(1, min(files, max(-(-files // max(1, block_files)), 4 * cpus)))
 
 
 def _default_actors(resources: dict[str, float], gpus_per_actor: float) -> int:
