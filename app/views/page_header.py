@@ -37,6 +37,7 @@ class Subtitle(QLabel):
         painter = QPainter(self)
         self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()), self.palette(),
                                   self.isEnabled(), self.shown_text(), self.foregroundRole())
+        painter.end()
 
 
 class PageHeader(QWidget):

@@ -211,7 +211,15 @@ class TimelineView(QAbstractItemView):
         self._relayout()
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        # ended here, not when Python frees it: anything holding this frame (a traceback, a
+        # profiler) would otherwise keep the painter active past the paint event
         painter = QPainter(self.viewport())
+        try:
+            self._paint(painter, event)
+        finally:
+            painter.end()
+
+    def _paint(self, painter: QPainter, event: QPaintEvent) -> None:
         delegate, grid = self.itemDelegate(), self.grid
         if delegate is None or not grid.sections:
             return
