@@ -96,7 +96,18 @@ class MainWindow(WindowCommands, QMainWindow):
         geometry = ctx.settings.q.value("window/geometry", b"")
         if isinstance(geometry, QByteArray | bytes) and geometry:
             self.restoreGeometry(geometry)
+        self._fit_screen()
         self.sidebar.select("people")
+
+    def _fit_screen(self) -> None:
+        """No bigger than the screen's free area: the default 1280 x 800 on a 1366 x 768 laptop, or
+        a size saved on a bigger monitor, would otherwise run off the screen."""
+        screen = self.screen()
+        if screen is None:
+            return
+        fitted = self.size().boundedTo(screen.availableGeometry().size()).expandedTo(self.minimumSize())
+        if fitted != self.size():
+            self.resize(fitted)
 
     def _open_failed(self, text: str) -> None:
         """The library cannot be used: the same one line as the command line, in a dialog."""

@@ -121,3 +121,25 @@ def test_people_search_field_and_sort_box_apart(qtbot: Any, make_window: Any, li
     shown = header.subtitle.shown_text() if hasattr(header.subtitle, "shown_text") else header.subtitle.text()
     assert shown == header.subtitle.text()  # the drag hint shows whole at every size (testers missed it)
     assert header.title.width() >= header.title.sizeHint().width()
+
+
+def test_the_window_fits_a_small_screen_by_default_and_after_a_bigger_monitor(qtbot: Any, settings: Any) -> None:
+    """The default 1280 x 800, and a geometry saved on a 2560 x 1440 monitor, are cut to the free
+    area of the screen the window opens on (the offscreen test screen is 800 x 600)."""
+    from app.context import AppContext
+    from app.theme import Theme
+    from app.views.main_window import MainWindow
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    free = app.primaryScreen().availableGeometry()
+    assert free.width() < 1280 or free.height() < 800, "the test needs a screen smaller than 1280 x 800"
+    for saved in (None, (2560, 1440)):
+        if saved is not None:
+            big = MainWindow(AppContext(app, settings=settings, theme=Theme(app, force="light")))
+            qtbot.addWidget(big)
+            big.resize(*saved)
+            settings.q.setValue("window/geometry", big.saveGeometry())
+        window = MainWindow(AppContext(app, settings=settings, theme=Theme(app, force="light")))
+        qtbot.addWidget(window)
+        assert window.width() <= free.width() and window.height() <= free.height(), (saved, window.size())
